@@ -1,0 +1,156 @@
+"""Start and drive an awssim server from tests.
+
+    with AwsSim() as sim:
+        iam = sim.boto3_client("iam")
+        ...
+
+The server runs as a subprocess (`python -m awssim`) on a free 127.0.0.1 port.
+Clients made here do not retry (max_attempts=1) unless given another config,
+so a test sees exactly what the simulator answered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+READY_PREFIX = "AWSSIM_READY "
+START_TIMEOUT_S = 15
+REGION = "us-east-1"
+_TESTS_DIR = Path(__file__).resolve().parent.parent
+
+
+class AwsSimError(RuntimeError):
+    """A control-API call failed; `status` and `code` come from the simulator."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class AwsSim:
+    def __init__(self, propagation_delay: float = 2.0, python: str = sys.executable):
+        self.propagation_delay = propagation_delay
+        self.python = python
+        self.url: str | None = None
+        self._proc: subprocess.Popen | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> "AwsSim":
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_TESTS_DIR), env.get("PYTHONPATH")]))
+        self._proc = subprocess.Popen(
+            [self.python, "-m", "awssim", "--port", "0", "--propagation-delay", str(self.propagation_delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT_S)
+        if not line or not line[0].startswith(READY_PREFIX):
+            self.stop()
+            raise RuntimeError(f"awssim did not become ready within {START_TIMEOUT_S}s (got {line!r})")
+        self.url = line[0][len(READY_PREFIX):].strip()
+        return self
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc.stdout.close()
+        self._proc = None
+
+    def __enter__(self) -> "AwsSim":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # --- clients ------------------------------------------------------------------------
+
+    def provider_env(self) -> dict[str, str]:
+        """Environment for a process using the AWS SDK's default chain (e.g. the provider)."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL": self.url,
+        }
+
+    def boto3_client(self, service: str, config: Config | None = None, **creds: str):
+        """A boto3 client for `service`; credentials default to the account admin ("testing")."""
+        creds.setdefault("aws_access_key_id", "testing")
+        creds.setdefault("aws_secret_access_key", "testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            config=config or Config(retries={"max_attempts": 1, "mode": "standard"}),
+            **creds,
+        )
+
+    def client_for(self, service: str, credentials: dict, config: Config | None = None):
+        """A client using temporary credentials from STS (`Credentials`) or from pod_credentials()."""
+        return self.boto3_client(
+            service,
+            config=config,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken") or credentials["Token"],
+        )
+
+    # --- control API --------------------------------------------------------------------
+
+    def _control(self, method: str, route: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_awssim/{route}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            payload = json.loads(err.read() or b"{}")
+            raise AwsSimError(err.code, payload.get("error", ""), payload.get("message", "")) from None
+
+    def reset(self) -> None:
+        self._control("POST", "reset")
+
+    def set_config(self, **config) -> dict:
+        return self._control("POST", "config", config)
+
+    def set_faults(self, **faults) -> dict:
+        return self._control("POST", "faults", faults)
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "faults")
+
+    def requests(self, since: int = 0) -> list[dict]:
+        return self._control("GET", f"requests?since={since}")
+
+    def clear_requests(self) -> None:
+        self._control("DELETE", "requests")
+
+    def pod_credentials(self, cluster_name: str, namespace: str, service_account: str, pod_name: str | None = None) -> dict:
+        body = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account}
+        if pod_name is not None:
+            body["podName"] = pod_name
+        return self._control("POST", "pod-identity/credentials", body)

@@ -1,0 +1,230 @@
+"""State the simulator keeps beside moto's, and access to moto's own backends.
+
+moto owns IAM roles/policies and EKS clusters; we keep what moto has no notion
+of: when each role was created (for the propagation delay), which unique id
+each trust-policy principal was bound to, STS sessions, and EKS Pod Identity
+associations and access entries.  Every request runs under `SimState.lock`,
+so layers can read and write both stores without further locking.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from moto.eks.models import eks_backends
+from moto.iam.models import Role, iam_backends
+from moto.moto_api._internal.models import moto_api_backend
+
+from .wire import ACCOUNT_ID
+
+DEFAULT_PROPAGATION_DELAY = 2.0
+DEFAULT_TRUST_POLICY_SIZE_QUOTA = 2048
+INLINE_POLICIES_SIZE_QUOTA = 10240
+
+
+def iam() -> object:
+    return iam_backends[ACCOUNT_ID]["aws"]
+
+
+def eks(region: str) -> object:
+    return eks_backends[ACCOUNT_ID][region]
+
+
+@dataclass
+class Config:
+    propagation_delay: float = DEFAULT_PROPAGATION_DELAY
+    trust_policy_size_quota: int = DEFAULT_TRUST_POLICY_SIZE_QUOTA
+
+    def update(self, changes: dict) -> None:
+        unknown = set(changes) - {"propagation_delay", "trust_policy_size_quota"}
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        if "propagation_delay" in changes:
+            delay = float(changes["propagation_delay"])
+            if not 0 <= delay <= 120:
+                raise ValueError("propagation_delay must be within [0, 120] seconds")
+            self.propagation_delay = delay
+        if "trust_policy_size_quota" in changes:
+            quota = int(changes["trust_policy_size_quota"])
+            if not 1 <= quota <= 131072:
+                raise ValueError("trust_policy_size_quota must be within [1, 131072]")
+            self.trust_policy_size_quota = quota
+
+    def as_dict(self) -> dict:
+        return {"propagation_delay": self.propagation_delay, "trust_policy_size_quota": self.trust_policy_size_quota}
+
+
+@dataclass
+class Session:
+    """An STS role session we issued credentials for."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+    role_id: str
+    role_name: str
+    role_arn: str
+    session_name: str
+    # Session tags, keyed by the key as passed; transitive keys are a subset.
+    tags: dict[str, str]
+    transitive_keys: set[str]
+    # A session obtained from another role session (role chaining).
+    chained: bool
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.role_name}/{self.session_name}"
+
+    @property
+    def user_id(self) -> str:
+        return f"{self.role_id}:{self.session_name}"
+
+    def transitive_tags(self) -> dict[str, str]:
+        return {k: v for k, v in self.tags.items() if k in self.transitive_keys}
+
+
+@dataclass
+class PodIdentityAssociation:
+    association_id: str
+    association_arn: str
+    cluster_name: str
+    namespace: str
+    service_account: str
+    role_arn: str
+    created_at: float
+    modified_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+    disable_session_tags: bool = False
+    target_role_arn: str | None = None
+    external_id: str | None = None
+    policy: str | None = None
+
+    def to_api(self) -> dict:
+        body = {
+            "clusterName": self.cluster_name,
+            "namespace": self.namespace,
+            "serviceAccount": self.service_account,
+            "roleArn": self.role_arn,
+            "associationArn": self.association_arn,
+            "associationId": self.association_id,
+            "tags": self.tags,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+            "disableSessionTags": self.disable_session_tags,
+        }
+        for key, value in (("targetRoleArn", self.target_role_arn), ("externalId", self.external_id), ("policy", self.policy)):
+            if value is not None:
+                body[key] = value
+        return body
+
+    def summary(self) -> dict:
+        return {
+            "clusterName": self.cluster_name,
+            "namespace": self.namespace,
+            "serviceAccount": self.service_account,
+            "associationArn": self.association_arn,
+            "associationId": self.association_id,
+        }
+
+
+@dataclass
+class AssociatedAccessPolicy:
+    policy_arn: str
+    access_scope: dict
+    associated_at: float
+    modified_at: float
+
+    def to_api(self) -> dict:
+        return {
+            "policyArn": self.policy_arn,
+            "accessScope": self.access_scope,
+            "associatedAt": self.associated_at,
+            "modifiedAt": self.modified_at,
+        }
+
+
+@dataclass
+class AccessEntry:
+    cluster_name: str
+    principal_arn: str
+    access_entry_arn: str
+    entry_type: str
+    username: str
+    kubernetes_groups: list[str]
+    created_at: float
+    modified_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+    policies: dict[str, AssociatedAccessPolicy] = field(default_factory=dict)
+
+    def to_api(self) -> dict:
+        return {
+            "clusterName": self.cluster_name,
+            "principalArn": self.principal_arn,
+            "kubernetesGroups": self.kubernetes_groups,
+            "accessEntryArn": self.access_entry_arn,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+            "tags": self.tags,
+            "username": self.username,
+            "type": self.entry_type,
+        }
+
+
+class SimState:
+    def __init__(self, propagation_delay: float = DEFAULT_PROPAGATION_DELAY) -> None:
+        self.lock = threading.RLock()
+        self._initial_delay = propagation_delay
+        self._clear()
+
+    def _clear(self) -> None:
+        self.config = Config(propagation_delay=self._initial_delay)
+        # role id -> monotonic time it was created through us
+        self.role_created: dict[str, float] = {}
+        # trusting role id -> {principal ARN as written -> role/user unique id it was bound to}
+        self.trust_bindings: dict[str, dict[str, str]] = {}
+        self.sessions: dict[str, Session] = {}
+        # (region, cluster) -> association id -> association
+        self.associations: dict[tuple[str, str], dict[str, PodIdentityAssociation]] = {}
+        # (region, cluster) -> principal ARN -> entry
+        self.access_entries: dict[tuple[str, str], dict[str, AccessEntry]] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            moto_api_backend.reset()
+            self._clear()
+            self.apply_config_to_moto()
+
+    def update_config(self, changes: dict) -> None:
+        with self.lock:
+            self.config.update(changes)
+            self.apply_config_to_moto()
+
+    def apply_config_to_moto(self) -> None:
+        # GetAccountSummary is how a client learns the trust-policy quota; keep it truthful.
+        iam().account_summary._assume_role_policy_size_quota = self.config.trust_policy_size_quota
+
+    # --- IAM principals ---------------------------------------------------
+
+    def role_by_arn(self, arn: str) -> Role | None:
+        """The role an ARN names now (IAM role names are case-insensitive)."""
+        for role in iam().roles.values():
+            if role.arn.lower() == arn.lower():
+                return role
+        return None
+
+    def role_by_id(self, role_id: str) -> Role | None:
+        return iam().roles.get(role_id)
+
+    def is_propagated(self, role: Role) -> bool:
+        created = self.role_created.get(role.id)
+        return created is None or time.monotonic() - created >= self.config.propagation_delay
+
+    def user_id_by_arn(self, arn: str) -> str | None:
+        for user in iam().users.values():
+            if user.arn.lower() == arn.lower():
+                return user.id
+        return None

@@ -1,0 +1,273 @@
+"""STS that decides AssumeRole by policy, and the sessions it issues.
+
+The caller is whoever owns the SigV4 access key: a session we issued, or else
+the account's admin user (allowed everything by identity policy).  A request is
+allowed when the target's trust policy allows the caller and, for role
+sessions, the caller role's identity policies allow it on the target ARN too,
+for sts:AssumeRole and, when any session tag applies, sts:TagSession.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from xml.sax.saxutils import escape
+
+from moto.iam.models import Role
+
+from .policy_eval import Decision, EvalRequest, evaluate
+from .policy_grammar import as_list
+from .state import Session, SimState, iam
+from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, query_result, validation_error
+
+ADMIN_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/awssim-admin"
+ADMIN_USER_ID = "AIDAAWSSIMADMIN000001"
+CHAINED_SESSION_LIMIT = 3600
+_SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+_EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@dataclass
+class Caller:
+    arn: str
+    # ARN that aws:PrincipalArn reports: the role's ARN for a role session.
+    principal_arn: str
+    user_id: str
+    session: Session | None = None
+    role: Role | None = None
+    # A service principal such as pods.eks.amazonaws.com.
+    service: str | None = None
+
+    @classmethod
+    def admin(cls) -> "Caller":
+        return cls(ADMIN_ARN, ADMIN_ARN, ADMIN_USER_ID)
+
+    @classmethod
+    def for_session(cls, session: Session, role: Role | None) -> "Caller":
+        return cls(session.arn, session.role_arn, session.user_id, session=session, role=role)
+
+    @classmethod
+    def for_service(cls, service: str) -> "Caller":
+        return cls(service, service, service, service=service)
+
+    def principal_tags(self) -> dict[str, str]:
+        tags = {t["Key"]: t["Value"] for t in self.role.tags} if self.role else {}
+        if self.session:
+            tags.update(self.session.tags)
+        return tags
+
+
+def access_denied(caller: Caller, action: str, resource: str) -> AwsError:
+    return AwsError(
+        "AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}", status=403
+    )
+
+
+def _indexed(params: dict[str, str], prefix: str) -> list[str]:
+    """Values of a query-protocol list: Prefix.member.1, Prefix.member.2, …"""
+    out, n = [], 1
+    while f"{prefix}.member.{n}" in params:
+        out.append(params[f"{prefix}.member.{n}"])
+        n += 1
+    return out
+
+
+def _passed_tags(params: dict[str, str]) -> dict[str, str]:
+    tags, n = {}, 1
+    while f"Tags.member.{n}.Key" in params:
+        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
+        n += 1
+    return tags
+
+
+class StsLayer:
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def handle(self, req: AwsRequest, call_moto) -> Response:
+        if req.action == "AssumeRole":
+            return self._assume_role(req)
+        if req.action == "GetCallerIdentity":
+            caller = self.caller(req)
+            return query_result(
+                "sts",
+                "GetCallerIdentity",
+                f"<UserId>{escape(caller.user_id)}</UserId><Account>{ACCOUNT_ID}</Account><Arn>{escape(caller.arn)}</Arn>",
+            )
+        return call_moto(req)
+
+    def caller(self, req: AwsRequest) -> Caller:
+        session = self.state.sessions.get(req.access_key or "")
+        if session is None:
+            if (req.access_key or "").startswith("ASIA"):
+                # A temporary key we did not issue (or issued before a reset) must not pass as the admin.
+                raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", status=403)
+            return Caller.admin()
+        if req.security_token != session.session_token:
+            raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", status=403)
+        if datetime.now(timezone.utc) >= session.expiration:
+            raise AwsError("ExpiredToken", "The security token included in the request is expired", status=400)
+        return Caller.for_session(session, self.state.role_by_id(session.role_id))
+
+    # --- AssumeRole ---------------------------------------------------------------
+
+    def _assume_role(self, req: AwsRequest) -> Response:
+        p = req.params
+        role_arn = p.get("RoleArn", "")
+        session_name = p.get("RoleSessionName", "")
+        if not 20 <= len(role_arn) <= 2048:
+            raise validation_error(role_arn, "roleArn", "Member must have length greater than or equal to 20")
+        if not _SESSION_NAME_RE.match(session_name):
+            raise validation_error(session_name, "roleSessionName", r"Member must satisfy regular expression pattern: [\w+=,.@-]*")
+        duration_text = p.get("DurationSeconds", "3600")
+        if not duration_text.isdigit() or not 900 <= int(duration_text) <= 43200:
+            raise validation_error(duration_text, "durationSeconds", "Member must have value between 900 and 43200")
+        duration = int(duration_text)
+        external_id = p.get("ExternalId")
+        if external_id is not None and not _EXTERNAL_ID_RE.match(external_id):
+            raise validation_error("***", "externalId", r"Member must satisfy regular expression pattern: [\w+=,.@:\/-]*")
+        passed = _passed_tags(p)
+        if len(passed) > 50:
+            raise validation_error(len(passed), "tags", "Member must have length less than or equal to 50")
+
+        caller = self.caller(req)
+        carried = caller.session.transitive_tags() if caller.session else {}
+        lowered = {k.lower() for k in carried}
+        if any(k.lower() in lowered for k in passed):
+            raise AwsError("InvalidParameterValue", "One or more of the specified session tags conflicts with an inherited transitive tag.")
+        tags = {**carried, **passed}
+        transitive = set(carried) | set(_indexed(p, "TransitiveTagKeys"))
+
+        role = self.state.role_by_arn(role_arn)
+        if role is None:
+            # STS does not reveal whether a role exists: a missing role is simply not assumable.
+            raise access_denied(caller, "sts:AssumeRole", role_arn)
+        self.authorize(caller, role, tags, session_name, external_id, transitive)
+
+        chained = caller.session is not None
+        if chained and duration > CHAINED_SESSION_LIMIT:
+            raise AwsError(
+                "ValidationError",
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            )
+        if duration > int(role.max_session_duration or 3600):
+            raise AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+
+        session = self.issue(role, session_name, tags, transitive, chained, duration)
+        return query_result(
+            "sts",
+            "AssumeRole",
+            "<AssumedRoleUser>"
+            f"<AssumedRoleId>{escape(session.user_id)}</AssumedRoleId><Arn>{escape(session.arn)}</Arn>"
+            "</AssumedRoleUser><Credentials>"
+            f"<AccessKeyId>{session.access_key_id}</AccessKeyId>"
+            f"<SecretAccessKey>{session.secret_access_key}</SecretAccessKey>"
+            f"<SessionToken>{session.session_token}</SessionToken>"
+            f"<Expiration>{session.expiration.strftime('%Y-%m-%dT%H:%M:%SZ')}</Expiration>"
+            "</Credentials>",
+        )
+
+    def authorize(
+        self,
+        caller: Caller,
+        role: Role,
+        tags: dict[str, str],
+        session_name: str,
+        external_id: str | None,
+        transitive: set[str],
+        extra_context: dict[str, list[str]] | None = None,
+    ) -> None:
+        """Raise AccessDenied unless caller may assume `role` with these session tags."""
+        context = self._context(caller, tags, session_name, external_id, transitive)
+        context.update(extra_context or {})
+        trust = json.loads(role.assume_role_policy_document)
+        bindings = self.state.trust_bindings.get(role.id, {})
+        matcher = lambda block: self._names_caller(block, caller, bindings)  # noqa: E731
+        actions = ["sts:AssumeRole"] + (["sts:TagSession"] if tags else [])
+        for action in actions:
+            allowed = evaluate([trust], EvalRequest(action, None, context, matcher)) is Decision.ALLOW
+            if allowed and caller.role is not None:
+                allowed = self._identity_allows(caller.role, EvalRequest(action, role.arn, context))
+            if not allowed:
+                raise access_denied(caller, action, role.arn)
+
+    @staticmethod
+    def _identity_allows(role: Role, req: EvalRequest) -> bool:
+        docs = [json.loads(d) for d in role.policies.values()]
+        docs += [_default_document(p) for p in role.managed_policies.values()]
+        if evaluate(docs, req) is not Decision.ALLOW:
+            return False
+        boundary = iam().managed_policies.get(role.permissions_boundary_arn or "")
+        return boundary is None or evaluate([_default_document(boundary)], req) is Decision.ALLOW
+
+    @staticmethod
+    def _names_caller(block: object, caller: Caller, bindings: dict[str, str]) -> bool:
+        if block == "*":
+            return True
+        if not isinstance(block, dict):
+            return False
+        if caller.service is not None:
+            return caller.service in as_list(block.get("Service", []))
+        for value in as_list(block.get("AWS", [])):
+            if value in ("*", ACCOUNT_ID, f"arn:aws:iam::{ACCOUNT_ID}:root", caller.arn):
+                return True
+            if caller.session is not None:
+                # A role ARN names the role it was bound to when written; a bare
+                # unique id is what remains once that role was deleted.
+                if bindings.get(value) == caller.session.role_id or value == caller.session.role_id:
+                    return True
+        return False
+
+    @staticmethod
+    def _context(
+        caller: Caller, tags: dict[str, str], session_name: str, external_id: str | None, transitive: set[str]
+    ) -> dict[str, list[str]]:
+        ctx = {
+            "aws:principalarn": [caller.principal_arn],
+            "aws:principalaccount": [ACCOUNT_ID],
+            "aws:userid": [caller.user_id],
+            "aws:tagkeys": list(tags),
+            "sts:rolesessionname": [session_name],
+            "sts:transitivetagkeys": sorted(transitive),
+        }
+        if caller.service:
+            ctx["aws:principalservicename"] = [caller.service]
+            del ctx["aws:principalarn"]
+        for key, value in caller.principal_tags().items():
+            ctx[f"aws:principaltag/{key.lower()}"] = [value]
+        for key, value in tags.items():
+            ctx[f"aws:requesttag/{key.lower()}"] = [value]
+        if external_id is not None:
+            ctx["sts:externalid"] = [external_id]
+        return ctx
+
+    def issue(
+        self, role: Role, session_name: str, tags: dict[str, str], transitive: set[str], chained: bool, duration: int
+    ) -> Session:
+        session = Session(
+            access_key_id="ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            secret_access_key=base64.b64encode(secrets.token_bytes(30)).decode(),
+            session_token=base64.b64encode(secrets.token_bytes(192)).decode(),
+            expiration=datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=duration),
+            role_id=role.id,
+            role_name=role.name,
+            role_arn=role.arn,
+            session_name=session_name,
+            tags=dict(tags),
+            transitive_keys=set(transitive),
+            chained=chained,
+        )
+        self.state.sessions[session.access_key_id] = session
+        return session
+
+
+def _default_document(policy) -> dict:
+    version = next(v for v in policy.versions if v.is_default)
+    doc = version.document
+    return json.loads(doc) if isinstance(doc, str) else doc
