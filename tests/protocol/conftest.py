@@ -52,12 +52,18 @@ def home(tmp_path) -> Path:
 
 
 @pytest.fixture
-def launch(binary, home):
+def aws_env(home):
+    """``aws_env(**extra)``: a clean environment with fake AWS settings."""
+    return lambda **extra: clean_env(home, **{**FAKE_AWS, **extra})
+
+
+@pytest.fixture
+def launch(binary, aws_env):
     """Start provider processes (stopped at teardown): ``launch(args=..., env=..., engine_address=...)``."""
     started: list[ProviderProcess] = []
 
     def start(env: dict[str, str] | None = None, **kwargs) -> ProviderProcess:
-        proc = ProviderProcess(binary, env=env if env is not None else clean_env(home, **FAKE_AWS), **kwargs)
+        proc = ProviderProcess(binary, env=env if env is not None else aws_env(), **kwargs)
         started.append(proc)
         return proc
 
