@@ -65,7 +65,7 @@ def _resource_block(event: Event, op: str) -> list[str]:
         lines.append(f"      [id={event.id}]")
     lines.append(f"      [urn={event.urn}]")
     if op in ("create", "import"):
-        lines.extend(f"      {key}: {render(value)}" for key, value in (event.new_inputs or {}).items())
+        lines.extend(f"      {key}: {render(value)}" for key, value in sorted((event.new_inputs or {}).items()))
     elif event.diff is not None:
         lines.extend(_diff_lines(event, event.diff))
     lines.extend(f"      warning: {w}" for w in event.warnings)

@@ -195,7 +195,7 @@ def render(value: Any) -> str:
     if isinstance(value, ResourceRef):
         return f"[ref {value.urn}]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in sorted(value.items())) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(render(v) for v in value) + "]"
     if isinstance(value, str):
