@@ -49,6 +49,7 @@ PACKAGE = "xpander"
 PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
 DEFAULT_PROVIDER_NAME = "default"
 RPC_TIMEOUT = 600.0  # a guard against hung tests; the engine itself sets no deadline
+INIT_ERROR_KEY = "#initerror"
 
 
 class EngineError(Exception):
@@ -286,8 +287,6 @@ class Stack:
         deployment = _Deployment(self.engine, self.resources, preview)
         self.events = deployment.events
         try:
-            if not preview:
-                deployment.delete_pending()
             program(ProgramContext(deployment))
             deployment.delete_unregistered()
         finally:
@@ -362,7 +361,8 @@ class _Deployment:
             raise EngineError(f"{urn}: unknown input outside a preview (the SDK resolves inputs before registering)")
         old = self._live_old(urn)
         news = paths.reset_to_old(inputs, old.inputs, opts.ignore_changes) if old else inputs
-        checked = _check(self.engine, urn, type_, name, old.inputs if old else {}, news)
+        seed = _CheckSeed.fresh(name)
+        checked = _check(self.engine, urn, type_, name, old.inputs if old else {}, news, seed)
 
         if old is None:
             event = Event("create", urn, type_, name, new_inputs=checked)
@@ -375,8 +375,8 @@ class _Deployment:
         event = Event("same", urn, type_, name, id=old.id, diff=diff,
                       old_inputs=old.inputs, old_outputs=old.outputs, new_inputs=checked)
         self.events.append(event)
-        if diff.changes == "some" and diff.replaces:
-            return self._replace(old, inputs, opts, diff, event)
+        if diff.changes == "some" and diff.replace:
+            return self._replace(old, inputs, opts, diff, event, seed)
         if diff.changes == "some" or old.init_errors:
             event.op = "update"
             return self._registered(self._update(old, checked, opts))
@@ -401,16 +401,17 @@ class _Deployment:
         diff = DiffSummary.from_response(response)
         if diff.changes == "unknown":
             diff = _input_diff(old.inputs, checked)
-        _apply_replace_on_changes(diff, opts.replace_on_changes)
+        _apply_replace_on_changes(diff, opts.replace_on_changes, bool(old.init_errors))
         return diff
 
-    def _replace(self, old: ResourceState, inputs: dict, opts: ResourceOptions, diff: DiffSummary, event: Event):
+    def _replace(self, old: ResourceState, inputs: dict, opts: ResourceOptions, diff: DiffSummary, event: Event,
+                 seed: _CheckSeed):
         delete_first = diff.delete_before_replace if opts.delete_before_replace is None else opts.delete_before_replace
         event.op = "replace"
         event.delete_before_replace = delete_first
-        # The replacement is a new object: re-check from scratch so the
-        # provider computes fresh defaults and names.
-        checked = _check(self.engine, old.urn, old.type, old.name, {}, inputs)
+        # The replacement is a new object: re-check the program's inputs from
+        # scratch (same seed) so the provider computes fresh defaults and names.
+        checked = _check(self.engine, old.urn, old.type, old.name, {}, inputs, seed)
         event.new_inputs = checked
         if delete_first:
             self._delete_old(old, opts.timeout)
@@ -487,14 +488,11 @@ class _Deployment:
 
     # -- after the program ------------------------------------------------------
 
-    def delete_pending(self) -> None:
-        for resource in reversed(list(self.remaining)):
-            if resource.pending_delete:
-                self._delete_old(resource, 0.0)
-
     def delete_unregistered(self) -> None:
-        """Condemned resources go in reverse registration order: dependents
-        were registered after what they depend on."""
+        """Condemned resources (unregistered ones, and old copies left by
+        create-before-delete replacements, including those pending from an
+        earlier run) go in reverse registration order: dependents were
+        registered after what they depend on."""
         for resource in reversed(list(self.remaining)):
             self.events.append(_delete_event(resource, "delete-replaced" if resource.pending_delete else "delete"))
             if not self.preview:
@@ -513,16 +511,29 @@ def _rpc(engine: Engine, op: str, urn: str, method: str, request: Any) -> Any:
         raise StepFailed(op, urn, f"{failure.code.name}: {failure.message}", failure) from None
 
 
-def _check(engine: Engine, urn: str, type_: str, name: str, olds: dict, news: dict) -> dict:
+@dataclass(frozen=True)
+class _CheckSeed:
+    """Randomness the engine draws once per registration and reuses for the
+    re-Check of a replacement."""
+
+    random_seed: bytes
+    proposed_name: str
+
+    @classmethod
+    def fresh(cls, name: str) -> _CheckSeed:
+        return cls(os.urandom(32), f"{name}-{secrets.token_hex(4)[:7]}")
+
+
+def _check(engine: Engine, urn: str, type_: str, name: str, olds: dict, news: dict, seed: _CheckSeed) -> dict:
     response = _rpc(engine, "check", urn, "Check", provider_pb2.CheckRequest(
         urn=urn,
         olds=to_struct(olds),
         news=to_struct(news),
-        randomSeed=os.urandom(32),
+        randomSeed=seed.random_seed,
         name=name,
         type=type_,
         autonaming=provider_pb2.CheckRequest.AutonamingOptions(
-            proposed_name=f"{name}-{secrets.token_hex(4)[:7]}",
+            proposed_name=seed.proposed_name,
             mode=provider_pb2.CheckRequest.AutonamingOptions.PROPOSE,
         ),
     ))
@@ -634,20 +645,22 @@ def _input_diff(old_inputs: dict, news: dict) -> DiffSummary:
     return DiffSummary("some" if detailed else "none", diffs=list(detailed), detailed=detailed, has_detailed_diff=True)
 
 
-def _apply_replace_on_changes(diff: DiffSummary, patterns: list[str]) -> None:
+def _apply_replace_on_changes(diff: DiffSummary, patterns: list[str], has_init_errors: bool) -> None:
     """The `replaceOnChanges` option upgrades matching changes to replacements
-    (applyReplaceOnChanges in step_generator.go)."""
-    if diff.changes != "some" or not patterns:
+    (applyReplaceOnChanges in step_generator.go). Init errors count as a
+    change of the pseudo-property `#initerror`, which only `*` matches."""
+    if diff.changes != "some" and not has_init_errors:
         return
-    for path in diff.changed_paths():
-        if not any(paths.matches(p, path) for p in patterns):
-            continue
-        top = str(paths.parse(path)[0])
-        if top not in diff.replaces:
-            diff.replaces.append(top)
-        change = diff.detailed.get(path)
-        if change is not None and not change.replaces:
+    for path, change in diff.detailed.items():
+        if not change.replaces and any(paths.contains(p, path) for p in patterns):
             change.kind += "_REPLACE"
+    for key in diff.diffs:
+        if key not in diff.replaces and any(paths.contains(p, key) for p in patterns):
+            diff.replaces.append(key)
+    if has_init_errors and any(paths.contains(p, INIT_ERROR_KEY) for p in patterns):
+        diff.replaces.append(INIT_ERROR_KEY)
+        diff.detailed[INIT_ERROR_KEY] = PropertyChange("UPDATE_REPLACE")
+        diff.changes = "some"
 
 
 def _mark_secret(outputs: dict, names: list[str]) -> dict:

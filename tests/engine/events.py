@@ -58,8 +58,9 @@ class DiffSummary:
             delete_before_replace=resp.deleteBeforeReplace,
         )
 
-    def changed_paths(self) -> list[str]:
-        return list(self.detailed) if self.has_detailed_diff else list(self.diffs)
+    @property
+    def replace(self) -> bool:
+        return bool(self.replaces) or any(c.replaces for c in self.detailed.values())
 
     def inverted(self) -> DiffSummary:
         return DiffSummary(

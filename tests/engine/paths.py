@@ -66,13 +66,12 @@ def lookup(value: Any, tokens: list[str | int]) -> Any:
     return Secret(value) if secret and not isinstance(value, Secret) else value
 
 
-def matches(pattern: str, path: str) -> bool:
-    """Whether a change at ``path`` falls under ``pattern`` (either one being
-    a prefix of the other: changing ``a`` changes ``a.b`` and vice versa)."""
-    if pattern == WILDCARD:
-        return True
+def contains(pattern: str, path: str) -> bool:
+    """Whether ``path`` lies under ``pattern`` (Go: PropertyPath.Contains):
+    ``a`` contains ``a`` and ``a.b[0]``, ``a[*]`` contains ``a[3].c``, but
+    ``a.b`` does not contain ``a``."""
     want, have = parse(pattern), parse(path)
-    return all(w == WILDCARD or w == h for w, h in zip(want, have))
+    return len(want) <= len(have) and all(w == WILDCARD or w == h for w, h in zip(want, have))
 
 
 def reset_to_old(news: dict, olds: dict, paths: list[str]) -> dict:

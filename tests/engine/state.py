@@ -24,7 +24,7 @@ class ResourceState:
     # and the next update must call Update even if Diff reports no change.
     init_errors: list[str] = field(default_factory=list)
     # An old copy kept after a create-before-delete replacement whose Delete
-    # has not succeeded yet; the next update deletes it first.
+    # has not succeeded yet; the next update deletes it after its program.
     pending_delete: bool = False
 
     def evolve(self, **changes) -> ResourceState:

@@ -130,8 +130,9 @@ def test_replace_creates_before_deleting(stack):
     events = stack.up(widgets(("r1", {"color": "blue", "replaceKeys": ["color"], "name": "r1-new"})))
     assert ops(events) == [("replace", "r1"), ("delete-replaced", "r1")]
     assert [c.method for c in calls(stack)] == ["Check", "Diff", "Check", "Create", "Delete"]
-    recheck = calls(stack, "Check")[1].request
-    assert from_struct(recheck.olds) == {}  # a replacement is checked from scratch
+    first, recheck = (c.request for c in calls(stack, "Check"))
+    assert from_struct(recheck.olds) == {}  # a replacement is checked from scratch...
+    assert recheck.randomSeed == first.randomSeed  # ...with the registration's seed
     assert calls(stack, "Delete")[0].request.id == old_id
     assert [r.id for r in stack.resources] == ["r1-new"]
     assert "+- fake:index:Widget: (replace)" in format_preview(events)
@@ -155,6 +156,15 @@ def test_replace_on_changes_upgrades_an_update(stack):
     events = stack.preview(widgets(("roc", {"size": 2}, opts)))
     assert ops(events) == [("replace", "roc"), ("delete-replaced", "roc")]
     assert events[0].diff.replaces == ["size"] and events[0].diff.detailed["size"].kind == "UPDATE_REPLACE"
+
+
+def test_init_errors_with_replace_on_changes_star_force_a_replacement(stack):
+    opts = ResourceOptions(replace_on_changes=["*"])
+    with pytest.raises(StepFailed):
+        stack.up(widgets(("ie", {"initFail": "sick"}, opts)))
+    events = stack.preview(widgets(("ie", {"initFail": "sick"}, opts)))
+    assert ops(events) == [("replace", "ie"), ("delete-replaced", "ie")]
+    assert "#initerror" in events[0].diff.replaces
 
 
 def test_ignore_changes_resets_inputs_before_check(stack):

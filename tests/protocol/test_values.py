@@ -127,6 +127,15 @@ def test_ignore_changes_takes_old_values_or_drops_new_ones():
     assert news == {"a": {"b": 1, "c": 2}, "d": 3}  # the program's inputs are not mutated
 
 
+@pytest.mark.parametrize(
+    "pattern, path, expected",
+    [("a", "a", True), ("a", "a.b[0]", True), ("a[*]", "a[3].c", True), ("*", "x", True),
+     ("a.b", "a", False), ("a", "ab", False)],
+)
+def test_replace_on_changes_containment(pattern, path, expected):
+    assert paths.contains(pattern, path) is expected
+
+
 def test_path_lookup_keeps_secrets_secret():
     assert paths.lookup({"a": Secret({"b": "x"})}, ["a", "b"]) == Secret("x")
     assert paths.lookup({"a": {}}, ["a", "b"]) is paths.MISSING
