@@ -475,9 +475,11 @@ class _Deployment:
             return failed
         resource_id = init.id or old_id
         if not resource_id:
-            return StepFailed(op, urn, f"provider returned an empty resource ID with init errors: {failure.message}", failure)
+            reason = f"provider returned an empty resource ID with init errors: {failure.message}"
+            return StepFailed(op, urn, reason, failure)
         failed.init_errors = list(init.reasons)
-        self.new[urn] = ResourceState(urn, type_, name, resource_id, inputs, from_struct(init.properties), list(init.reasons))
+        outputs = from_struct(init.properties)
+        self.new[urn] = ResourceState(urn, type_, name, resource_id, inputs, outputs, failed.init_errors)
         return failed
 
     def _delete_old(self, old: ResourceState, timeout: float) -> None:
