@@ -5,7 +5,7 @@
         ...
 
 The server runs as a subprocess (`python -m awssim`) on a free 127.0.0.1 port.
-Clients made here do not retry (max_attempts=1) unless given another config,
+Clients made here do not retry (total_max_attempts=1) unless given another config,
 so a test sees exactly what the simulator answered.
 """
 
@@ -103,7 +103,7 @@ class AwsSim:
             service,
             endpoint_url=self.url,
             region_name=REGION,
-            config=config or Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=config or Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             **creds,
         )
 
@@ -136,6 +136,13 @@ class AwsSim:
 
     def set_config(self, **config) -> dict:
         return self._control("POST", "config", config)
+
+    def config(self) -> dict:
+        return self._control("GET", "config")
+
+    def faults(self) -> dict:
+        """The active fault settings, plus `injected`: how many faults were injected so far."""
+        return self._control("GET", "faults")
 
     def set_faults(self, **faults) -> dict:
         return self._control("POST", "faults", faults)

@@ -40,9 +40,11 @@ def _throttle_error(service: str) -> AwsError:
 def _server_error(service: str, variant: int) -> AwsError:
     if service == "eks":
         return AwsError("ServerException", "An internal error occurred. Please try again.", status=500, sender=False)
-    if variant == 0:
+    if variant == 1:
+        return AwsError("ServiceUnavailable", "Service is unavailable. Please try again later.", status=503, sender=False)
+    if service == "iam":
         return AwsError("ServiceFailure", "Request processing has failed because of an unknown error, exception or failure.", status=500, sender=False)
-    return AwsError("ServiceUnavailable", "Service is unavailable. Please try again later.", status=503, sender=False)
+    return AwsError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.", status=500, sender=False)
 
 
 class _QuietHandler(MotoRequestHandler):

@@ -254,7 +254,7 @@ def test_inline_policies_share_a_10240_budget_per_role(aws):
 @pytest.mark.parametrize("name", ["", "x" * 65, "has space", "slash/name", "ünï"])
 def test_invalid_role_names(aws, name):
     # botocore would refuse some of these names itself; the simulator must refuse them all.
-    iam = aws.boto3_client("iam", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    iam = aws.boto3_client("iam", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
     err = error_of(lambda: iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ACCOUNT))
     assert err["Code"] == "ValidationError"
     assert "roleName" in err["Message"]
