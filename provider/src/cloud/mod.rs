@@ -1,0 +1,54 @@
+//! Everything that talks to AWS: the operation trait, its SDK adapter, error
+//! classes and the retry loop. Clients are built on first use, so Check, Diff
+//! and previews work without credentials.
+pub mod api;
+pub mod error;
+pub mod retry;
+pub mod sdk;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_types::retry::RetryConfig;
+
+use crate::config::{resolve_region_locally, ProviderConfig};
+use error::CloudError;
+use sdk::SdkAws;
+
+pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(cfg.max_retries() + 1));
+    if let Some(region) = resolve_region_locally(cfg) {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(profile) = &cfg.profile {
+        loader = loader.profile_name(profile);
+    }
+    let endpoints = cfg.endpoints.clone().unwrap_or_default();
+    if let Some(sts) = &endpoints.sts {
+        loader = loader.endpoint_url(sts);
+    }
+    let mut shared = loader.load().await;
+    if shared.region().is_none() {
+        return Err(CloudError::new("Configure", "MissingRegion", "no AWS region: set `xpander:region` or AWS_REGION"));
+    }
+    if let Some(ar) = &cfg.assume_role {
+        let mut b = aws_config::sts::AssumeRoleProvider::builder(&ar.role_arn)
+            .session_name(ar.session_name.clone().unwrap_or_else(|| "pulumi-xpander".into()));
+        if let Some(x) = &ar.external_id {
+            b = b.external_id(x);
+        }
+        let provider = b.configure(&shared).build().await;
+        shared = shared.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+    }
+    let mut iam = aws_sdk_iam::config::Builder::from(&shared);
+    iam.set_endpoint_url(endpoints.iam.clone());
+    let mut eks = aws_sdk_eks::config::Builder::from(&shared);
+    eks.set_endpoint_url(endpoints.eks.clone());
+    let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+    sts.set_endpoint_url(endpoints.sts.clone());
+    Ok(SdkAws {
+        iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        eks: aws_sdk_eks::Client::from_conf(eks.build()),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+    })
+}

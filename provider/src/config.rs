@@ -1,0 +1,275 @@
+//! Provider configuration (`xpander:` stack config): parsing, validation and
+//! the defaults a user would expect. Values may arrive as JSON-encoded strings
+//! (the engine passes stack config that way), so every field is coerced.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::resources::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use crate::rpc::values::PropertyMap;
+
+pub const DEFAULT_PROPAGATION_TIMEOUT_SECS: u64 = 120;
+pub const DEFAULT_MAX_RETRIES: u32 = 10;
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssumeRoleConfig {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    pub iam: Option<String>,
+    pub sts: Option<String>,
+    pub eks: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub assume_role: Option<AssumeRoleConfig>,
+    pub endpoints: Option<Endpoints>,
+    pub default_tags: Option<BTreeMap<String, String>>,
+    pub propagation_timeout: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub skip_credentials_validation: Option<bool>,
+}
+
+/// The provider's configuration, described once: the schema's `config` and
+/// `provider` sections and the unknown-key warning both come from it.
+pub static CONFIG_SPEC: ResourceSpec = ResourceSpec {
+    token: "pulumi:providers:xpander",
+    description: "The xpander provider: AWS credentials, region and behaviour.",
+    props: &[
+        Prop::input("region", Ty::String, "AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services."),
+        Prop::input("profile", Ty::String, "Named profile from the shared AWS config files."),
+        Prop::input("assumeRole", Ty::Object("AssumeRole"), "Role to assume for all AWS calls."),
+        Prop::input("endpoints", Ty::Object("Endpoints"), "Custom endpoints for IAM, STS and EKS (e.g. a local emulator)."),
+        Prop::input("defaultTags", Ty::StringMap, "Tags added to every role the provider creates."),
+        Prop::input("propagationTimeout", Ty::Number, "Seconds to keep retrying while IAM propagates a new role (default 120)."),
+        Prop::input("maxRetries", Ty::Integer, "Attempts per AWS call for throttling and transient errors (default 10)."),
+        Prop::input("skipCredentialsValidation", Ty::Boolean, "Do not validate credentials when the provider starts (they are validated lazily on first use either way)."),
+    ],
+    types: &[
+        TypeSpec {
+            name: "AssumeRole",
+            description: "A role the provider assumes before calling AWS.",
+            props: &[
+                Prop::input("roleArn", Ty::String, "ARN of the role.").required(),
+                Prop::input("externalId", Ty::String, "ExternalId required by the role's trust policy.").secret(),
+                Prop::input("sessionName", Ty::String, "Session name (default `pulumi-xpander`)."),
+            ],
+        },
+        TypeSpec {
+            name: "Endpoints",
+            description: "Endpoint overrides.",
+            props: &[
+                Prop::input("iam", Ty::String, "IAM endpoint URL."),
+                Prop::input("sts", Ty::String, "STS endpoint URL."),
+                Prop::input("eks", Ty::String, "EKS endpoint URL."),
+            ],
+        },
+    ],
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFailure {
+    pub property: String,
+    pub reason: String,
+}
+
+impl ProviderConfig {
+    pub fn propagation_timeout(&self) -> Duration {
+        Duration::from_secs_f64(
+            self.propagation_timeout
+                .unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_SECS as f64),
+        )
+    }
+
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES)
+    }
+
+    /// Parses and validates. Unknown values (preview) are skipped.
+    pub fn parse(args: &PropertyMap) -> Result<ProviderConfig, Vec<ConfigFailure>> {
+        let mut failures = Vec::new();
+        let mut obj = serde_json::Map::new();
+        for (key, value) in args {
+            if key == "version" || value.contains_unknown() {
+                continue;
+            }
+            let json = coerce(value.to_json());
+            obj.insert(key.clone(), json);
+        }
+        let cfg: ProviderConfig = match serde_path_to_error::deserialize(Json::Object(obj)) {
+            Ok(c) => c,
+            Err(e) => {
+                let path = e.path().to_string();
+                let property = path.split(['.', '[']).next().unwrap_or("").to_string();
+                failures.push(ConfigFailure {
+                    property,
+                    reason: format!("{path}: {}", e.inner()),
+                });
+                return Err(failures);
+            }
+        };
+        cfg.validate(&mut failures);
+        if failures.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(failures)
+        }
+    }
+
+    fn validate(&self, failures: &mut Vec<ConfigFailure>) {
+        let mut fail = |property: &str, reason: String| {
+            failures.push(ConfigFailure { property: property.into(), reason })
+        };
+        if let Some(r) = &self.region {
+            if !is_region_name(r) {
+                fail("region", format!("{r:?} is not an AWS region name (expected e.g. \"us-east-1\")"));
+            }
+        }
+        if let Some(t) = self.propagation_timeout {
+            if !(0.0..=3600.0).contains(&t) || t.is_nan() {
+                fail("propagationTimeout", format!("must be between 0 and 3600 seconds, got {t}"));
+            }
+        }
+        if let Some(ar) = &self.assume_role {
+            if crate::iam::arn::parse_role_arn(&ar.role_arn).is_none() {
+                fail("assumeRole", "assumeRole.roleArn must be an IAM role ARN".into());
+            }
+            if let Some(x) = &ar.external_id {
+                if let Err(reason) = crate::iam::limits::check_external_id(x) {
+                    fail("assumeRole", format!("assumeRole.externalId {reason}"));
+                }
+            }
+            if let Some(s) = &ar.session_name {
+                let ok = (2..=64).contains(&s.len())
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
+                if !ok {
+                    fail("assumeRole", "assumeRole.sessionName must be 2-64 characters of [\\w+=,.@-]".into());
+                }
+            }
+        }
+        if let Some(ep) = &self.endpoints {
+            for (name, url) in [("iam", &ep.iam), ("sts", &ep.sts), ("eks", &ep.eks)] {
+                if let Some(u) = url {
+                    if !(u.starts_with("http://") || u.starts_with("https://")) {
+                        fail("endpoints", format!("endpoints.{name} must be an http(s) URL, got {u:?}"));
+                    }
+                }
+            }
+        }
+        if let Some(tags) = &self.default_tags {
+            for (k, v) in tags {
+                if let Err(reason) = crate::iam::limits::check_tag(k, v) {
+                    fail("defaultTags", reason);
+                }
+            }
+        }
+    }
+}
+
+/// Stack config arrives as strings; numbers, booleans and objects are JSON inside them.
+fn coerce(v: Json) -> Json {
+    match v {
+        Json::String(s) => {
+            let t = s.trim();
+            let looks_json = t.starts_with('{')
+                || t.starts_with('[')
+                || t == "true"
+                || t == "false"
+                || t.parse::<f64>().is_ok();
+            if looks_json {
+                serde_json::from_str(t).unwrap_or(Json::String(s))
+            } else {
+                Json::String(s)
+            }
+        }
+        other => other,
+    }
+}
+
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Config keys present but not understood.
+pub fn unknown_keys(args: &PropertyMap) -> Vec<String> {
+    args.keys()
+        .filter(|k| k.as_str() != "version" && CONFIG_SPEC.prop(k).is_none())
+        .cloned()
+        .collect()
+}
+
+/// Region from config or the standard environment variables (no network).
+pub fn resolve_region_locally(cfg: &ProviderConfig) -> Option<String> {
+    cfg.region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|s| !s.is_empty()))
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|s| !s.is_empty()))
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::values::PropertyValue;
+
+    fn args(pairs: &[(&str, PropertyValue)]) -> PropertyMap {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn string_encoded_values_are_coerced() {
+        let cfg = ProviderConfig::parse(&args(&[
+            ("propagationTimeout", PropertyValue::String("30".into())),
+            ("skipCredentialsValidation", PropertyValue::String("true".into())),
+            ("endpoints", PropertyValue::String(r#"{"iam":"http://127.0.0.1:1"}"#.into())),
+            ("region", PropertyValue::String("eu-west-1".into())),
+        ]))
+        .unwrap();
+        assert_eq!(cfg.propagation_timeout(), Duration::from_secs(30));
+        assert_eq!(cfg.skip_credentials_validation, Some(true));
+        assert_eq!(cfg.endpoints.unwrap().iam.as_deref(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn bad_values_name_the_property() {
+        let f = ProviderConfig::parse(&args(&[("propagationTimeout", PropertyValue::Number(-1.0))])).unwrap_err();
+        assert_eq!(f[0].property, "propagationTimeout");
+        let f = ProviderConfig::parse(&args(&[("region", PropertyValue::String("moon".into()))])).unwrap_err();
+        assert_eq!(f[0].property, "region");
+        let f = ProviderConfig::parse(&args(&[("maxRetries", PropertyValue::String("many".into()))])).unwrap_err();
+        assert_eq!(f[0].property, "maxRetries");
+    }
+
+    #[test]
+    fn secret_external_id_is_read_through_its_wrapper() {
+        let mut ar = PropertyMap::new();
+        ar.insert("roleArn".into(), PropertyValue::String("arn:aws:iam::123456789012:role/deployer".into()));
+        ar.insert("externalId".into(), PropertyValue::secret(PropertyValue::String("org-1234".into())));
+        let cfg = ProviderConfig::parse(&args(&[("assumeRole", PropertyValue::Object(ar))])).unwrap();
+        assert_eq!(cfg.assume_role.unwrap().external_id.as_deref(), Some("org-1234"));
+    }
+
+    #[test]
+    fn region_names() {
+        assert!(is_region_name("us-east-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("useast1"));
+        assert!(!is_region_name("us-east-x"));
+    }
+}

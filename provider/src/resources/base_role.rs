@@ -1,0 +1,493 @@
+//! `xpander:index:XpanderBaseRole`: the role the xpander pods get through EKS
+//! Pod Identity (seed step 1). It trusts only `pods.eks.amazonaws.com` and
+//! holds no service permission: only `sts:AssumeRole` + `sts:TagSession` on
+//! connector roles, granted by each connector or listed in `connectorRoleArns`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::role::{self, RoleArgs};
+use super::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use super::*;
+use crate::cloud::api::{LiveRole, PodIdentityAssociation};
+use crate::iam::arn::{parse_role_arn, AccountContext};
+use crate::iam::{limits, templates};
+use crate::plan::{plan_role, plan_role_delete, RoleSpec, Step};
+
+pub const TOKEN: &str = "xpander:index:XpanderBaseRole";
+
+pub static SPEC: ResourceSpec = ResourceSpec {
+    token: TOKEN,
+    description: "The xpander base role: attached to the xpander pods through EKS Pod Identity, trusted only by `pods.eks.amazonaws.com`, with no service permissions — it can only assume connector roles.",
+    props: &[
+        Prop::input("roleName", Ty::String, "IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.").replaces(),
+        Prop::input("path", Ty::String, "IAM path of the role. Changing it replaces the role.").replaces().default("/"),
+        Prop::input("description", Ty::String, "Role description."),
+        Prop::input("maxSessionDuration", Ty::Integer, "Maximum session duration in seconds (3600–43200)."),
+        Prop::input("permissionsBoundary", Ty::String, "ARN of a managed policy used as permissions boundary."),
+        Prop::input("tags", Ty::StringMap, "Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set."),
+        Prop::input("connectorRoleArns", Ty::StringList, "Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed."),
+        Prop::input("podIdentity", Ty::Object("PodIdentity"), "EKS Pod Identity association for the xpander service account. Changing cluster, namespace or service account replaces the association, not the role."),
+        Prop::assigned("arn", Ty::String, "ARN of the role."),
+        Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust."),
+        Prop::assigned("accountId", Ty::String, "Account that owns the role."),
+        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written.", &[]),
+        Prop::computed("policies", Ty::DocumentMap, "Inline policies owned by this resource, by name.", &["connectorRoleArns"]),
+        Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
+        Prop::assigned("podIdentityAssociationId", Ty::String, "Id of the Pod Identity association.").optional_output(),
+        Prop::assigned("podIdentityAssociationArn", Ty::String, "ARN of the Pod Identity association.").optional_output(),
+    ],
+    types: &[TypeSpec {
+        name: "PodIdentity",
+        description: "Where the xpander pods run: the Pod Identity association of the base role.",
+        props: &[
+            Prop::input("clusterName", Ty::String, "EKS cluster name.").required(),
+            Prop::input("namespace", Ty::String, "Kubernetes namespace of the service account.").default("xpander"),
+            Prop::input("serviceAccount", Ty::String, "Kubernetes service account.").default("xpander"),
+            Prop::input("disableSessionTags", Ty::Boolean, "Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way."),
+            Prop::input("tags", Ty::StringMap, "Tags for the association."),
+        ],
+    }],
+};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaseRoleArgs {
+    #[serde(flatten)]
+    pub role: RoleArgs,
+    pub connector_role_arns: Option<Vec<String>>,
+    pub pod_identity: Option<PodIdentityArgs>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodIdentityArgs {
+    pub cluster_name: Option<String>,
+    pub namespace: Option<String>,
+    pub service_account: Option<String>,
+    pub disable_session_tags: Option<bool>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl PodIdentityArgs {
+    pub fn key(&self) -> (String, String, String) {
+        (
+            self.cluster_name.clone().unwrap_or_default(),
+            self.namespace.clone().unwrap_or_else(|| "xpander".into()),
+            self.service_account.clone().unwrap_or_else(|| "xpander".into()),
+        )
+    }
+}
+
+impl BaseRoleArgs {
+    fn validate(&self, failures: &mut Vec<Failure>) {
+        self.role.validate(failures);
+        for (i, arn) in self.connector_role_arns.iter().flatten().enumerate() {
+            if arn.contains('*') {
+                failures.push(Failure::new(
+                    format!("connectorRoleArns[{i}]"),
+                    "wildcards are not allowed: the base role may assume only named connector roles (seed: \"Restrict base role\")",
+                ));
+            } else if parse_role_arn(arn).is_none() {
+                failures.push(Failure::new(format!("connectorRoleArns[{i}]"), format!("{arn:?} is not an IAM role ARN")));
+            }
+        }
+        if let Some(p) = &self.pod_identity {
+            match &p.cluster_name {
+                None => failures.push(Failure::new("podIdentity.clusterName", "podIdentity.clusterName is required")),
+                Some(c) => {
+                    if let Err(r) = limits::check_cluster_name(c) {
+                        failures.push(Failure::new("podIdentity.clusterName", r));
+                    }
+                }
+            }
+            let (_, ns, sa) = p.key();
+            if let Err(r) = limits::check_namespace(&ns) {
+                failures.push(Failure::new("podIdentity.namespace", r));
+            }
+            if let Err(r) = limits::check_service_account(&sa) {
+                failures.push(Failure::new("podIdentity.serviceAccount", r));
+            }
+            for (k, v) in p.tags.iter().flatten() {
+                if let Err(r) = limits::check_tag(k, v) {
+                    failures.push(Failure::new("podIdentity.tags", r));
+                }
+            }
+        }
+    }
+
+    fn inline_policies(&self) -> BTreeMap<String, Json> {
+        let arns = self.connector_role_arns.clone().unwrap_or_default();
+        if arns.is_empty() {
+            BTreeMap::new()
+        } else {
+            [(templates::POLICY_ASSUME_CONNECTORS.to_string(), templates::assume_connector_roles(&arns))].into()
+        }
+    }
+
+    fn role_spec(&self, default_tags: &BTreeMap<String, String>, urn: &str) -> RoleSpec {
+        RoleSpec {
+            name: self.role.name(),
+            path: self.role.path(),
+            description: self.role.description.clone(),
+            max_session_duration: self.role.max_session_duration,
+            permissions_boundary: self.role.permissions_boundary.clone(),
+            tags: self.role.all_tags(default_tags, urn),
+            initial_trust: templates::base_trust(),
+            trust: templates::base_trust(),
+            inline_policies: self.inline_policies(),
+            managed_policies: BTreeSet::new(),
+            foreign_prefix: Some(templates::GRANT_PREFIX),
+        }
+    }
+}
+
+fn documents(map: &BTreeMap<String, Json>) -> PropertyValue {
+    PropertyValue::Object(map.iter().map(|(k, v)| (k.clone(), PropertyValue::from_json(v))).collect())
+}
+
+/// Outputs from the inputs plus what AWS assigned.
+fn outputs(
+    inputs: &PropertyMap,
+    spec: &RoleSpec,
+    role_arn: Option<&str>,
+    role_id: Option<&str>,
+    account: Option<&AccountContext>,
+    association: Option<&PodIdentityAssociation>,
+    trust: &Json,
+    policies: &BTreeMap<String, Json>,
+) -> PropertyMap {
+    let mut out = inputs.clone();
+    let mut set = |k: &str, v: Option<PropertyValue>| {
+        if let Some(v) = v {
+            out.insert(k.to_string(), v);
+        }
+    };
+    set("arn", role_arn.map(|s| PropertyValue::String(s.into())));
+    set("roleId", role_id.map(|s| PropertyValue::String(s.into())));
+    set("accountId", account.map(|a| PropertyValue::String(a.account_id.clone())));
+    set("trustPolicy", Some(PropertyValue::from_json(trust)));
+    set("policies", Some(documents(policies)));
+    set(
+        "tagsAll",
+        Some(PropertyValue::Object(spec.tags.iter().map(|(k, v)| (k.clone(), PropertyValue::String(v.clone()))).collect())),
+    );
+    set("podIdentityAssociationId", association.map(|a| PropertyValue::String(a.association_id.clone())));
+    set("podIdentityAssociationArn", association.map(|a| PropertyValue::String(a.association_arn.clone())));
+    apply_secrets(&SPEC, inputs, &mut out);
+    out
+}
+
+/// Pod Identity steps: create the wanted association, re-point a live one,
+/// and remove the old one when its cluster/namespace/service account changed.
+fn plan_association(
+    old: Option<(&PodIdentityArgs, Option<String>)>,
+    want: Option<&PodIdentityArgs>,
+    live_for_want: Option<&PodIdentityAssociation>,
+    role_arn: &str,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if let Some(w) = want {
+        let (cluster, namespace, service_account) = w.key();
+        let disable = w.disable_session_tags.unwrap_or(false);
+        match live_for_want {
+            Some(live) if live.role_arn == role_arn && live.disable_session_tags == disable => {}
+            Some(live) => steps.push(Step::UpdatePodIdentity {
+                cluster,
+                id: live.association_id.clone(),
+                role_arn: role_arn.to_string(),
+                disable_session_tags: disable,
+            }),
+            None => steps.push(Step::CreatePodIdentity {
+                cluster,
+                namespace,
+                service_account,
+                role_arn: role_arn.to_string(),
+                disable_session_tags: disable,
+                tags: w.tags.clone().unwrap_or_default(),
+            }),
+        }
+    }
+    if let Some((o, Some(id))) = old {
+        if want.map(PodIdentityArgs::key) != Some(o.key()) {
+            steps.push(Step::DeletePodIdentity { cluster: o.key().0, id });
+        }
+    }
+    steps
+}
+
+pub struct BaseRole;
+
+impl BaseRole {
+    fn args(inputs: &PropertyMap) -> Result<BaseRoleArgs, OpError> {
+        typed_args::<BaseRoleArgs>(inputs).map(|(a, _)| a).map_err(|f| OpError::Invalid(f.reason))
+    }
+}
+
+#[async_trait]
+impl Resource for BaseRole {
+    fn spec(&self) -> &'static ResourceSpec {
+        &SPEC
+    }
+
+    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
+        let mut news = req.news.clone();
+        if let Err(f) = role::autoname(req.name, req.olds, &mut news, req.random_seed, &req.autonaming) {
+            return Checked { inputs: news, failures: vec![f], warnings: vec![] };
+        }
+        let mut checked = run_check::<BaseRoleArgs>(&SPEC, &news, |args, failures, _warnings| args.validate(failures));
+        checked.inputs = news;
+        checked
+    }
+
+    fn diff(&self, _provider: &crate::rpc::ProviderState, olds: &PropertyMap, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult {
+        let mut result = diff_inputs(&SPEC, old_inputs, news);
+        if !news.values().any(PropertyValue::contains_unknown) {
+            if let Ok((args, _)) = typed_args::<BaseRoleArgs>(news) {
+                let trust_drift = olds
+                    .get("trustPolicy")
+                    .is_some_and(|t| !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws"));
+                let want = Json::Object(args.inline_policies().into_iter().collect());
+                let policies_drift = olds.get("policies").is_some_and(|p| normalise_documents(&p.to_json()) != normalise_documents(&want));
+                for (key, drift) in [("trustPolicy", trust_drift), ("policies", policies_drift)] {
+                    if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
+                        result.entries.push((key.to_string(), DiffKind::Update, false));
+                    }
+                }
+            }
+        }
+        let replacing = result.entries.iter().any(|(_, _, r)| *r);
+        result.delete_before_replace = replacing && old_inputs.get("roleName") == news.get("roleName");
+        result
+    }
+
+    async fn create(&self, ctx: &OpCtx<'_>, inputs: &PropertyMap, preview: bool) -> Result<(String, PropertyMap), OpError> {
+        let args = Self::args(inputs)?;
+        let cfg = ctx.provider.config();
+        let default_tags = cfg.default_tags.clone().unwrap_or_default();
+        let spec = args.role_spec(&default_tags, ctx.urn);
+        if preview {
+            let known = outputs(inputs, &spec, None, None, None, None, &spec.trust, &spec.inline_policies);
+            return Ok((String::new(), preview_outputs(&SPEC, inputs, &known, false)));
+        }
+        let cloud = ctx.provider.cloud().await?;
+        let live = cloud.api.get_role(&spec.name).await?;
+        role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
+        let role_arn = cloud.account.role_arn(&spec.path, &spec.name);
+        let live_assoc = match &args.pod_identity {
+            Some(p) if live.is_some() => {
+                let (c, n, s) = p.key();
+                cloud.api.find_pod_identity(&c, &n, &s).await?
+            }
+            _ => None,
+        };
+        let mut steps = plan_role(live.as_ref(), &spec, &cloud.account.partition);
+        steps.extend(plan_association(None, args.pod_identity.as_ref(), live_assoc.as_ref(), &role_arn));
+        let result = execute(ctx, &cloud, &steps).await;
+        let (applied, failure) = match result {
+            Ok(a) => (a, None),
+            Err(f) => (f.applied.clone(), Some(f)),
+        };
+        let role_id = applied.created_role.as_ref().map(|r| r.role_id.clone()).or(live.as_ref().map(|l| l.role_id.clone()));
+        let association = applied.association.clone().or(live_assoc);
+        let out = outputs(inputs, &spec, Some(&role_arn), role_id.as_deref(), Some(&cloud.account), association.as_ref(), &spec.trust, &spec.inline_policies);
+        match failure {
+            None => Ok((spec.name.clone(), out)),
+            Some(f) if role_id.is_some() => Err(partial(&spec.name, out, &f)),
+            Some(f) => Err(OpError::Cloud(f.error)),
+        }
+    }
+
+    async fn read(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: Option<&PropertyMap>,
+        old_inputs: Option<&PropertyMap>,
+    ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
+        let cloud = ctx.provider.cloud().await?;
+        let Some(live) = cloud.api.get_role(id).await? else { return Ok(None) };
+        let mut inputs = match old_inputs.filter(|m| !m.is_empty()) {
+            Some(old) => old.clone(),
+            None => role::imported_role_inputs(&live),
+        };
+        if let Some(doc) = live.inline_policies.get(templates::POLICY_ASSUME_CONNECTORS) {
+            let arns = crate::iam::policy::statements(doc)
+                .iter()
+                .flat_map(|s| crate::iam::policy::string_list(s.get("Resource")))
+                .collect::<Vec<_>>();
+            inputs.insert("connectorRoleArns".into(), PropertyValue::from_json(&serde_json::json!(arns)));
+        } else {
+            inputs.remove("connectorRoleArns");
+        }
+        let args = Self::args(&inputs)?;
+        let association = match &args.pod_identity {
+            Some(p) => {
+                let (c, n, s) = p.key();
+                let found = cloud.api.find_pod_identity(&c, &n, &s).await?;
+                if found.as_ref().is_none_or(|a| a.role_arn != live.arn) {
+                    inputs.remove("podIdentity");
+                }
+                found.filter(|a| a.role_arn == live.arn)
+            }
+            None => None,
+        };
+        let _ = olds;
+        let cfg = ctx.provider.config();
+        let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
+        let own_policies: BTreeMap<String, Json> = live
+            .inline_policies
+            .iter()
+            .filter(|(k, _)| !k.starts_with(templates::GRANT_PREFIX))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out = outputs(&inputs, &spec, Some(&live.arn), Some(&live.role_id), Some(&cloud.account), association.as_ref(), &live.trust, &own_policies);
+        out.insert(
+            "tagsAll".into(),
+            PropertyValue::Object(live.tags.iter().map(|(k, v)| (k.clone(), PropertyValue::String(v.clone()))).collect()),
+        );
+        Ok(Some((out, inputs)))
+    }
+
+    async fn update(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+        preview: bool,
+    ) -> Result<PropertyMap, OpError> {
+        let args = Self::args(news)?;
+        let old_args = Self::args(old_inputs).unwrap_or_default();
+        let cfg = ctx.provider.config();
+        let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
+        if preview {
+            let mut known = olds.clone();
+            known.extend(outputs(news, &spec, None, None, None, None, &spec.trust, &spec.inline_policies));
+            let assoc_changes = old_args.pod_identity.as_ref().map(PodIdentityArgs::key) != args.pod_identity.as_ref().map(PodIdentityArgs::key);
+            if assoc_changes {
+                known.remove("podIdentityAssociationId");
+                known.remove("podIdentityAssociationArn");
+            }
+            let mut out = preview_outputs(&SPEC, news, &known, true);
+            if assoc_changes && args.pod_identity.is_some() {
+                out.insert("podIdentityAssociationId".into(), PropertyValue::Unknown);
+                out.insert("podIdentityAssociationArn".into(), PropertyValue::Unknown);
+            }
+            return Ok(out);
+        }
+        let cloud = ctx.provider.cloud().await?;
+        let live: Option<LiveRole> = cloud.api.get_role(id).await?;
+        let role_arn = cloud.account.role_arn(&spec.path, &spec.name);
+        let live_assoc = match &args.pod_identity {
+            Some(p) => {
+                let (c, n, s) = p.key();
+                cloud.api.find_pod_identity(&c, &n, &s).await?
+            }
+            None => None,
+        };
+        let old_assoc_id = role::string_output(olds, "podIdentityAssociationId");
+        let mut steps = plan_role(live.as_ref(), &spec, &cloud.account.partition);
+        steps.extend(plan_association(
+            old_args.pod_identity.as_ref().map(|o| (o, old_assoc_id)),
+            args.pod_identity.as_ref(),
+            live_assoc.as_ref(),
+            &role_arn,
+        ));
+        let result = execute(ctx, &cloud, &steps).await;
+        let (applied, failure) = match result {
+            Ok(a) => (a, None),
+            Err(f) => (f.applied.clone(), Some(f)),
+        };
+        let role_id = applied
+            .created_role
+            .as_ref()
+            .map(|r| r.role_id.clone())
+            .or(live.as_ref().map(|l| l.role_id.clone()))
+            .or(role::string_output(olds, "roleId"));
+        let association = if args.pod_identity.is_some() { applied.association.clone().or(live_assoc) } else { None };
+        let out = outputs(news, &spec, Some(&role_arn), role_id.as_deref(), Some(&cloud.account), association.as_ref(), &spec.trust, &spec.inline_policies);
+        match failure {
+            None => Ok(out),
+            Some(f) => Err(partial(id, out, &f)),
+        }
+    }
+
+    async fn delete(&self, ctx: &OpCtx<'_>, id: &str, olds: &PropertyMap, old_inputs: &PropertyMap) -> Result<(), OpError> {
+        let cloud = ctx.provider.cloud().await?;
+        let args = Self::args(old_inputs).unwrap_or_default();
+        let mut steps = Vec::new();
+        if let Some(p) = &args.pod_identity {
+            let (c, n, s) = p.key();
+            let found = cloud.api.find_pod_identity(&c, &n, &s).await?;
+            let ours = role::string_output(olds, "arn");
+            if let Some(a) = found.filter(|a| Some(&a.role_arn) == ours.as_ref()) {
+                steps.push(Step::DeletePodIdentity { cluster: c, id: a.association_id });
+            }
+        }
+        let live = cloud.api.get_role(id).await?;
+        steps.extend(plan_role_delete(live.as_ref()));
+        execute(ctx, &cloud, &steps).await.map(|_| ()).map_err(|f| OpError::Cloud(f.error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(cluster: &str) -> PodIdentityArgs {
+        PodIdentityArgs { cluster_name: Some(cluster.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn association_moves_cluster_by_create_then_delete() {
+        let steps = plan_association(Some((&pod("old"), Some("a-1".into()))), Some(&pod("new")), None, "arn:role");
+        assert!(matches!(&steps[0], Step::CreatePodIdentity { cluster, namespace, service_account, .. }
+            if cluster == "new" && namespace == "xpander" && service_account == "xpander"));
+        assert_eq!(steps[1], Step::DeletePodIdentity { cluster: "old".into(), id: "a-1".into() });
+    }
+
+    #[test]
+    fn association_pointing_elsewhere_is_repointed() {
+        let live = PodIdentityAssociation {
+            cluster_name: "c".into(),
+            namespace: "xpander".into(),
+            service_account: "xpander".into(),
+            role_arn: "arn:other".into(),
+            association_id: "a-9".into(),
+            association_arn: "arn:assoc".into(),
+            disable_session_tags: false,
+        };
+        let steps = plan_association(None, Some(&pod("c")), Some(&live), "arn:role");
+        assert!(matches!(&steps[0], Step::UpdatePodIdentity { id, role_arn, .. } if id == "a-9" && role_arn == "arn:role"));
+    }
+
+    #[test]
+    fn check_names_bad_properties() {
+        let mut news = PropertyMap::new();
+        news.insert("roleName".into(), PropertyValue::String("bad name".into()));
+        news.insert("connectorRoleArns".into(), PropertyValue::Array(vec![PropertyValue::String("*".into())]));
+        let mut pod = PropertyMap::new();
+        pod.insert("clusterName".into(), PropertyValue::String("c".into()));
+        pod.insert("namespace".into(), PropertyValue::String("Bad_NS".into()));
+        news.insert("podIdentity".into(), PropertyValue::Object(pod));
+        news.insert("bogus".into(), PropertyValue::Bool(true));
+        let checked = run_check::<BaseRoleArgs>(&SPEC, &news, |a, f, _| a.validate(f));
+        let props: Vec<&str> = checked.failures.iter().map(|f| f.property.as_str()).collect();
+        for want in ["roleName", "connectorRoleArns[0]", "podIdentity.namespace", "bogus"] {
+            assert!(props.contains(&want), "{want} missing from {props:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_not_judged() {
+        let mut news = PropertyMap::new();
+        news.insert("connectorRoleArns".into(), PropertyValue::Array(vec![PropertyValue::Unknown]));
+        let checked = run_check::<BaseRoleArgs>(&SPEC, &news, |a, f, _| a.validate(f));
+        assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    }
+}

@@ -1,0 +1,296 @@
+//! The two resources and the machinery they share: the check pipeline
+//! (decode → typed args → rules, with failures named by property path),
+//! secret and unknown propagation from the property tables, and the diff.
+
+pub mod base_role;
+pub mod connector_role;
+pub mod role;
+pub mod spec;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+use crate::cloud::error::{CloudError, ErrorClass};
+use crate::rpc::values::{path_within, unknown_paths, PropertyMap, PropertyValue};
+use crate::rpc::ProviderState;
+use spec::ResourceSpec;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub property: String,
+    pub reason: String,
+}
+
+impl Failure {
+    pub fn new(property: impl Into<String>, reason: impl Into<String>) -> Self {
+        Failure { property: property.into(), reason: reason.into() }
+    }
+}
+
+/// Check's answer: checked inputs, or failures; warnings either way.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub inputs: PropertyMap,
+    pub failures: Vec<Failure>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Autonaming {
+    pub proposed_name: Option<String>,
+    pub disabled: bool,
+}
+
+pub struct CheckRequest<'a> {
+    pub name: &'a str,
+    pub olds: &'a PropertyMap,
+    pub news: &'a PropertyMap,
+    pub random_seed: &'a [u8],
+    pub autonaming: Autonaming,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffKind {
+    Add,
+    Delete,
+    Update,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct DiffResult {
+    /// (property path, kind, replaces)
+    pub entries: Vec<(String, DiffKind, bool)>,
+    pub delete_before_replace: bool,
+}
+
+/// Errors of Create/Read/Update/Delete, by what the engine should do.
+#[derive(Debug)]
+pub enum OpError {
+    Invalid(String),
+    Cloud(CloudError),
+    /// The role exists but is unfinished: the engine records this state and
+    /// the next `up` runs Update to finish.
+    Partial { id: String, properties: PropertyMap, reason: String },
+}
+
+impl From<CloudError> for OpError {
+    fn from(e: CloudError) -> Self {
+        OpError::Cloud(e)
+    }
+}
+
+pub struct OpCtx<'a> {
+    pub urn: &'a str,
+    pub name: &'a str,
+    pub provider: &'a ProviderState,
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn spec(&self) -> &'static ResourceSpec;
+    fn check(&self, req: &CheckRequest<'_>, provider: &ProviderState) -> Checked;
+    fn diff(&self, provider: &ProviderState, olds: &PropertyMap, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult;
+    async fn create(&self, ctx: &OpCtx<'_>, inputs: &PropertyMap, preview: bool) -> Result<(String, PropertyMap), OpError>;
+    async fn read(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: Option<&PropertyMap>,
+        old_inputs: Option<&PropertyMap>,
+    ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError>;
+    async fn update(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+        preview: bool,
+    ) -> Result<PropertyMap, OpError>;
+    async fn delete(&self, ctx: &OpCtx<'_>, id: &str, olds: &PropertyMap, old_inputs: &PropertyMap) -> Result<(), OpError>;
+}
+
+pub fn registry() -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(base_role::BaseRole), Arc::new(connector_role::ConnectorRole)]
+}
+
+/// Typed args from checked inputs, plus the paths that are unknown (preview).
+pub fn typed_args<T: DeserializeOwned>(inputs: &PropertyMap) -> Result<(T, Vec<String>), Failure> {
+    let unknown = unknown_paths(inputs);
+    let json = Json::Object(inputs.iter().filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j))).collect());
+    match serde_path_to_error::deserialize::<_, T>(json) {
+        Ok(v) => Ok((v, unknown)),
+        Err(e) => {
+            let path = e.path().to_string();
+            Err(Failure::new(top_level(&path), format!("{path}: {}", e.into_inner())))
+        }
+    }
+}
+
+fn top_level(path: &str) -> String {
+    path.split(['.', '[']).next().unwrap_or(path).to_string()
+}
+
+/// The shared front half of Check: unknown keys, types, then `rules`.
+/// Failures at, under or around unknown (preview) values are dropped: they
+/// are judged once the values are known.
+pub fn run_check<T: DeserializeOwned>(
+    spec: &ResourceSpec,
+    news: &PropertyMap,
+    rules: impl FnOnce(&T, &mut Vec<Failure>, &mut Vec<String>),
+) -> Checked {
+    let mut checked = Checked { inputs: news.clone(), ..Default::default() };
+    for key in news.keys() {
+        if !spec.input_names().any(|n| n == key) {
+            checked.failures.push(Failure::new(
+                key.clone(),
+                format!("{key:?} is not an input of {}; see the package schema for the inputs it takes", spec.token),
+            ));
+        }
+    }
+    for p in spec.props.iter().filter(|p| p.required_input) {
+        if matches!(news.get(p.name), None | Some(PropertyValue::Null)) {
+            checked.failures.push(Failure::new(p.name, format!("{} is required", p.name)));
+        }
+    }
+    match typed_args::<T>(news) {
+        Ok((args, unknown)) => {
+            let mut failures = Vec::new();
+            rules(&args, &mut failures, &mut checked.warnings);
+            checked
+                .failures
+                .extend(failures.into_iter().filter(|f| !unknown.iter().any(|u| path_within(&f.property, u) || path_within(u, &f.property))));
+        }
+        Err(f) => checked.failures.push(f),
+    }
+    checked
+}
+
+/// Applies the property table to outputs: echoed inputs keep their secret
+/// wrappers, derived outputs are secret when a source is, schema secrets always are.
+pub fn apply_secrets(spec: &ResourceSpec, inputs: &PropertyMap, outputs: &mut PropertyMap) {
+    for p in spec.props {
+        let Some(v) = outputs.get(p.name) else { continue };
+        if matches!(v, PropertyValue::Null | PropertyValue::Unknown) && !p.secret {
+            continue;
+        }
+        let echoed_secret = p.input && inputs.get(p.name).is_some_and(PropertyValue::contains_secret);
+        let derived_secret = p.derived_from.iter().any(|src| {
+            inputs.get(*src).is_some_and(|v| v.contains_secret())
+                || (spec.prop(src).is_some_and(|sp| sp.secret) && inputs.get(*src).is_some_and(|v| !matches!(v, PropertyValue::Null)))
+        });
+        if echoed_secret || derived_secret || (p.secret && !matches!(v, PropertyValue::Null)) {
+            let inner = outputs.remove(p.name).unwrap_or(PropertyValue::Null);
+            outputs.insert(p.name.to_string(), PropertyValue::secret(inner));
+        }
+    }
+}
+
+/// Preview of a create or update: inputs echoed, derived outputs filled when
+/// computable, AWS-assigned ones unknown until the role exists.
+pub fn preview_outputs(spec: &ResourceSpec, inputs: &PropertyMap, known: &PropertyMap, role_exists: bool) -> PropertyMap {
+    let mut out = inputs.clone();
+    for p in spec.props.iter().filter(|p| !p.input) {
+        let source_unknown = p.derived_from.iter().any(|s| inputs.get(*s).is_some_and(PropertyValue::contains_unknown));
+        let value = match known.get(p.name) {
+            Some(v) if !source_unknown && (role_exists || !p.assigned) => v.clone(),
+            _ if p.always || source_unknown => PropertyValue::Unknown,
+            _ => continue,
+        };
+        out.insert(p.name.to_string(), value);
+    }
+    apply_secrets(spec, inputs, &mut out);
+    out
+}
+
+/// Top-level input changes between the last deployment and now, with
+/// replacement flags from the table. Documents compare canonically.
+pub fn diff_inputs(spec: &ResourceSpec, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult {
+    let mut result = DiffResult::default();
+    for p in spec.props.iter().filter(|p| p.input) {
+        let old = old_inputs.get(p.name).filter(|v| !matches!(v, PropertyValue::Null));
+        let new = news.get(p.name).filter(|v| !matches!(v, PropertyValue::Null));
+        let kind = match (old, new) {
+            (None, None) => continue,
+            (None, Some(_)) => DiffKind::Add,
+            (Some(_), None) => DiffKind::Delete,
+            (Some(a), Some(b)) => {
+                if !b.contains_unknown() && same_value(p.ty, a, b) {
+                    continue;
+                }
+                DiffKind::Update
+            }
+        };
+        result.entries.push((p.name.to_string(), kind, p.replaces));
+    }
+    result
+}
+
+fn same_value(ty: spec::Ty, a: &PropertyValue, b: &PropertyValue) -> bool {
+    match ty {
+        spec::Ty::Document | spec::Ty::DocumentMap => normalise_documents(&a.to_json()) == normalise_documents(&b.to_json()),
+        _ => a.to_json() == b.to_json(),
+    }
+}
+
+/// Documents given as JSON strings compare equal to the same object.
+pub fn normalise_documents(v: &Json) -> Json {
+    match v {
+        Json::String(s) => crate::iam::policy::decode_document(s)
+            .map(|d| crate::iam::policy::canonicalize(&d, "aws"))
+            .unwrap_or_else(|_| v.clone()),
+        Json::Object(m) if m.contains_key("Statement") => crate::iam::policy::canonicalize(v, "aws"),
+        Json::Object(m) => Json::Object(m.iter().map(|(k, x)| (k.clone(), normalise_documents(x))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// gRPC code for a failed AWS call. Never INTERNAL: these are clean failures.
+pub fn grpc_code(e: &CloudError) -> tonic::Code {
+    if e.code == "Cancelled" {
+        return tonic::Code::Cancelled;
+    }
+    match e.class() {
+        ErrorClass::NotFound => tonic::Code::NotFound,
+        ErrorClass::AlreadyExists => tonic::Code::AlreadyExists,
+        ErrorClass::AccessDenied => tonic::Code::PermissionDenied,
+        ErrorClass::Credentials => tonic::Code::Unauthenticated,
+        ErrorClass::Throttled | ErrorClass::Transient => tonic::Code::Unavailable,
+        ErrorClass::PrincipalNotVisible => tonic::Code::DeadlineExceeded,
+        ErrorClass::LimitExceeded => tonic::Code::ResourceExhausted,
+        ErrorClass::InvalidInput => tonic::Code::InvalidArgument,
+        ErrorClass::DeleteConflict | ErrorClass::ConcurrentModification | ErrorClass::Other => tonic::Code::FailedPrecondition,
+    }
+}
+
+/// Runs a plan with this operation's budget, streaming progress to the engine.
+pub async fn execute(
+    ctx: &OpCtx<'_>,
+    cloud: &crate::rpc::Cloud,
+    steps: &[crate::plan::Step],
+) -> Result<crate::plan::executor::Applied, crate::plan::executor::Failed> {
+    let mut limit = ctx.provider.config().propagation_timeout();
+    if let Some(t) = ctx.timeout {
+        limit = limit.min(t);
+    }
+    let budget = crate::cloud::retry::Budget::new(limit, ctx.provider.cancel_token());
+    let urn = ctx.urn.to_string();
+    let provider = ctx.provider;
+    let progress = move |msg: String| provider.progress(&urn, &msg);
+    let executor = crate::plan::executor::Executor { api: cloud.api.as_ref(), budget, progress: &progress };
+    executor.run(steps).await
+}
+
+/// Reports a failure after the role exists as a partial state, so the engine
+/// keeps track of it and the next `up` finishes the job.
+pub fn partial(id: &str, properties: PropertyMap, failed: &crate::plan::executor::Failed) -> OpError {
+    OpError::Partial {
+        id: id.to_string(),
+        properties,
+        reason: format!("{} failed: {}", failed.step, failed.error),
+    }
+}

@@ -1,0 +1,113 @@
+//! The gRPC face of the provider: the tonic service, the shared provider
+//! state (config, lazily built AWS clients, engine log), and value decoding.
+
+pub mod engine_log;
+pub mod errors;
+pub mod server;
+pub mod values;
+
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cloud::api::AwsApi;
+use crate::cloud::error::CloudError;
+use crate::config::{resolve_region_locally, ProviderConfig};
+use crate::iam::arn::{partition_for_region, AccountContext};
+use engine_log::EngineLog;
+
+/// AWS clients plus the account they act in, resolved once per process.
+pub struct Cloud {
+    pub api: Box<dyn AwsApi>,
+    pub account: AccountContext,
+}
+
+pub struct ProviderState {
+    config: RwLock<ProviderConfig>,
+    cloud: tokio::sync::Mutex<Option<Arc<Cloud>>>,
+    account: RwLock<Option<AccountContext>>,
+    pub log: EngineLog,
+    cancel: CancellationToken,
+}
+
+impl Default for ProviderState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProviderState {
+    pub fn new() -> Self {
+        ProviderState {
+            config: RwLock::new(ProviderConfig::default()),
+            cloud: tokio::sync::Mutex::new(None),
+            account: RwLock::new(None),
+            log: EngineLog::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    pub fn config(&self) -> ProviderConfig {
+        self.config.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub fn set_config(&self, cfg: ProviderConfig) {
+        if let Ok(mut c) = self.config.write() {
+            *c = cfg;
+        }
+    }
+
+    pub fn region(&self) -> String {
+        resolve_region_locally(&self.config()).unwrap_or_else(|| "us-east-1".into())
+    }
+
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    /// The account, if some operation already resolved it (previews use it
+    /// to render documents without making a call of their own).
+    pub fn cached_account(&self) -> Option<AccountContext> {
+        self.account.read().ok().and_then(|a| a.clone())
+    }
+
+    /// AWS clients, built and authenticated on first use. A failure is not
+    /// cached, so fixing credentials does not need a new process.
+    pub async fn cloud(&self) -> Result<Arc<Cloud>, CloudError> {
+        let mut slot = self.cloud.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let cfg = self.config();
+        let api = crate::cloud::connect(&cfg).await?;
+        let who = api.caller_identity().await?;
+        let region = self.region();
+        let partition = who
+            .arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| partition_for_region(&region).to_string());
+        let account = AccountContext { partition, account_id: who.account_id, region };
+        if let Ok(mut a) = self.account.write() {
+            *a = Some(account.clone());
+        }
+        let cloud = Arc::new(Cloud { api: Box::new(api), account });
+        *slot = Some(cloud.clone());
+        Ok(cloud)
+    }
+
+    /// A progress line under the resource (ephemeral: the CLI replaces it).
+    pub fn progress(&self, urn: &str, message: &str) {
+        self.log.send(engine_log::Severity::Info, urn, message, true);
+    }
+
+    pub fn warn(&self, urn: &str, message: &str) {
+        self.log.send(engine_log::Severity::Warning, urn, message, false);
+    }
+}

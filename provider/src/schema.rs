@@ -1,0 +1,143 @@
+//! `schema.json`, derived from the property tables of the resources and the
+//! provider config, so the SDKs and the provider cannot disagree.
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::resources::spec::{Prop, ResourceSpec, Ty};
+
+const PACKAGE: &str = "xpander";
+
+fn type_ref(ty: Ty) -> Json {
+    match ty {
+        Ty::String => json!({"type": "string"}),
+        Ty::Integer => json!({"type": "integer"}),
+        Ty::Number => json!({"type": "number"}),
+        Ty::Boolean => json!({"type": "boolean"}),
+        Ty::StringList => json!({"type": "array", "items": {"type": "string"}}),
+        Ty::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+        Ty::Document => json!({"$ref": "pulumi.json#/Any"}),
+        Ty::DocumentMap => json!({"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}),
+        Ty::Object(name) => json!({"$ref": format!("#/types/{PACKAGE}:index:{name}")}),
+    }
+}
+
+fn property(p: &Prop) -> Json {
+    let mut v = type_ref(p.ty);
+    let m = v.as_object_mut().expect("type refs are objects");
+    m.insert("description".into(), Json::String(p.description.into()));
+    if p.secret {
+        m.insert("secret".into(), Json::Bool(true));
+    }
+    if p.replaces {
+        m.insert("willReplaceOnChanges".into(), Json::Bool(true));
+    }
+    if let Some(d) = p.default {
+        let value = match p.ty {
+            Ty::Boolean => Json::Bool(d == "true"),
+            _ => Json::String(d.into()),
+        };
+        m.insert("default".into(), value);
+    }
+    v
+}
+
+fn props<'a>(items: impl Iterator<Item = &'a Prop>) -> Map<String, Json> {
+    items.map(|p| (p.name.to_string(), property(p))).collect()
+}
+
+fn names<'a>(items: impl Iterator<Item = &'a Prop>) -> Vec<&'static str> {
+    items.map(|p| p.name).collect()
+}
+
+fn resource(spec: &ResourceSpec) -> Json {
+    json!({
+        "description": spec.description,
+        "properties": props(spec.props.iter().filter(|p| p.output)),
+        "required": names(spec.props.iter().filter(|p| p.output && p.always)),
+        "inputProperties": props(spec.props.iter().filter(|p| p.input)),
+        "requiredInputs": names(spec.props.iter().filter(|p| p.required_input)),
+    })
+}
+
+fn types(specs: &[&ResourceSpec], out: &mut Map<String, Json>) {
+    for spec in specs {
+        for t in spec.types {
+            out.insert(
+                format!("{PACKAGE}:index:{}", t.name),
+                json!({
+                    "type": "object",
+                    "description": t.description,
+                    "properties": props(t.props.iter()),
+                    "required": names(t.props.iter().filter(|p| p.required_input)),
+                }),
+            );
+        }
+    }
+}
+
+pub fn schema() -> Json {
+    let resources: Vec<&ResourceSpec> = vec![&crate::resources::base_role::SPEC, &crate::resources::connector_role::SPEC];
+    let config = &crate::config::CONFIG_SPEC;
+    let mut type_map = Map::new();
+    types(&resources, &mut type_map);
+    types(&[config], &mut type_map);
+    json!({
+        "name": PACKAGE,
+        "displayName": "xpander",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "The three-tier IAM architecture of a self-hosted xpander install: a base role on EKS Pod Identity and least-privilege connector roles with cross-account trust.",
+        "keywords": ["pulumi", "xpander", "aws", "iam", "eks", "category/cloud", "kind/native"],
+        "license": "Apache-2.0",
+        "publisher": "xpander-ai",
+        "repository": "https://github.com/xpander-ai/pulumi-xpander",
+        "meta": {"moduleFormat": "(.*)"},
+        "config": {"variables": props(config.props.iter())},
+        "provider": {"description": config.description, "inputProperties": props(config.props.iter())},
+        "types": type_map,
+        "resources": resources.iter().map(|r| (r.token.to_string(), resource(r))).collect::<Map<String, Json>>(),
+        "language": {
+            "nodejs": {
+                "packageName": "@xpander-ai/pulumi-xpander",
+                "packageDescription": "Pulumi provider for the xpander self-hosted IAM architecture",
+                "dependencies": {"@pulumi/pulumi": "^3.0.0"},
+                "respectSchemaVersion": true
+            },
+            "python": {
+                "packageName": "pulumi_xpander",
+                "requires": {"pulumi": ">=3.0.0,<4.0.0"},
+                "pyproject": {"enabled": true},
+                "respectSchemaVersion": true
+            }
+        }
+    })
+}
+
+pub fn schema_json() -> String {
+    let mut s = serde_json::to_string_pretty(&schema()).expect("schema serialises");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_reference_resolves() {
+        let s = schema();
+        let text = s.to_string();
+        for cap in text.split("#/types/").skip(1) {
+            let token = cap.split('"').next().unwrap();
+            assert!(s["types"].get(token).is_some(), "dangling type {token}");
+        }
+    }
+
+    #[test]
+    fn external_id_is_secret_and_name_replaces() {
+        let s = schema();
+        let c = &s["resources"]["xpander:index:XpanderConnectorRole"];
+        assert_eq!(c["inputProperties"]["externalId"]["secret"], true);
+        assert_eq!(c["inputProperties"]["roleName"]["willReplaceOnChanges"], true);
+        assert!(c["required"].as_array().unwrap().contains(&json!("arn")));
+    }
+}
