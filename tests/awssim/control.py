@@ -28,6 +28,7 @@ class ControlApi:
             ("DELETE", "faults"): self._clear_faults,
             ("GET", "requests"): self._requests,
             ("DELETE", "requests"): self._clear_requests,
+            ("GET", "sessions"): self._sessions,
             ("POST", "pod-identity/credentials"): self._pod_credentials,
         }
 
@@ -75,6 +76,10 @@ class ControlApi:
     def _clear_requests(self, body: dict, query: dict) -> Response:
         self.sim.log.clear()
         return Response.json({})
+
+    def _sessions(self, body: dict, query: dict) -> Response:
+        with self.sim.state.lock:
+            return Response.json([s.describe() for s in self.sim.state.sessions.values()])
 
     def _pod_credentials(self, body: dict, query: dict) -> Response:
         try:

@@ -14,7 +14,7 @@ MAX_LATENCY_MS = 10_000
 
 
 @dataclass
-class Decision:
+class FaultDecision:
     latency_s: float = 0.0
     # None, "throttle", "error" or "drop".
     fault: str | None = None
@@ -103,11 +103,11 @@ class Faults:
         with self._lock:
             return {**self._config, "injected": self._injected}
 
-    def decide(self, service: str, action: str | None) -> Decision:
+    def decide(self, service: str, action: str | None) -> FaultDecision:
         with self._lock:
             if service not in self._services:
-                return Decision()
-            decision = Decision(latency_s=self._random.uniform(*self._latency) / 1000)
+                return FaultDecision()
+            decision = FaultDecision(latency_s=self._random.uniform(*self._latency) / 1000)
             if self._limit is not None and self._injected >= self._limit:
                 return decision
             bucket = self._buckets.get(f"{service}:{action}") or self._buckets.get(service)

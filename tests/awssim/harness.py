@@ -156,6 +156,10 @@ class AwsSim:
     def clear_requests(self) -> None:
         self._control("DELETE", "requests")
 
+    def sessions(self) -> list[dict]:
+        """STS sessions issued so far: ARN, role, tags, transitive keys, chained (no secrets)."""
+        return self._control("GET", "sessions")
+
     def pod_credentials(self, cluster_name: str, namespace: str, service_account: str, pod_name: str | None = None) -> dict:
         body = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account}
         if pod_name is not None:

@@ -86,6 +86,19 @@ class Session:
     def transitive_tags(self) -> dict[str, str]:
         return {k: v for k, v in self.tags.items() if k in self.transitive_keys}
 
+    def describe(self) -> dict:
+        """What tests may inspect; never the secret key or token."""
+        return {
+            "accessKeyId": self.access_key_id,
+            "arn": self.arn,
+            "roleArn": self.role_arn,
+            "sessionName": self.session_name,
+            "tags": self.tags,
+            "transitiveTagKeys": sorted(self.transitive_keys),
+            "chained": self.chained,
+            "expiration": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
 
 @dataclass
 class PodIdentityAssociation:

@@ -28,6 +28,14 @@ def test_correct_setup_chains_pod_to_base_to_connector_to_self(aws):
     assert final["Credentials"]["AccessKeyId"].startswith("ASIA")
     identity = aws.client_for("sts", final["Credentials"]).get_caller_identity()
     assert identity["Arn"] == final["AssumedRoleUser"]["Arn"]
+    sessions = aws.sessions()
+    assert [(s["roleArn"], s["chained"]) for s in sessions] == [
+        (seed.BASE_ARN, False), (seed.CONNECTOR_ARN, True), (seed.CONNECTOR_ARN, True)
+    ]
+    pod_tags = sessions[0]["tags"]
+    assert len(pod_tags) == 6 and sessions[0]["transitiveTagKeys"] == sorted(pod_tags)
+    # The six transitive pod tags reach the last hop unchanged.
+    assert sessions[2]["tags"] == pod_tags and sessions[2]["transitiveTagKeys"] == sorted(pod_tags)
 
 
 def test_pod_session_tags_are_carried_through_the_chain(aws):
