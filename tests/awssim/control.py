@@ -7,7 +7,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from .pod_identity import PodIdentityError, pod_credentials
-from .wire import DEFAULT_REGION, Response
+from .wire import DEFAULT_REGION, Response, read_body
 
 PREFIX = "/_awssim/"
 
@@ -37,8 +37,7 @@ class ControlApi:
         handler = self._routes.get((environ["REQUEST_METHOD"], route))
         if handler is None:
             return _error(404, "NotFound", f"no control route {environ['REQUEST_METHOD']} /_awssim/{route}")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
+        raw = read_body(environ)
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:

@@ -94,6 +94,14 @@ def render_error(service: str, err: AwsError) -> Response:
     )
 
 
+def read_body(environ: dict) -> bytes:
+    # werkzeug de-chunks a chunked request body and marks the stream as terminated.
+    if environ.get("wsgi.input_terminated"):
+        return environ["wsgi.input"].read()
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
 class _EksRoutes:
     """(method, raw path) -> operation name, built from botocore's EKS model so
     every EKS call is named in the request log, including those moto answers."""
@@ -150,8 +158,7 @@ class AwsRequest:
 
     @classmethod
     def from_environ(cls, environ: dict) -> "AwsRequest":
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = read_body(environ)
         # PATH_INFO has %2F decoded into "/", which would split an EKS principalArn label.
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         raw_path = raw_uri.split("?", 1)[0]
