@@ -131,21 +131,33 @@ impl ProviderConfig {
 
     fn validate(&self, failures: &mut Vec<ConfigFailure>) {
         let mut fail = |property: &str, reason: String| {
-            failures.push(ConfigFailure { property: property.into(), reason })
+            failures.push(ConfigFailure {
+                property: property.into(),
+                reason,
+            })
         };
         if let Some(r) = &self.region {
             if !is_region_name(r) {
-                fail("region", format!("{r:?} is not an AWS region name (expected e.g. \"us-east-1\")"));
+                fail(
+                    "region",
+                    format!("{r:?} is not an AWS region name (expected e.g. \"us-east-1\")"),
+                );
             }
         }
         if let Some(t) = self.propagation_timeout {
             if !(0.0..=3600.0).contains(&t) || t.is_nan() {
-                fail("propagationTimeout", format!("must be between 0 and 3600 seconds, got {t}"));
+                fail(
+                    "propagationTimeout",
+                    format!("must be between 0 and 3600 seconds, got {t}"),
+                );
             }
         }
         if let Some(ar) = &self.assume_role {
             if crate::iam::arn::parse_role_arn(&ar.role_arn).is_none() {
-                fail("assumeRole", "assumeRole.roleArn must be an IAM role ARN".into());
+                fail(
+                    "assumeRole",
+                    "assumeRole.roleArn must be an IAM role ARN".into(),
+                );
             }
             if let Some(x) = &ar.external_id {
                 if let Err(reason) = crate::iam::limits::check_external_id(x) {
@@ -154,9 +166,13 @@ impl ProviderConfig {
             }
             if let Some(s) = &ar.session_name {
                 let ok = (2..=64).contains(&s.len())
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
                 if !ok {
-                    fail("assumeRole", "assumeRole.sessionName must be 2-64 characters of [\\w+=,.@-]".into());
+                    fail(
+                        "assumeRole",
+                        "assumeRole.sessionName must be 2-64 characters of [\\w+=,.@-]".into(),
+                    );
                 }
             }
         }
@@ -164,7 +180,10 @@ impl ProviderConfig {
             for (name, url) in [("iam", &ep.iam), ("sts", &ep.sts), ("eks", &ep.eks)] {
                 if let Some(u) = url {
                     if !(u.starts_with("http://") || u.starts_with("https://")) {
-                        fail("endpoints", format!("endpoints.{name} must be an http(s) URL, got {u:?}"));
+                        fail(
+                            "endpoints",
+                            format!("endpoints.{name} must be an http(s) URL, got {u:?}"),
+                        );
                     }
                 }
             }
@@ -202,8 +221,14 @@ fn coerce(v: Json) -> Json {
 pub fn is_region_name(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Config keys present but not understood.
@@ -219,9 +244,12 @@ pub fn resolve_region_locally(cfg: &ProviderConfig) -> Option<String> {
     cfg.region
         .clone()
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|s| !s.is_empty()))
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::env::var("AWS_DEFAULT_REGION")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -229,40 +257,71 @@ mod tests {
     use crate::rpc::values::PropertyValue;
 
     fn args(pairs: &[(&str, PropertyValue)]) -> PropertyMap {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn string_encoded_values_are_coerced() {
         let cfg = ProviderConfig::parse(&args(&[
             ("propagationTimeout", PropertyValue::String("30".into())),
-            ("skipCredentialsValidation", PropertyValue::String("true".into())),
-            ("endpoints", PropertyValue::String(r#"{"iam":"http://127.0.0.1:1"}"#.into())),
+            (
+                "skipCredentialsValidation",
+                PropertyValue::String("true".into()),
+            ),
+            (
+                "endpoints",
+                PropertyValue::String(r#"{"iam":"http://127.0.0.1:1"}"#.into()),
+            ),
             ("region", PropertyValue::String("eu-west-1".into())),
         ]))
         .unwrap();
         assert_eq!(cfg.propagation_timeout(), Duration::from_secs(30));
         assert_eq!(cfg.skip_credentials_validation, Some(true));
-        assert_eq!(cfg.endpoints.unwrap().iam.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(
+            cfg.endpoints.unwrap().iam.as_deref(),
+            Some("http://127.0.0.1:1")
+        );
     }
 
     #[test]
     fn bad_values_name_the_property() {
-        let f = ProviderConfig::parse(&args(&[("propagationTimeout", PropertyValue::Number(-1.0))])).unwrap_err();
+        let f = ProviderConfig::parse(&args(&[(
+            "propagationTimeout",
+            PropertyValue::Number(-1.0),
+        )]))
+        .unwrap_err();
         assert_eq!(f[0].property, "propagationTimeout");
-        let f = ProviderConfig::parse(&args(&[("region", PropertyValue::String("moon".into()))])).unwrap_err();
+        let f = ProviderConfig::parse(&args(&[("region", PropertyValue::String("moon".into()))]))
+            .unwrap_err();
         assert_eq!(f[0].property, "region");
-        let f = ProviderConfig::parse(&args(&[("maxRetries", PropertyValue::String("many".into()))])).unwrap_err();
+        let f = ProviderConfig::parse(&args(&[(
+            "maxRetries",
+            PropertyValue::String("many".into()),
+        )]))
+        .unwrap_err();
         assert_eq!(f[0].property, "maxRetries");
     }
 
     #[test]
     fn secret_external_id_is_read_through_its_wrapper() {
         let mut ar = PropertyMap::new();
-        ar.insert("roleArn".into(), PropertyValue::String("arn:aws:iam::123456789012:role/deployer".into()));
-        ar.insert("externalId".into(), PropertyValue::secret(PropertyValue::String("org-1234".into())));
-        let cfg = ProviderConfig::parse(&args(&[("assumeRole", PropertyValue::Object(ar))])).unwrap();
-        assert_eq!(cfg.assume_role.unwrap().external_id.as_deref(), Some("org-1234"));
+        ar.insert(
+            "roleArn".into(),
+            PropertyValue::String("arn:aws:iam::123456789012:role/deployer".into()),
+        );
+        ar.insert(
+            "externalId".into(),
+            PropertyValue::secret(PropertyValue::String("org-1234".into())),
+        );
+        let cfg =
+            ProviderConfig::parse(&args(&[("assumeRole", PropertyValue::Object(ar))])).unwrap();
+        assert_eq!(
+            cfg.assume_role.unwrap().external_id.as_deref(),
+            Some("org-1234")
+        );
     }
 
     #[test]

@@ -35,7 +35,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -98,9 +99,19 @@ mod tests {
 
     #[test]
     fn address_is_the_last_positional() {
-        assert_eq!(engine_address(&args(&["127.0.0.1:1234"])).as_deref(), Some("127.0.0.1:1234"));
         assert_eq!(
-            engine_address(&args(&["--logtostderr", "-v=9", "--tracing", "http://t", "127.0.0.1:5"])).as_deref(),
+            engine_address(&args(&["127.0.0.1:1234"])).as_deref(),
+            Some("127.0.0.1:1234")
+        );
+        assert_eq!(
+            engine_address(&args(&[
+                "--logtostderr",
+                "-v=9",
+                "--tracing",
+                "http://t",
+                "127.0.0.1:5"
+            ]))
+            .as_deref(),
             Some("127.0.0.1:5")
         );
         assert_eq!(engine_address(&args(&["--logtostderr"])), None);

@@ -16,7 +16,9 @@ fn type_ref(ty: Ty) -> Json {
         Ty::StringList => json!({"type": "array", "items": {"type": "string"}}),
         Ty::StringMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
         Ty::Document => json!({"$ref": "pulumi.json#/Any"}),
-        Ty::DocumentMap => json!({"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}),
+        Ty::DocumentMap => {
+            json!({"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}})
+        }
         Ty::Object(name) => json!({"$ref": format!("#/types/{PACKAGE}:index:{name}")}),
     }
 }
@@ -76,7 +78,10 @@ fn types(specs: &[&ResourceSpec], out: &mut Map<String, Json>) {
 }
 
 pub fn schema() -> Json {
-    let resources: Vec<&ResourceSpec> = vec![&crate::resources::base_role::SPEC, &crate::resources::connector_role::SPEC];
+    let resources: Vec<&ResourceSpec> = vec![
+        &crate::resources::base_role::SPEC,
+        &crate::resources::connector_role::SPEC,
+    ];
     let config = &crate::config::CONFIG_SPEC;
     let mut type_map = Map::new();
     types(&resources, &mut type_map);
@@ -137,7 +142,10 @@ mod tests {
         let s = schema();
         let c = &s["resources"]["xpander:index:XpanderConnectorRole"];
         assert_eq!(c["inputProperties"]["externalId"]["secret"], true);
-        assert_eq!(c["inputProperties"]["roleName"]["willReplaceOnChanges"], true);
+        assert_eq!(
+            c["inputProperties"]["roleName"]["willReplaceOnChanges"],
+            true
+        );
         assert!(c["required"].as_array().unwrap().contains(&json!("arn")));
     }
 }

@@ -91,12 +91,22 @@ pub trait AwsApi: Send + Sync {
     async fn get_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError>;
     async fn create_role(&self, role: &NewRole) -> Result<CreatedRole, CloudError>;
     async fn update_trust(&self, role: &str, document: &str) -> Result<(), CloudError>;
-    async fn update_role(&self, role: &str, description: Option<&str>, max_session: Option<i64>) -> Result<(), CloudError>;
+    async fn update_role(
+        &self,
+        role: &str,
+        description: Option<&str>,
+        max_session: Option<i64>,
+    ) -> Result<(), CloudError>;
     async fn put_boundary(&self, role: &str, arn: &str) -> Result<(), CloudError>;
     async fn delete_boundary(&self, role: &str) -> Result<(), CloudError>;
     async fn tag_role(&self, role: &str, tags: &Tags) -> Result<(), CloudError>;
     async fn untag_role(&self, role: &str, keys: &[String]) -> Result<(), CloudError>;
-    async fn put_role_policy(&self, role: &str, name: &str, document: &str) -> Result<(), CloudError>;
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<(), CloudError>;
     async fn get_role_policy(&self, role: &str, name: &str) -> Result<Option<Json>, CloudError>;
     async fn delete_role_policy(&self, role: &str, name: &str) -> Result<(), CloudError>;
     async fn attach_policy(&self, role: &str, arn: &str) -> Result<(), CloudError>;
@@ -109,7 +119,10 @@ pub trait AwsApi: Send + Sync {
         namespace: &str,
         service_account: &str,
     ) -> Result<Option<PodIdentityAssociation>, CloudError>;
-    async fn create_pod_identity(&self, a: &NewPodIdentityAssociation) -> Result<PodIdentityAssociation, CloudError>;
+    async fn create_pod_identity(
+        &self,
+        a: &NewPodIdentityAssociation,
+    ) -> Result<PodIdentityAssociation, CloudError>;
     async fn update_pod_identity(
         &self,
         cluster: &str,
@@ -119,8 +132,17 @@ pub trait AwsApi: Send + Sync {
     ) -> Result<(), CloudError>;
     async fn delete_pod_identity(&self, cluster: &str, id: &str) -> Result<(), CloudError>;
 
-    async fn get_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<AccessEntry>, CloudError>;
-    async fn create_access_entry(&self, cluster: &str, principal: &str, tags: &Tags) -> Result<String, CloudError>;
+    async fn get_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<Option<AccessEntry>, CloudError>;
+    async fn create_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        tags: &Tags,
+    ) -> Result<String, CloudError>;
     async fn associate_access_policy(
         &self,
         cluster: &str,
@@ -128,6 +150,11 @@ pub trait AwsApi: Send + Sync {
         policy_arn: &str,
         scope: &AccessScope,
     ) -> Result<(), CloudError>;
-    async fn disassociate_access_policy(&self, cluster: &str, principal: &str, policy_arn: &str) -> Result<(), CloudError>;
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError>;
     async fn delete_access_entry(&self, cluster: &str, principal: &str) -> Result<(), CloudError>;
 }

@@ -34,7 +34,12 @@ pub struct CloudError {
 
 impl CloudError {
     pub fn new(operation: &'static str, code: &str, message: impl Into<String>) -> Self {
-        CloudError { operation, code: code.into(), message: message.into(), status: None }
+        CloudError {
+            operation,
+            code: code.into(),
+            message: message.into(),
+            status: None,
+        }
     }
 
     pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
@@ -54,18 +59,32 @@ impl CloudError {
             }
             SdkError::DispatchFailure(d) => CloudError {
                 operation,
-                code: if d.is_timeout() { "Timeout".into() } else { "DispatchFailure".into() },
+                code: if d.is_timeout() {
+                    "Timeout".into()
+                } else {
+                    "DispatchFailure".into()
+                },
                 message: describe_chain(&err),
                 status,
             },
-            SdkError::TimeoutError(_) => CloudError { operation, code: "Timeout".into(), message: describe_chain(&err), status },
+            SdkError::TimeoutError(_) => CloudError {
+                operation,
+                code: "Timeout".into(),
+                message: describe_chain(&err),
+                status,
+            },
             SdkError::ResponseError(_) => CloudError {
                 operation,
                 code: "ResponseError".into(),
                 message: describe_chain(&err),
                 status,
             },
-            _ => CloudError { operation, code: "ClientError".into(), message: describe_chain(&err), status },
+            _ => CloudError {
+                operation,
+                code: "ClientError".into(),
+                message: describe_chain(&err),
+                status,
+            },
         }
     }
 
@@ -73,13 +92,16 @@ impl CloudError {
         let code = self.code.as_str();
         let msg = self.message.as_str();
         match code {
-            "NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" | "NotFoundException" => {
-                ErrorClass::NotFound
-            }
+            "NoSuchEntity"
+            | "NoSuchEntityException"
+            | "ResourceNotFoundException"
+            | "NotFoundException" => ErrorClass::NotFound,
             "EntityAlreadyExists" | "EntityAlreadyExistsException" | "ResourceInUseException" => {
                 ErrorClass::AlreadyExists
             }
-            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" if msg.contains("Invalid principal") => {
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException"
+                if msg.contains("Invalid principal") =>
+            {
                 ErrorClass::PrincipalNotVisible
             }
             "InvalidParameterException"
@@ -90,21 +112,36 @@ impl CloudError {
                 ErrorClass::PrincipalNotVisible
             }
             "DeleteConflict" | "DeleteConflictException" => ErrorClass::DeleteConflict,
-            "ConcurrentModification" | "ConcurrentModificationException" => ErrorClass::ConcurrentModification,
-            "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
-                ErrorClass::Throttled
+            "ConcurrentModification" | "ConcurrentModificationException" => {
+                ErrorClass::ConcurrentModification
             }
-            "ServiceFailure" | "ServiceFailureException" | "ServiceUnavailable" | "ServiceUnavailableException"
-            | "ServerException" | "InternalFailure" | "Timeout" | "DispatchFailure" | "ResponseError" => {
-                ErrorClass::Transient
+            "Throttling"
+            | "ThrottlingException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded" => ErrorClass::Throttled,
+            "ServiceFailure"
+            | "ServiceFailureException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "ServerException"
+            | "InternalFailure"
+            | "Timeout"
+            | "DispatchFailure"
+            | "ResponseError" => ErrorClass::Transient,
+            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+                ErrorClass::AccessDenied
             }
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => ErrorClass::AccessDenied,
             "LimitExceeded" | "LimitExceededException" => ErrorClass::LimitExceeded,
-            "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch" | "CredentialsError" => {
-                ErrorClass::Credentials
-            }
-            "MalformedPolicyDocument" | "ValidationError" | "InvalidInput" | "InvalidParameterException"
-            | "InvalidRequestException" | "InvalidParameterValue" => ErrorClass::InvalidInput,
+            "InvalidClientTokenId"
+            | "ExpiredToken"
+            | "SignatureDoesNotMatch"
+            | "CredentialsError" => ErrorClass::Credentials,
+            "MalformedPolicyDocument"
+            | "ValidationError"
+            | "InvalidInput"
+            | "InvalidParameterException"
+            | "InvalidRequestException"
+            | "InvalidParameterValue" => ErrorClass::InvalidInput,
             _ if self.status.is_some_and(|s| s >= 500) => ErrorClass::Transient,
             _ if self.status == Some(404) => ErrorClass::NotFound,
             _ => ErrorClass::Other,
@@ -133,11 +170,23 @@ mod tests {
 
     #[test]
     fn classes_drive_retries() {
-        let e = CloudError::new("UpdateAssumeRolePolicy", "MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"arn\"");
+        let e = CloudError::new(
+            "UpdateAssumeRolePolicy",
+            "MalformedPolicyDocument",
+            "Invalid principal in policy: \"AWS\":\"arn\"",
+        );
         assert_eq!(e.class(), ErrorClass::PrincipalNotVisible);
-        let e = CloudError::new("PutRolePolicy", "MalformedPolicyDocument", "Syntax errors in policy.");
+        let e = CloudError::new(
+            "PutRolePolicy",
+            "MalformedPolicyDocument",
+            "Syntax errors in policy.",
+        );
         assert_eq!(e.class(), ErrorClass::InvalidInput);
-        let e = CloudError::new("CreatePodIdentityAssociation", "InvalidParameterException", "Role provided in the request does not exist");
+        let e = CloudError::new(
+            "CreatePodIdentityAssociation",
+            "InvalidParameterException",
+            "Role provided in the request does not exist",
+        );
         assert_eq!(e.class(), ErrorClass::PrincipalNotVisible);
         let mut e = CloudError::new("GetRole", "Weird", "");
         e.status = Some(503);

@@ -29,16 +29,26 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
     }
     let mut shared = loader.load().await;
     if shared.region().is_none() {
-        return Err(CloudError::new("Configure", "MissingRegion", "no AWS region: set `xpander:region` or AWS_REGION"));
+        return Err(CloudError::new(
+            "Configure",
+            "MissingRegion",
+            "no AWS region: set `xpander:region` or AWS_REGION",
+        ));
     }
     if let Some(ar) = &cfg.assume_role {
-        let mut b = aws_config::sts::AssumeRoleProvider::builder(&ar.role_arn)
-            .session_name(ar.session_name.clone().unwrap_or_else(|| "pulumi-xpander".into()));
+        let mut b = aws_config::sts::AssumeRoleProvider::builder(&ar.role_arn).session_name(
+            ar.session_name
+                .clone()
+                .unwrap_or_else(|| "pulumi-xpander".into()),
+        );
         if let Some(x) = &ar.external_id {
             b = b.external_id(x);
         }
         let provider = b.configure(&shared).build().await;
-        shared = shared.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
+        shared = shared
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
     }
     let mut iam = aws_sdk_iam::config::Builder::from(&shared);
     iam.set_endpoint_url(endpoints.iam.clone());

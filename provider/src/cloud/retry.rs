@@ -18,7 +18,10 @@ pub struct Budget {
 
 impl Budget {
     pub fn new(limit: Duration, cancel: CancellationToken) -> Self {
-        Budget { deadline: Instant::now() + limit, cancel }
+        Budget {
+            deadline: Instant::now() + limit,
+            cancel,
+        }
     }
 }
 
@@ -27,7 +30,10 @@ const MAX_DELAY: Duration = Duration::from_secs(5);
 
 /// Error classes every mutating call may retry: nothing changed on the AWS side.
 pub fn always_retryable(class: ErrorClass) -> bool {
-    matches!(class, ErrorClass::Throttled | ErrorClass::Transient | ErrorClass::ConcurrentModification)
+    matches!(
+        class,
+        ErrorClass::Throttled | ErrorClass::Transient | ErrorClass::ConcurrentModification
+    )
 }
 
 /// Runs `op` until it succeeds, fails with a class `retry_on` rejects, or the
@@ -83,16 +89,29 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn invalid_principal() -> CloudError {
-        CloudError::new("UpdateAssumeRolePolicy", "MalformedPolicyDocument", "Invalid principal in policy")
+        CloudError::new(
+            "UpdateAssumeRolePolicy",
+            "MalformedPolicyDocument",
+            "Invalid principal in policy",
+        )
     }
 
     #[tokio::test]
     async fn retries_until_success() {
         let calls = AtomicU32::new(0);
         let budget = Budget::new(Duration::from_secs(10), CancellationToken::new());
-        let r = with_retry(&budget, |c| c == ErrorClass::PrincipalNotVisible, |_, _, _| {}, || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 2 { Err(invalid_principal()) } else { Ok(7) }
-        })
+        let r = with_retry(
+            &budget,
+            |c| c == ErrorClass::PrincipalNotVisible,
+            |_, _, _| {},
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(invalid_principal())
+                } else {
+                    Ok(7)
+                }
+            },
+        )
         .await;
         assert_eq!(r.unwrap(), 7);
         assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -102,10 +121,19 @@ mod tests {
     async fn non_retryable_fails_at_once() {
         let calls = AtomicU32::new(0);
         let budget = Budget::new(Duration::from_secs(10), CancellationToken::new());
-        let r: Result<(), _> = with_retry(&budget, |_| false, |_, _, _| {}, || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(CloudError::new("PutRolePolicy", "MalformedPolicyDocument", "Syntax errors"))
-        })
+        let r: Result<(), _> = with_retry(
+            &budget,
+            |_| false,
+            |_, _, _| {},
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(CloudError::new(
+                    "PutRolePolicy",
+                    "MalformedPolicyDocument",
+                    "Syntax errors",
+                ))
+            },
+        )
         .await;
         assert!(r.is_err());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -115,7 +143,13 @@ mod tests {
     async fn budget_bounds_the_wait() {
         let budget = Budget::new(Duration::from_millis(300), CancellationToken::new());
         let start = Instant::now();
-        let r: Result<(), _> = with_retry(&budget, |_| true, |_, _, _| {}, || async { Err(invalid_principal()) }).await;
+        let r: Result<(), _> = with_retry(
+            &budget,
+            |_| true,
+            |_, _, _| {},
+            || async { Err(invalid_principal()) },
+        )
+        .await;
         assert!(r.unwrap_err().message.contains("propagationTimeout"));
         assert!(start.elapsed() < Duration::from_secs(2));
     }
@@ -125,7 +159,13 @@ mod tests {
         let cancel = CancellationToken::new();
         let budget = Budget::new(Duration::from_secs(60), cancel.clone());
         cancel.cancel();
-        let r: Result<(), _> = with_retry(&budget, |_| true, |_, _, _| {}, || async { Err(invalid_principal()) }).await;
+        let r: Result<(), _> = with_retry(
+            &budget,
+            |_| true,
+            |_, _, _| {},
+            || async { Err(invalid_principal()) },
+        )
+        .await;
         assert_eq!(r.unwrap_err().code, "Cancelled");
     }
 }

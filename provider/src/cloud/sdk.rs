@@ -18,7 +18,13 @@ pub struct SdkAws {
 }
 
 fn decode(operation: &'static str, text: &str) -> Result<Json, CloudError> {
-    decode_document(text).map_err(|e| CloudError::new(operation, "InvalidDocument", format!("IAM returned a document that is {e}")))
+    decode_document(text).map_err(|e| {
+        CloudError::new(
+            operation,
+            "InvalidDocument",
+            format!("IAM returned a document that is {e}"),
+        )
+    })
 }
 
 /// Not-found on a read means "absent", not failure.
@@ -63,7 +69,11 @@ impl SdkAws {
                 .send()
                 .await
                 .map_err(|e| CloudError::from_sdk("ListAttachedRolePolicies", e))?;
-            arns.extend(out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+            arns.extend(
+                out.attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
             match (out.is_truncated(), out.marker()) {
                 (true, Some(m)) => marker = Some(m.to_string()),
                 _ => return Ok(arns),
@@ -71,7 +81,11 @@ impl SdkAws {
         }
     }
 
-    async fn describe_pod_identity(&self, cluster: &str, id: &str) -> Result<PodIdentityAssociation, CloudError> {
+    async fn describe_pod_identity(
+        &self,
+        cluster: &str,
+        id: &str,
+    ) -> Result<PodIdentityAssociation, CloudError> {
         let out = self
             .eks
             .describe_pod_identity_association()
@@ -80,9 +94,13 @@ impl SdkAws {
             .send()
             .await
             .map_err(|e| CloudError::from_sdk("DescribePodIdentityAssociation", e))?;
-        let a = out
-            .association()
-            .ok_or_else(|| CloudError::new("DescribePodIdentityAssociation", "EmptyResponse", "no association in response"))?;
+        let a = out.association().ok_or_else(|| {
+            CloudError::new(
+                "DescribePodIdentityAssociation",
+                "EmptyResponse",
+                "no association in response",
+            )
+        })?;
         Ok(association_from_sdk(a))
     }
 }
@@ -102,7 +120,11 @@ fn association_from_sdk(a: &aws_sdk_eks::types::PodIdentityAssociation) -> PodId
 fn sdk_scope(scope: &AccessScope) -> SdkScope {
     SdkScope::builder()
         .r#type(AccessScopeType::from(scope.scope_type.as_str()))
-        .set_namespaces(if scope.namespaces.is_empty() { None } else { Some(scope.namespaces.clone()) })
+        .set_namespaces(if scope.namespaces.is_empty() {
+            None
+        } else {
+            Some(scope.namespaces.clone())
+        })
         .build()
 }
 
@@ -123,10 +145,17 @@ impl AwsApi for SdkAws {
 
     async fn get_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
         let got = absent_if_not_found(
-            self.iam.get_role().role_name(name).send().await.map_err(|e| CloudError::from_sdk("GetRole", e)),
+            self.iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("GetRole", e)),
         )?;
         let Some(out) = got else { return Ok(None) };
-        let Some(role) = out.role() else { return Ok(None) };
+        let Some(role) = out.role() else {
+            return Ok(None);
+        };
         let mut inline_policies = BTreeMap::new();
         for policy in self.inline_policy_names(name).await? {
             if let Some(doc) = self.get_role_policy(name, &policy).await? {
@@ -138,11 +167,24 @@ impl AwsApi for SdkAws {
             path: role.path().into(),
             arn: role.arn().into(),
             role_id: role.role_id().into(),
-            trust: decode("GetRole", role.assume_role_policy_document().unwrap_or("{}"))?,
-            description: role.description().map(str::to_string).filter(|d| !d.is_empty()),
+            trust: decode(
+                "GetRole",
+                role.assume_role_policy_document().unwrap_or("{}"),
+            )?,
+            description: role
+                .description()
+                .map(str::to_string)
+                .filter(|d| !d.is_empty()),
             max_session_duration: role.max_session_duration().unwrap_or(3600) as i64,
-            permissions_boundary: role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()).map(str::to_string),
-            tags: role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            permissions_boundary: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_string),
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
             inline_policies,
             managed_policies: self.attached_policy_arns(name).await?,
         }))
@@ -168,8 +210,13 @@ impl AwsApi for SdkAws {
             .send()
             .await
             .map_err(|e| CloudError::from_sdk("CreateRole", e))?;
-        let role = out.role().ok_or_else(|| CloudError::new("CreateRole", "EmptyResponse", "no role in response"))?;
-        Ok(CreatedRole { arn: role.arn().into(), role_id: role.role_id().into() })
+        let role = out
+            .role()
+            .ok_or_else(|| CloudError::new("CreateRole", "EmptyResponse", "no role in response"))?;
+        Ok(CreatedRole {
+            arn: role.arn().into(),
+            role_id: role.role_id().into(),
+        })
     }
 
     async fn update_trust(&self, role: &str, document: &str) -> Result<(), CloudError> {
@@ -183,7 +230,12 @@ impl AwsApi for SdkAws {
             .map_err(|e| CloudError::from_sdk("UpdateAssumeRolePolicy", e))
     }
 
-    async fn update_role(&self, role: &str, description: Option<&str>, max_session: Option<i64>) -> Result<(), CloudError> {
+    async fn update_role(
+        &self,
+        role: &str,
+        description: Option<&str>,
+        max_session: Option<i64>,
+    ) -> Result<(), CloudError> {
         self.iam
             .update_role()
             .role_name(role)
@@ -243,7 +295,12 @@ impl AwsApi for SdkAws {
             .map_err(|e| CloudError::from_sdk("UntagRole", e))
     }
 
-    async fn put_role_policy(&self, role: &str, name: &str, document: &str) -> Result<(), CloudError> {
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<(), CloudError> {
         self.iam
             .put_role_policy()
             .role_name(role)
@@ -265,7 +322,8 @@ impl AwsApi for SdkAws {
                 .await
                 .map_err(|e| CloudError::from_sdk("GetRolePolicy", e)),
         )?;
-        got.map(|out| decode("GetRolePolicy", out.policy_document())).transpose()
+        got.map(|out| decode("GetRolePolicy", out.policy_document()))
+            .transpose()
     }
 
     async fn delete_role_policy(&self, role: &str, name: &str) -> Result<(), CloudError> {
@@ -331,7 +389,9 @@ impl AwsApi for SdkAws {
         let found = out
             .associations()
             .iter()
-            .find(|a| a.namespace() == Some(namespace) && a.service_account() == Some(service_account))
+            .find(|a| {
+                a.namespace() == Some(namespace) && a.service_account() == Some(service_account)
+            })
             .and_then(|a| a.association_id().map(str::to_string));
         match found {
             Some(id) => absent_if_not_found(self.describe_pod_identity(cluster, &id).await),
@@ -339,7 +399,10 @@ impl AwsApi for SdkAws {
         }
     }
 
-    async fn create_pod_identity(&self, a: &NewPodIdentityAssociation) -> Result<PodIdentityAssociation, CloudError> {
+    async fn create_pod_identity(
+        &self,
+        a: &NewPodIdentityAssociation,
+    ) -> Result<PodIdentityAssociation, CloudError> {
         let out = self
             .eks
             .create_pod_identity_association()
@@ -348,16 +411,30 @@ impl AwsApi for SdkAws {
             .service_account(&a.service_account)
             .role_arn(&a.role_arn)
             .disable_session_tags(a.disable_session_tags)
-            .set_tags(if a.tags.is_empty() { None } else { Some(a.tags.clone().into_iter().collect()) })
+            .set_tags(if a.tags.is_empty() {
+                None
+            } else {
+                Some(a.tags.clone().into_iter().collect())
+            })
             .send()
             .await
             .map_err(|e| CloudError::from_sdk("CreatePodIdentityAssociation", e))?;
-        out.association()
-            .map(association_from_sdk)
-            .ok_or_else(|| CloudError::new("CreatePodIdentityAssociation", "EmptyResponse", "no association in response"))
+        out.association().map(association_from_sdk).ok_or_else(|| {
+            CloudError::new(
+                "CreatePodIdentityAssociation",
+                "EmptyResponse",
+                "no association in response",
+            )
+        })
     }
 
-    async fn update_pod_identity(&self, cluster: &str, id: &str, role_arn: &str, disable_session_tags: bool) -> Result<(), CloudError> {
+    async fn update_pod_identity(
+        &self,
+        cluster: &str,
+        id: &str,
+        role_arn: &str,
+        disable_session_tags: bool,
+    ) -> Result<(), CloudError> {
         self.eks
             .update_pod_identity_association()
             .cluster_name(cluster)
@@ -381,7 +458,11 @@ impl AwsApi for SdkAws {
             .map_err(|e| CloudError::from_sdk("DeletePodIdentityAssociation", e))
     }
 
-    async fn get_access_entry(&self, cluster: &str, principal: &str) -> Result<Option<AccessEntry>, CloudError> {
+    async fn get_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<Option<AccessEntry>, CloudError> {
         let got = absent_if_not_found(
             self.eks
                 .describe_access_entry()
@@ -392,7 +473,11 @@ impl AwsApi for SdkAws {
                 .map_err(|e| CloudError::from_sdk("DescribeAccessEntry", e)),
         )?;
         let Some(out) = got else { return Ok(None) };
-        let arn = out.access_entry().and_then(|e| e.access_entry_arn()).unwrap_or_default().to_string();
+        let arn = out
+            .access_entry()
+            .and_then(|e| e.access_entry_arn())
+            .unwrap_or_default()
+            .to_string();
         let mut policies = BTreeMap::new();
         let mut token = None;
         loop {
@@ -407,7 +492,10 @@ impl AwsApi for SdkAws {
                 .map_err(|e| CloudError::from_sdk("ListAssociatedAccessPolicies", e))?;
             for p in page.associated_access_policies() {
                 let scope = p.access_scope().map(|s| AccessScope {
-                    scope_type: s.r#type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    scope_type: s
+                        .r#type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
                     namespaces: s.namespaces().to_vec(),
                 });
                 if let (Some(arn), Some(scope)) = (p.policy_arn(), scope) {
@@ -419,24 +507,46 @@ impl AwsApi for SdkAws {
                 None => break,
             }
         }
-        Ok(Some(AccessEntry { access_entry_arn: arn, policies }))
+        Ok(Some(AccessEntry {
+            access_entry_arn: arn,
+            policies,
+        }))
     }
 
-    async fn create_access_entry(&self, cluster: &str, principal: &str, tags: &Tags) -> Result<String, CloudError> {
+    async fn create_access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+        tags: &Tags,
+    ) -> Result<String, CloudError> {
         let out = self
             .eks
             .create_access_entry()
             .cluster_name(cluster)
             .principal_arn(principal)
             .r#type("STANDARD")
-            .set_tags(if tags.is_empty() { None } else { Some(tags.clone().into_iter().collect()) })
+            .set_tags(if tags.is_empty() {
+                None
+            } else {
+                Some(tags.clone().into_iter().collect())
+            })
             .send()
             .await
             .map_err(|e| CloudError::from_sdk("CreateAccessEntry", e))?;
-        Ok(out.access_entry().and_then(|e| e.access_entry_arn()).unwrap_or_default().to_string())
+        Ok(out
+            .access_entry()
+            .and_then(|e| e.access_entry_arn())
+            .unwrap_or_default()
+            .to_string())
     }
 
-    async fn associate_access_policy(&self, cluster: &str, principal: &str, policy_arn: &str, scope: &AccessScope) -> Result<(), CloudError> {
+    async fn associate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+        scope: &AccessScope,
+    ) -> Result<(), CloudError> {
         self.eks
             .associate_access_policy()
             .cluster_name(cluster)
@@ -449,7 +559,12 @@ impl AwsApi for SdkAws {
             .map_err(|e| CloudError::from_sdk("AssociateAccessPolicy", e))
     }
 
-    async fn disassociate_access_policy(&self, cluster: &str, principal: &str, policy_arn: &str) -> Result<(), CloudError> {
+    async fn disassociate_access_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+    ) -> Result<(), CloudError> {
         self.eks
             .disassociate_access_policy()
             .cluster_name(cluster)

@@ -25,7 +25,10 @@ pub struct AccountContext {
 
 impl AccountContext {
     pub fn role_arn(&self, path: &str, name: &str) -> String {
-        format!("arn:{}:iam::{}:role{}{}", self.partition, self.account_id, path, name)
+        format!(
+            "arn:{}:iam::{}:role{}{}",
+            self.partition, self.account_id, path, name
+        )
     }
 
     pub fn account_root(&self, account_id: &str) -> String {
@@ -33,7 +36,10 @@ impl AccountContext {
     }
 
     pub fn eks_access_policy_arn(&self, name: &str) -> String {
-        format!("arn:{}:eks::aws:cluster-access-policy/{}", self.partition, name)
+        format!(
+            "arn:{}:eks::aws:cluster-access-policy/{}",
+            self.partition, name
+        )
     }
 }
 
@@ -101,9 +107,15 @@ mod tests {
     #[test]
     fn role_arns_with_and_without_path() {
         let a = parse_role_arn("arn:aws:iam::123456789012:role/xpander-base-role").unwrap();
-        assert_eq!((a.path.as_str(), a.name.as_str()), ("/", "xpander-base-role"));
+        assert_eq!(
+            (a.path.as_str(), a.name.as_str()),
+            ("/", "xpander-base-role")
+        );
         let b = parse_role_arn("arn:aws-cn:iam::123456789012:role/team/a/conn").unwrap();
-        assert_eq!((b.partition.as_str(), b.path.as_str(), b.name.as_str()), ("aws-cn", "/team/a/", "conn"));
+        assert_eq!(
+            (b.partition.as_str(), b.path.as_str(), b.name.as_str()),
+            ("aws-cn", "/team/a/", "conn")
+        );
         assert!(parse_role_arn("arn:aws:iam::123:role/x").is_none());
         assert!(parse_role_arn("arn:aws:iam::123456789012:user/x").is_none());
         assert!(parse_role_arn("arn:aws:iam::123456789012:role/").is_none());
@@ -111,7 +123,11 @@ mod tests {
 
     #[test]
     fn role_arn_round_trip() {
-        let ctx = AccountContext { partition: "aws-us-gov".into(), account_id: "123456789012".into(), region: "us-gov-west-1".into() };
+        let ctx = AccountContext {
+            partition: "aws-us-gov".into(),
+            account_id: "123456789012".into(),
+            region: "us-gov-west-1".into(),
+        };
         let arn = ctx.role_arn("/x/", "r");
         assert_eq!(arn, "arn:aws-us-gov:iam::123456789012:role/x/r");
         let p = parse_role_arn(&arn).unwrap();

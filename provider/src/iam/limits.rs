@@ -18,7 +18,10 @@ fn is_iam_name_char(c: char) -> bool {
 
 pub fn check_role_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > ROLE_NAME_MAX {
-        return Err(format!("must be 1-{ROLE_NAME_MAX} characters, got {}", name.len()));
+        return Err(format!(
+            "must be 1-{ROLE_NAME_MAX} characters, got {}",
+            name.len()
+        ));
     }
     if !name.chars().all(is_iam_name_char) {
         return Err("may contain only letters, digits and _+=,.@-".into());
@@ -28,10 +31,15 @@ pub fn check_role_name(name: &str) -> Result<(), String> {
 
 pub fn check_policy_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 128 {
-        return Err(format!("policy name must be 1-128 characters, got {}", name.len()));
+        return Err(format!(
+            "policy name must be 1-128 characters, got {}",
+            name.len()
+        ));
     }
     if !name.chars().all(is_iam_name_char) {
-        return Err(format!("policy name {name:?} may contain only letters, digits and _+=,.@-"));
+        return Err(format!(
+            "policy name {name:?} may contain only letters, digits and _+=,.@-"
+        ));
     }
     Ok(())
 }
@@ -53,7 +61,9 @@ pub fn check_description(d: &str) -> Result<(), String> {
     if d.chars().count() > DESCRIPTION_MAX {
         return Err(format!("must be at most {DESCRIPTION_MAX} characters"));
     }
-    if d.chars().any(|c| matches!(c, '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}')) {
+    if d.chars()
+        .any(|c| matches!(c, '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}'))
+    {
         return Err("must not contain curly quotes (IAM rejects them)".into());
     }
     Ok(())
@@ -61,7 +71,9 @@ pub fn check_description(d: &str) -> Result<(), String> {
 
 pub fn check_session_duration(secs: i64) -> Result<(), String> {
     if !(SESSION_MIN_SECS..=SESSION_MAX_SECS).contains(&secs) {
-        return Err(format!("must be between {SESSION_MIN_SECS} and {SESSION_MAX_SECS} seconds, got {secs}"));
+        return Err(format!(
+            "must be between {SESSION_MIN_SECS} and {SESSION_MAX_SECS} seconds, got {secs}"
+        ));
     }
     Ok(())
 }
@@ -72,7 +84,10 @@ pub fn check_external_id(x: &str) -> Result<(), String> {
     if !(2..=1224).contains(&n) {
         return Err(format!("must be 2-1224 characters (got {n})"));
     }
-    if !x.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)) {
+    if !x
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c))
+    {
         return Err("may contain only letters, digits and _+=,.@:/- (no whitespace)".into());
     }
     Ok(())
@@ -93,10 +108,14 @@ pub fn check_tag(key: &str, value: &str) -> Result<(), String> {
         return Err(format!("tag {key:?}: value must be at most 256 characters"));
     }
     if !key.chars().all(is_tag_char) {
-        return Err(format!("tag key {key:?} may contain only letters, digits, spaces and _.:/=+-@"));
+        return Err(format!(
+            "tag key {key:?} may contain only letters, digits, spaces and _.:/=+-@"
+        ));
     }
     if !value.chars().all(is_tag_char) {
-        return Err(format!("tag {key:?}: value may contain only letters, digits, spaces and _.:/=+-@"));
+        return Err(format!(
+            "tag {key:?}: value may contain only letters, digits, spaces and _.:/=+-@"
+        ));
     }
     Ok(())
 }
@@ -108,7 +127,9 @@ pub fn check_tag_set<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(
     for k in keys {
         count += 1;
         if !seen.insert(k.to_lowercase()) {
-            return Err(format!("tag keys must be unique ignoring case; {k:?} repeats another key"));
+            return Err(format!(
+                "tag keys must be unique ignoring case; {k:?} repeats another key"
+            ));
         }
     }
     if count > MAX_TAGS {
@@ -122,7 +143,9 @@ pub fn check_cluster_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -145,14 +168,17 @@ pub fn check_service_account(sa: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{sa:?} is not a valid Kubernetes service account name (DNS-1123 subdomain)"))
+        Err(format!(
+            "{sa:?} is not a valid Kubernetes service account name (DNS-1123 subdomain)"
+        ))
     }
 }
 
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -213,6 +239,9 @@ mod tests {
     #[test]
     fn sizes_ignore_whitespace() {
         let doc = serde_json::json!({"Version": "2012-10-17", "Statement": []});
-        assert_eq!(policy_size(&doc), r#"{"Version":"2012-10-17","Statement":[]}"#.len());
+        assert_eq!(
+            policy_size(&doc),
+            r#"{"Version":"2012-10-17","Statement":[]}"#.len()
+        );
     }
 }

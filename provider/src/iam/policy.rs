@@ -131,7 +131,9 @@ fn canonical_condition(v: &Json) -> Json {
                     let keys = match keys {
                         Json::Object(km) => Json::Object(
                             km.iter()
-                                .map(|(key, vals)| (key.clone(), sorted_set(string_list(Some(vals)))))
+                                .map(|(key, vals)| {
+                                    (key.clone(), sorted_set(string_list(Some(vals))))
+                                })
                                 .collect(),
                         ),
                         other => other.clone(),
@@ -185,8 +187,15 @@ pub fn check_grammar(doc: &Json, kind: DocumentKind) -> Result<(), PolicyError> 
         let at = |msg: &str| PolicyError::Grammar(format!("Statement[{i}]: {msg}"));
         for key in m.keys() {
             if ![
-                "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
-                "NotPrincipal", "Condition",
+                "Sid",
+                "Effect",
+                "Action",
+                "NotAction",
+                "Resource",
+                "NotResource",
+                "Principal",
+                "NotPrincipal",
+                "Condition",
             ]
             .contains(&key.as_str())
             {
@@ -215,7 +224,9 @@ pub fn check_grammar(doc: &Json, kind: DocumentKind) -> Result<(), PolicyError> 
         }
         for a in &actions {
             if a != "*" && !a.contains(':') {
-                return Err(at(&format!("action {a:?} must look like \"service:Action\"")));
+                return Err(at(&format!(
+                    "action {a:?} must look like \"service:Action\""
+                )));
             }
         }
         let has_principal = m.contains_key("Principal") || m.contains_key("NotPrincipal");
@@ -240,7 +251,9 @@ pub fn check_grammar(doc: &Json, kind: DocumentKind) -> Result<(), PolicyError> 
         }
         if let Some(c) = m.get("Condition") {
             if !c.is_object() {
-                return Err(at("Condition must be an object of operator → {key: values}"));
+                return Err(at(
+                    "Condition must be an object of operator → {key: values}",
+                ));
             }
         }
     }
@@ -273,7 +286,10 @@ mod tests {
     #[test]
     fn url_encoded_documents_decode() {
         let enc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        assert_eq!(decode_document(enc).unwrap(), json!({"Version": "2012-10-17", "Statement": []}));
+        assert_eq!(
+            decode_document(enc).unwrap(),
+            json!({"Version": "2012-10-17", "Statement": []})
+        );
     }
 
     #[test]
@@ -306,7 +322,10 @@ mod tests {
         let dup = json!({"Version": "2012-10-17", "Statement": [
             {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
             {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
-        assert!(check_grammar(&dup, DocumentKind::Identity).unwrap_err().to_string().contains("Sid"));
+        assert!(check_grammar(&dup, DocumentKind::Identity)
+            .unwrap_err()
+            .to_string()
+            .contains("Sid"));
     }
 
     fn arb_statement() -> impl Strategy<Value = Json> {

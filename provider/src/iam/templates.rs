@@ -165,7 +165,11 @@ pub fn redshift_credentials(
     if db_users.is_empty() {
         resources.push(format!("arn:{p}:redshift:{region}:{a}:dbuser:{cluster}/*"));
     } else {
-        resources.extend(db_users.iter().map(|u| format!("arn:{p}:redshift:{region}:{a}:dbuser:{cluster}/{u}")));
+        resources.extend(
+            db_users
+                .iter()
+                .map(|u| format!("arn:{p}:redshift:{region}:{a}:dbuser:{cluster}/{u}")),
+        );
     }
     document(vec![json!({
         "Effect": "Allow",
@@ -225,16 +229,27 @@ pub fn eks_access() -> Json {
     ])
 }
 
-pub fn s3_access(ctx: &AccountContext, buckets: &[String], prefixes: &[String], read_only: bool) -> Json {
+pub fn s3_access(
+    ctx: &AccountContext,
+    buckets: &[String],
+    prefixes: &[String],
+    read_only: bool,
+) -> Json {
     let p = &ctx.partition;
-    let bucket_arns: Vec<String> = buckets.iter().map(|b| format!("arn:{p}:s3:::{b}")).collect();
+    let bucket_arns: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("arn:{p}:s3:::{b}"))
+        .collect();
     let object_arns: Vec<String> = buckets
         .iter()
         .flat_map(|b| {
             if prefixes.is_empty() {
                 vec![format!("arn:{p}:s3:::{b}/*")]
             } else {
-                prefixes.iter().map(|x| format!("arn:{p}:s3:::{b}/{x}*")).collect()
+                prefixes
+                    .iter()
+                    .map(|x| format!("arn:{p}:s3:::{b}/{x}*"))
+                    .collect()
             }
         })
         .collect();
@@ -258,7 +273,12 @@ pub fn s3_access(ctx: &AccountContext, buckets: &[String], prefixes: &[String], 
     ])
 }
 
-pub fn dynamodb_access(ctx: &AccountContext, region: &str, tables: &[String], read_only: bool) -> Json {
+pub fn dynamodb_access(
+    ctx: &AccountContext,
+    region: &str,
+    tables: &[String],
+    read_only: bool,
+) -> Json {
     let (p, a) = (&ctx.partition, &ctx.account_id);
     let resources: Vec<String> = tables
         .iter()
@@ -278,9 +298,16 @@ pub fn dynamodb_access(ctx: &AccountContext, region: &str, tables: &[String], re
         "dynamodb:ConditionCheckItem",
     ];
     if !read_only {
-        actions.extend(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"]);
+        actions.extend([
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+        ]);
     }
-    document(vec![json!({"Sid": "DynamoDBTables", "Effect": "Allow", "Action": actions, "Resource": resources})])
+    document(vec![
+        json!({"Sid": "DynamoDBTables", "Effect": "Allow", "Action": actions, "Resource": resources}),
+    ])
 }
 
 pub fn athena_access(
@@ -340,7 +367,11 @@ mod tests {
     use crate::iam::policy::{check_grammar, statements, DocumentKind};
 
     fn ctx() -> AccountContext {
-        AccountContext { partition: "aws".into(), account_id: "123456789012".into(), region: "us-east-1".into() }
+        AccountContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
     }
 
     fn trust() -> ConnectorTrust {
@@ -355,8 +386,19 @@ mod tests {
     #[test]
     fn full_trust_is_the_seed_template() {
         let full = trust().full();
-        let sids: Vec<&str> = statements(&full).iter().map(|s| s["Sid"].as_str().unwrap()).collect();
-        assert_eq!(sids, [SID_POD_IDENTITY, SID_CROSS_ACCOUNT, SID_SELF_ASSUME, SID_FROM_BASE]);
+        let sids: Vec<&str> = statements(&full)
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            sids,
+            [
+                SID_POD_IDENTITY,
+                SID_CROSS_ACCOUNT,
+                SID_SELF_ASSUME,
+                SID_FROM_BASE
+            ]
+        );
         for s in statements(&full) {
             assert_eq!(s["Action"], serde_json::json!(ASSUME_AND_TAG));
             let sid = s["Sid"].as_str().unwrap();
@@ -371,7 +413,11 @@ mod tests {
         let initial = trust().initial().to_string();
         assert!(!initial.contains("xpander-redshift-access"));
         assert!(!initial.contains("xpander-base-role"));
-        let bare = ConnectorTrust { pod_identity: false, cross_account: None, ..trust() };
+        let bare = ConnectorTrust {
+            pod_identity: false,
+            cross_account: None,
+            ..trust()
+        };
         check_grammar(&bare.initial(), DocumentKind::Trust).unwrap();
     }
 
@@ -384,7 +430,13 @@ mod tests {
             eks_access(),
             s3_access(&c, &["b".into()], &["p/".into()], true),
             dynamodb_access(&c, "us-east-1", &["t".into()], false),
-            athena_access(&c, "us-east-1", &["primary".into()], Some("out"), &["db".into()]),
+            athena_access(
+                &c,
+                "us-east-1",
+                &["primary".into()],
+                Some("out"),
+                &["db".into()],
+            ),
             self_assume_policy("arn:aws:iam::123456789012:role/x"),
             base_grant("arn:aws:iam::123456789012:role/x"),
             assume_connector_roles(&["arn:aws:iam::123456789012:role/x".into()]),

@@ -2,7 +2,9 @@
 //! the engine what it is waiting for, and reports how far it got, so a
 //! failure mid-plan becomes a partial state the next `pulumi up` finishes.
 
-use crate::cloud::api::{AwsApi, CreatedRole, NewPodIdentityAssociation, NewRole, PodIdentityAssociation};
+use crate::cloud::api::{
+    AwsApi, CreatedRole, NewPodIdentityAssociation, NewRole, PodIdentityAssociation,
+};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::retry::{with_retry, Budget};
 
@@ -42,14 +44,23 @@ impl Executor<'_> {
         let mut applied = Applied::default();
         for step in steps {
             if let Err(error) = self.run_step(step, &mut applied).await {
-                return Err(Failed { applied, step: step.describe(), error });
+                return Err(Failed {
+                    applied,
+                    step: step.describe(),
+                    error,
+                });
             }
             applied.steps_done += 1;
         }
         Ok(applied)
     }
 
-    async fn retrying<T, F, Fut>(&self, what: &str, retry_on: impl Fn(ErrorClass) -> bool, op: F) -> Result<T, CloudError>
+    async fn retrying<T, F, Fut>(
+        &self,
+        what: &str,
+        retry_on: impl Fn(ErrorClass) -> bool,
+        op: F,
+    ) -> Result<T, CloudError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, CloudError>>,
@@ -65,7 +76,10 @@ impl Executor<'_> {
                     ErrorClass::Throttled => "throttled by AWS, backing off",
                     _ => "retrying after a transient AWS error",
                 };
-                progress(format!("{what}: {why} (attempt {attempt}, {:.1}s)", elapsed.as_secs_f64()));
+                progress(format!(
+                    "{what}: {why} (attempt {attempt}, {:.1}s)",
+                    elapsed.as_secs_f64()
+                ));
             },
             op,
         )
@@ -79,7 +93,15 @@ impl Executor<'_> {
         let visible = |c| c == ErrorClass::PrincipalNotVisible;
         let never = |_| false;
         match step {
-            Step::CreateRole { role, path, trust, description, max_session_duration, permissions_boundary, tags } => {
+            Step::CreateRole {
+                role,
+                path,
+                trust,
+                description,
+                max_session_duration,
+                permissions_boundary,
+                tags,
+            } => {
                 let new = NewRole {
                     name: role.clone(),
                     path: path.clone(),
@@ -89,34 +111,78 @@ impl Executor<'_> {
                     permissions_boundary: permissions_boundary.clone(),
                     tags: tags.clone(),
                 };
-                let created = self.retrying(&what, visible, || api.create_role(&new)).await?;
+                let created = self
+                    .retrying(&what, visible, || api.create_role(&new))
+                    .await?;
                 applied.created_role = Some(created);
             }
             Step::UpdateTrust { role, trust } => {
                 let doc = trust.to_string();
-                self.retrying(&what, visible, || api.update_trust(role, &doc)).await?;
+                self.retrying(&what, visible, || api.update_trust(role, &doc))
+                    .await?;
             }
-            Step::UpdateRole { role, description, max_session_duration } => {
-                self.retrying(&what, never, || api.update_role(role, description.as_deref(), *max_session_duration)).await?;
+            Step::UpdateRole {
+                role,
+                description,
+                max_session_duration,
+            } => {
+                self.retrying(&what, never, || {
+                    api.update_role(role, description.as_deref(), *max_session_duration)
+                })
+                .await?;
             }
-            Step::PutBoundary { role, arn } => self.retrying(&what, never, || api.put_boundary(role, arn)).await?,
-            Step::DeleteBoundary { role } => ok_if_gone(self.retrying(&what, never, || api.delete_boundary(role)).await)?,
-            Step::TagRole { role, tags } => self.retrying(&what, never, || api.tag_role(role, tags)).await?,
-            Step::UntagRole { role, keys } => ok_if_gone(self.retrying(&what, never, || api.untag_role(role, keys)).await)?,
-            Step::PutPolicy { role, name, document } => {
+            Step::PutBoundary { role, arn } => {
+                self.retrying(&what, never, || api.put_boundary(role, arn))
+                    .await?
+            }
+            Step::DeleteBoundary { role } => ok_if_gone(
+                self.retrying(&what, never, || api.delete_boundary(role))
+                    .await,
+            )?,
+            Step::TagRole { role, tags } => {
+                self.retrying(&what, never, || api.tag_role(role, tags))
+                    .await?
+            }
+            Step::UntagRole { role, keys } => ok_if_gone(
+                self.retrying(&what, never, || api.untag_role(role, keys))
+                    .await,
+            )?,
+            Step::PutPolicy {
+                role,
+                name,
+                document,
+            } => {
                 let doc = document.to_string();
-                self.retrying(&what, never, || api.put_role_policy(role, name, &doc)).await?;
+                self.retrying(&what, never, || api.put_role_policy(role, name, &doc))
+                    .await?;
             }
-            Step::DeletePolicy { role, name } => {
-                ok_if_gone(self.retrying(&what, never, || api.delete_role_policy(role, name)).await)?
+            Step::DeletePolicy { role, name } => ok_if_gone(
+                self.retrying(&what, never, || api.delete_role_policy(role, name))
+                    .await,
+            )?,
+            Step::AttachPolicy { role, arn } => {
+                self.retrying(&what, never, || api.attach_policy(role, arn))
+                    .await?
             }
-            Step::AttachPolicy { role, arn } => self.retrying(&what, never, || api.attach_policy(role, arn)).await?,
-            Step::DetachPolicy { role, arn } => ok_if_gone(self.retrying(&what, never, || api.detach_policy(role, arn)).await)?,
+            Step::DetachPolicy { role, arn } => ok_if_gone(
+                self.retrying(&what, never, || api.detach_policy(role, arn))
+                    .await,
+            )?,
             Step::DeleteRole { role } => {
                 let conflict = |c| c == ErrorClass::DeleteConflict;
-                ok_if_gone(self.retrying(&what, conflict, || api.delete_role(role)).await)?
+                ok_if_gone(
+                    self.retrying(&what, conflict, || api.delete_role(role))
+                        .await,
+                )?
             }
-            Step::CreatePodIdentity { cluster, namespace, service_account, role_arn, disable_session_tags, tags } => {
+            Step::CreatePodIdentity {
+                cluster,
+                namespace,
+                service_account,
+                role_arn,
+                disable_session_tags,
+                tags,
+            } => {
                 let new = NewPodIdentityAssociation {
                     cluster_name: cluster.clone(),
                     namespace: namespace.clone(),
@@ -125,20 +191,43 @@ impl Executor<'_> {
                     disable_session_tags: *disable_session_tags,
                     tags: tags.clone(),
                 };
-                let created = match self.retrying(&what, visible, || api.create_pod_identity(&new)).await {
-                    Err(e) if e.class() == ErrorClass::AlreadyExists => self.adopt_association(&new).await?,
+                let created = match self
+                    .retrying(&what, visible, || api.create_pod_identity(&new))
+                    .await
+                {
+                    Err(e) if e.class() == ErrorClass::AlreadyExists => {
+                        self.adopt_association(&new).await?
+                    }
                     other => other?,
                 };
                 applied.association = Some(created);
             }
-            Step::UpdatePodIdentity { cluster, id, role_arn, disable_session_tags } => {
-                self.retrying(&what, visible, || api.update_pod_identity(cluster, id, role_arn, *disable_session_tags)).await?;
+            Step::UpdatePodIdentity {
+                cluster,
+                id,
+                role_arn,
+                disable_session_tags,
+            } => {
+                self.retrying(&what, visible, || {
+                    api.update_pod_identity(cluster, id, role_arn, *disable_session_tags)
+                })
+                .await?;
             }
-            Step::DeletePodIdentity { cluster, id } => {
-                ok_if_gone(self.retrying(&what, never, || api.delete_pod_identity(cluster, id)).await)?
-            }
-            Step::CreateAccessEntry { cluster, principal_arn, tags } => {
-                let arn = match self.retrying(&what, visible, || api.create_access_entry(cluster, principal_arn, tags)).await {
+            Step::DeletePodIdentity { cluster, id } => ok_if_gone(
+                self.retrying(&what, never, || api.delete_pod_identity(cluster, id))
+                    .await,
+            )?,
+            Step::CreateAccessEntry {
+                cluster,
+                principal_arn,
+                tags,
+            } => {
+                let arn = match self
+                    .retrying(&what, visible, || {
+                        api.create_access_entry(cluster, principal_arn, tags)
+                    })
+                    .await
+                {
                     Err(e) if e.class() == ErrorClass::AlreadyExists => api
                         .get_access_entry(cluster, principal_arn)
                         .await?
@@ -148,37 +237,78 @@ impl Executor<'_> {
                 };
                 applied.access_entry_arn = Some(arn);
             }
-            Step::AssociateAccessPolicy { cluster, principal_arn, policy_arn, scope } => {
+            Step::AssociateAccessPolicy {
+                cluster,
+                principal_arn,
+                policy_arn,
+                scope,
+            } => {
                 let not_yet = |c| c == ErrorClass::PrincipalNotVisible || c == ErrorClass::NotFound;
-                self.retrying(&what, not_yet, || api.associate_access_policy(cluster, principal_arn, policy_arn, scope)).await?;
+                self.retrying(&what, not_yet, || {
+                    api.associate_access_policy(cluster, principal_arn, policy_arn, scope)
+                })
+                .await?;
             }
-            Step::DisassociateAccessPolicy { cluster, principal_arn, policy_arn } => {
-                ok_if_gone(self.retrying(&what, never, || api.disassociate_access_policy(cluster, principal_arn, policy_arn)).await)?
-            }
-            Step::DeleteAccessEntry { cluster, principal_arn } => {
-                ok_if_gone(self.retrying(&what, never, || api.delete_access_entry(cluster, principal_arn)).await)?
-            }
+            Step::DisassociateAccessPolicy {
+                cluster,
+                principal_arn,
+                policy_arn,
+            } => ok_if_gone(
+                self.retrying(&what, never, || {
+                    api.disassociate_access_policy(cluster, principal_arn, policy_arn)
+                })
+                .await,
+            )?,
+            Step::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => ok_if_gone(
+                self.retrying(&what, never, || {
+                    api.delete_access_entry(cluster, principal_arn)
+                })
+                .await,
+            )?,
         }
         Ok(())
     }
 
     /// One association per service account: an existing one (left by an
     /// interrupted run or made by hand) is pointed at our role and adopted.
-    async fn adopt_association(&self, want: &NewPodIdentityAssociation) -> Result<PodIdentityAssociation, CloudError> {
+    async fn adopt_association(
+        &self,
+        want: &NewPodIdentityAssociation,
+    ) -> Result<PodIdentityAssociation, CloudError> {
         let found = self
             .api
             .find_pod_identity(&want.cluster_name, &want.namespace, &want.service_account)
             .await?
-            .ok_or_else(|| CloudError::new("CreatePodIdentityAssociation", "Conflict", "association reported as existing but not found"))?;
-        if found.role_arn != want.role_arn || found.disable_session_tags != want.disable_session_tags {
+            .ok_or_else(|| {
+                CloudError::new(
+                    "CreatePodIdentityAssociation",
+                    "Conflict",
+                    "association reported as existing but not found",
+                )
+            })?;
+        if found.role_arn != want.role_arn
+            || found.disable_session_tags != want.disable_session_tags
+        {
             (self.progress)(format!(
                 "adopting existing Pod Identity association {} for {}/{}",
                 found.association_id, want.namespace, want.service_account
             ));
             self.api
-                .update_pod_identity(&want.cluster_name, &found.association_id, &want.role_arn, want.disable_session_tags)
+                .update_pod_identity(
+                    &want.cluster_name,
+                    &found.association_id,
+                    &want.role_arn,
+                    want.disable_session_tags,
+                )
                 .await?;
         }
-        Ok(PodIdentityAssociation { role_arn: want.role_arn.clone(), disable_session_tags: want.disable_session_tags, ..found })
+        Ok(PodIdentityAssociation {
+            role_arn: want.role_arn.clone(),
+            disable_session_tags: want.disable_session_tags,
+            ..found
+        })
     }
 }

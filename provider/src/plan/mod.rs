@@ -14,26 +14,98 @@ use crate::iam::policy::equivalent;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    CreateRole { role: String, path: String, trust: Json, description: Option<String>, max_session_duration: Option<i64>, permissions_boundary: Option<String>, tags: Tags },
+    CreateRole {
+        role: String,
+        path: String,
+        trust: Json,
+        description: Option<String>,
+        max_session_duration: Option<i64>,
+        permissions_boundary: Option<String>,
+        tags: Tags,
+    },
     /// Retried while IAM does not yet see a principal it names (propagation).
-    UpdateTrust { role: String, trust: Json },
-    UpdateRole { role: String, description: Option<String>, max_session_duration: Option<i64> },
-    PutBoundary { role: String, arn: String },
-    DeleteBoundary { role: String },
-    TagRole { role: String, tags: Tags },
-    UntagRole { role: String, keys: Vec<String> },
-    PutPolicy { role: String, name: String, document: Json },
-    DeletePolicy { role: String, name: String },
-    AttachPolicy { role: String, arn: String },
-    DetachPolicy { role: String, arn: String },
-    DeleteRole { role: String },
-    CreatePodIdentity { cluster: String, namespace: String, service_account: String, role_arn: String, disable_session_tags: bool, tags: Tags },
-    UpdatePodIdentity { cluster: String, id: String, role_arn: String, disable_session_tags: bool },
-    DeletePodIdentity { cluster: String, id: String },
-    CreateAccessEntry { cluster: String, principal_arn: String, tags: Tags },
-    AssociateAccessPolicy { cluster: String, principal_arn: String, policy_arn: String, scope: AccessScope },
-    DisassociateAccessPolicy { cluster: String, principal_arn: String, policy_arn: String },
-    DeleteAccessEntry { cluster: String, principal_arn: String },
+    UpdateTrust {
+        role: String,
+        trust: Json,
+    },
+    UpdateRole {
+        role: String,
+        description: Option<String>,
+        max_session_duration: Option<i64>,
+    },
+    PutBoundary {
+        role: String,
+        arn: String,
+    },
+    DeleteBoundary {
+        role: String,
+    },
+    TagRole {
+        role: String,
+        tags: Tags,
+    },
+    UntagRole {
+        role: String,
+        keys: Vec<String>,
+    },
+    PutPolicy {
+        role: String,
+        name: String,
+        document: Json,
+    },
+    DeletePolicy {
+        role: String,
+        name: String,
+    },
+    AttachPolicy {
+        role: String,
+        arn: String,
+    },
+    DetachPolicy {
+        role: String,
+        arn: String,
+    },
+    DeleteRole {
+        role: String,
+    },
+    CreatePodIdentity {
+        cluster: String,
+        namespace: String,
+        service_account: String,
+        role_arn: String,
+        disable_session_tags: bool,
+        tags: Tags,
+    },
+    UpdatePodIdentity {
+        cluster: String,
+        id: String,
+        role_arn: String,
+        disable_session_tags: bool,
+    },
+    DeletePodIdentity {
+        cluster: String,
+        id: String,
+    },
+    CreateAccessEntry {
+        cluster: String,
+        principal_arn: String,
+        tags: Tags,
+    },
+    AssociateAccessPolicy {
+        cluster: String,
+        principal_arn: String,
+        policy_arn: String,
+        scope: AccessScope,
+    },
+    DisassociateAccessPolicy {
+        cluster: String,
+        principal_arn: String,
+        policy_arn: String,
+    },
+    DeleteAccessEntry {
+        cluster: String,
+        principal_arn: String,
+    },
 }
 
 impl Step {
@@ -43,7 +115,9 @@ impl Step {
         match self {
             Step::CreateRole { role, .. } => format!("create role {role}"),
             Step::UpdateTrust { role, .. } => format!("write trust policy of {role}"),
-            Step::UpdateRole { role, .. } => format!("update description/session duration of {role}"),
+            Step::UpdateRole { role, .. } => {
+                format!("update description/session duration of {role}")
+            }
             Step::PutBoundary { role, .. } => format!("set permissions boundary of {role}"),
             Step::DeleteBoundary { role } => format!("remove permissions boundary of {role}"),
             Step::TagRole { role, tags } => format!("tag {role} ({} tags)", tags.len()),
@@ -53,15 +127,39 @@ impl Step {
             Step::AttachPolicy { role, arn } => format!("attach {arn} to {role}"),
             Step::DetachPolicy { role, arn } => format!("detach {arn} from {role}"),
             Step::DeleteRole { role } => format!("delete role {role}"),
-            Step::CreatePodIdentity { cluster, namespace, service_account, .. } => {
+            Step::CreatePodIdentity {
+                cluster,
+                namespace,
+                service_account,
+                ..
+            } => {
                 format!("associate {namespace}/{service_account} on {cluster} via Pod Identity")
             }
-            Step::UpdatePodIdentity { cluster, id, .. } => format!("update Pod Identity association {id} on {cluster}"),
-            Step::DeletePodIdentity { cluster, id } => format!("delete Pod Identity association {id} on {cluster}"),
-            Step::CreateAccessEntry { cluster, principal_arn, .. } => format!("create access entry for {principal_arn} on {cluster}"),
-            Step::AssociateAccessPolicy { cluster, policy_arn, .. } => format!("associate {policy_arn} on {cluster}"),
-            Step::DisassociateAccessPolicy { cluster, policy_arn, .. } => format!("disassociate {policy_arn} on {cluster}"),
-            Step::DeleteAccessEntry { cluster, principal_arn } => format!("delete access entry for {principal_arn} on {cluster}"),
+            Step::UpdatePodIdentity { cluster, id, .. } => {
+                format!("update Pod Identity association {id} on {cluster}")
+            }
+            Step::DeletePodIdentity { cluster, id } => {
+                format!("delete Pod Identity association {id} on {cluster}")
+            }
+            Step::CreateAccessEntry {
+                cluster,
+                principal_arn,
+                ..
+            } => format!("create access entry for {principal_arn} on {cluster}"),
+            Step::AssociateAccessPolicy {
+                cluster,
+                policy_arn,
+                ..
+            } => format!("associate {policy_arn} on {cluster}"),
+            Step::DisassociateAccessPolicy {
+                cluster,
+                policy_arn,
+                ..
+            } => format!("disassociate {policy_arn} on {cluster}"),
+            Step::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => format!("delete access entry for {principal_arn} on {cluster}"),
         }
     }
 }
@@ -100,13 +198,23 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
             tags: want.tags.clone(),
         });
         for (name, document) in &want.inline_policies {
-            steps.push(Step::PutPolicy { role: role.clone(), name: name.clone(), document: document.clone() });
+            steps.push(Step::PutPolicy {
+                role: role.clone(),
+                name: name.clone(),
+                document: document.clone(),
+            });
         }
         for arn in &want.managed_policies {
-            steps.push(Step::AttachPolicy { role: role.clone(), arn: arn.clone() });
+            steps.push(Step::AttachPolicy {
+                role: role.clone(),
+                arn: arn.clone(),
+            });
         }
         if !equivalent(&want.initial_trust, &want.trust, partition) {
-            steps.push(Step::UpdateTrust { role, trust: want.trust.clone() });
+            steps.push(Step::UpdateTrust {
+                role,
+                trust: want.trust.clone(),
+            });
         }
         return steps;
     };
@@ -121,7 +229,10 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
     }
     match (&live.permissions_boundary, &want.permissions_boundary) {
         (Some(a), Some(b)) if a == b => {}
-        (_, Some(b)) => steps.push(Step::PutBoundary { role: role.clone(), arn: b.clone() }),
+        (_, Some(b)) => steps.push(Step::PutBoundary {
+            role: role.clone(),
+            arn: b.clone(),
+        }),
         (Some(_), None) => steps.push(Step::DeleteBoundary { role: role.clone() }),
         (None, None) => {}
     }
@@ -132,32 +243,62 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !changed_tags.is_empty() {
-        steps.push(Step::TagRole { role: role.clone(), tags: changed_tags });
+        steps.push(Step::TagRole {
+            role: role.clone(),
+            tags: changed_tags,
+        });
     }
-    let stale_tags: Vec<String> = live.tags.keys().filter(|k| !want.tags.contains_key(*k)).cloned().collect();
+    let stale_tags: Vec<String> = live
+        .tags
+        .keys()
+        .filter(|k| !want.tags.contains_key(*k))
+        .cloned()
+        .collect();
     if !stale_tags.is_empty() {
-        steps.push(Step::UntagRole { role: role.clone(), keys: stale_tags });
+        steps.push(Step::UntagRole {
+            role: role.clone(),
+            keys: stale_tags,
+        });
     }
     for (name, document) in &want.inline_policies {
-        let same = live.inline_policies.get(name).is_some_and(|d| equivalent(d, document, partition));
+        let same = live
+            .inline_policies
+            .get(name)
+            .is_some_and(|d| equivalent(d, document, partition));
         if !same {
-            steps.push(Step::PutPolicy { role: role.clone(), name: name.clone(), document: document.clone() });
+            steps.push(Step::PutPolicy {
+                role: role.clone(),
+                name: name.clone(),
+                document: document.clone(),
+            });
         }
     }
     for arn in want.managed_policies.difference(&live.managed_policies) {
-        steps.push(Step::AttachPolicy { role: role.clone(), arn: arn.clone() });
+        steps.push(Step::AttachPolicy {
+            role: role.clone(),
+            arn: arn.clone(),
+        });
     }
     if !equivalent(&live.trust, &want.trust, partition) {
-        steps.push(Step::UpdateTrust { role: role.clone(), trust: want.trust.clone() });
+        steps.push(Step::UpdateTrust {
+            role: role.clone(),
+            trust: want.trust.clone(),
+        });
     }
     for name in live.inline_policies.keys() {
         let foreign = want.foreign_prefix.is_some_and(|p| name.starts_with(p));
         if !want.inline_policies.contains_key(name) && !foreign {
-            steps.push(Step::DeletePolicy { role: role.clone(), name: name.clone() });
+            steps.push(Step::DeletePolicy {
+                role: role.clone(),
+                name: name.clone(),
+            });
         }
     }
     for arn in live.managed_policies.difference(&want.managed_policies) {
-        steps.push(Step::DetachPolicy { role: role.clone(), arn: arn.clone() });
+        steps.push(Step::DetachPolicy {
+            role: role.clone(),
+            arn: arn.clone(),
+        });
     }
     steps
 }
@@ -170,9 +311,15 @@ pub fn plan_role_delete(live: Option<&LiveRole>) -> Vec<Step> {
     let mut steps: Vec<Step> = live
         .inline_policies
         .keys()
-        .map(|name| Step::DeletePolicy { role: role.clone(), name: name.clone() })
+        .map(|name| Step::DeletePolicy {
+            role: role.clone(),
+            name: name.clone(),
+        })
         .collect();
-    steps.extend(live.managed_policies.iter().map(|arn| Step::DetachPolicy { role: role.clone(), arn: arn.clone() }));
+    steps.extend(live.managed_policies.iter().map(|arn| Step::DetachPolicy {
+        role: role.clone(),
+        arn: arn.clone(),
+    }));
     steps.push(Step::DeleteRole { role });
     steps
 }
@@ -219,9 +366,13 @@ mod tests {
     #[test]
     fn create_follows_the_seed_role_creation_order() {
         let steps = plan_role(None, &spec(), "aws");
-        assert!(matches!(&steps[0], Step::CreateRole { trust, .. } if !trust.to_string().contains("role/conn")));
+        assert!(
+            matches!(&steps[0], Step::CreateRole { trust, .. } if !trust.to_string().contains("role/conn"))
+        );
         assert!(matches!(&steps[1], Step::PutPolicy { name, .. } if name == "A"));
-        assert!(matches!(steps.last().unwrap(), Step::UpdateTrust { trust, .. } if trust.to_string().contains("role/conn")));
+        assert!(
+            matches!(steps.last().unwrap(), Step::UpdateTrust { trust, .. } if trust.to_string().contains("role/conn"))
+        );
     }
 
     #[test]
@@ -235,20 +386,30 @@ mod tests {
         let s = spec();
         let mut live = live_from(&s);
         live.inline_policies.insert("Injected".into(), json!({}));
-        live.inline_policies.insert("xpander-assume-other".into(), json!({}));
+        live.inline_policies
+            .insert("xpander-assume-other".into(), json!({}));
         live.trust = s.initial_trust.clone();
         live.tags.insert("Stale".into(), "x".into());
         let steps = plan_role(Some(&live), &s, "aws");
-        assert!(steps.contains(&Step::DeletePolicy { role: "conn".into(), name: "Injected".into() }));
+        assert!(steps.contains(&Step::DeletePolicy {
+            role: "conn".into(),
+            name: "Injected".into()
+        }));
         assert!(!steps.iter().any(|st| matches!(st, Step::DeletePolicy { name, .. } if name.starts_with("xpander-assume-"))));
-        assert!(steps.iter().any(|st| matches!(st, Step::UpdateTrust { .. })));
-        assert!(steps.contains(&Step::UntagRole { role: "conn".into(), keys: vec!["Stale".into()] }));
+        assert!(steps
+            .iter()
+            .any(|st| matches!(st, Step::UpdateTrust { .. })));
+        assert!(steps.contains(&Step::UntagRole {
+            role: "conn".into(),
+            keys: vec!["Stale".into()]
+        }));
     }
 
     #[test]
     fn delete_empties_the_role_first() {
         let mut live = live_from(&spec());
-        live.managed_policies.insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
+        live.managed_policies
+            .insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
         let steps = plan_role_delete(Some(&live));
         assert!(matches!(steps.last().unwrap(), Step::DeleteRole { .. }));
         assert_eq!(steps.len(), 3);

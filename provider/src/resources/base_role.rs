@@ -77,7 +77,9 @@ impl PodIdentityArgs {
         (
             self.cluster_name.clone().unwrap_or_default(),
             self.namespace.clone().unwrap_or_else(|| "xpander".into()),
-            self.service_account.clone().unwrap_or_else(|| "xpander".into()),
+            self.service_account
+                .clone()
+                .unwrap_or_else(|| "xpander".into()),
         )
     }
 }
@@ -92,12 +94,18 @@ impl BaseRoleArgs {
                     "wildcards are not allowed: the base role may assume only named connector roles (seed: \"Restrict base role\")",
                 ));
             } else if parse_role_arn(arn).is_none() {
-                failures.push(Failure::new(format!("connectorRoleArns[{i}]"), format!("{arn:?} is not an IAM role ARN")));
+                failures.push(Failure::new(
+                    format!("connectorRoleArns[{i}]"),
+                    format!("{arn:?} is not an IAM role ARN"),
+                ));
             }
         }
         if let Some(p) = &self.pod_identity {
             match &p.cluster_name {
-                None => failures.push(Failure::new("podIdentity.clusterName", "podIdentity.clusterName is required")),
+                None => failures.push(Failure::new(
+                    "podIdentity.clusterName",
+                    "podIdentity.clusterName is required",
+                )),
                 Some(c) => {
                     if let Err(r) = limits::check_cluster_name(c) {
                         failures.push(Failure::new("podIdentity.clusterName", r));
@@ -124,7 +132,11 @@ impl BaseRoleArgs {
         if arns.is_empty() {
             BTreeMap::new()
         } else {
-            [(templates::POLICY_ASSUME_CONNECTORS.to_string(), templates::assume_connector_roles(&arns))].into()
+            [(
+                templates::POLICY_ASSUME_CONNECTORS.to_string(),
+                templates::assume_connector_roles(&arns),
+            )]
+            .into()
         }
     }
 
@@ -146,20 +158,36 @@ impl BaseRoleArgs {
 }
 
 fn documents(map: &BTreeMap<String, Json>) -> PropertyValue {
-    PropertyValue::Object(map.iter().map(|(k, v)| (k.clone(), PropertyValue::from_json(v))).collect())
+    PropertyValue::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), PropertyValue::from_json(v)))
+            .collect(),
+    )
+}
+
+/// What is known of the role beyond its inputs.
+#[derive(Default)]
+struct Observed<'a> {
+    role_arn: Option<&'a str>,
+    role_id: Option<&'a str>,
+    account: Option<&'a AccountContext>,
+    association: Option<&'a PodIdentityAssociation>,
 }
 
 /// Outputs from the inputs plus what AWS assigned.
 fn outputs(
     inputs: &PropertyMap,
     spec: &RoleSpec,
-    role_arn: Option<&str>,
-    role_id: Option<&str>,
-    account: Option<&AccountContext>,
-    association: Option<&PodIdentityAssociation>,
+    seen: Observed<'_>,
     trust: &Json,
     policies: &BTreeMap<String, Json>,
 ) -> PropertyMap {
+    let Observed {
+        role_arn,
+        role_id,
+        account,
+        association,
+    } = seen;
     let mut out = inputs.clone();
     let mut set = |k: &str, v: Option<PropertyValue>| {
         if let Some(v) = v {
@@ -168,15 +196,29 @@ fn outputs(
     };
     set("arn", role_arn.map(|s| PropertyValue::String(s.into())));
     set("roleId", role_id.map(|s| PropertyValue::String(s.into())));
-    set("accountId", account.map(|a| PropertyValue::String(a.account_id.clone())));
+    set(
+        "accountId",
+        account.map(|a| PropertyValue::String(a.account_id.clone())),
+    );
     set("trustPolicy", Some(PropertyValue::from_json(trust)));
     set("policies", Some(documents(policies)));
     set(
         "tagsAll",
-        Some(PropertyValue::Object(spec.tags.iter().map(|(k, v)| (k.clone(), PropertyValue::String(v.clone()))).collect())),
+        Some(PropertyValue::Object(
+            spec.tags
+                .iter()
+                .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
+                .collect(),
+        )),
     );
-    set("podIdentityAssociationId", association.map(|a| PropertyValue::String(a.association_id.clone())));
-    set("podIdentityAssociationArn", association.map(|a| PropertyValue::String(a.association_arn.clone())));
+    set(
+        "podIdentityAssociationId",
+        association.map(|a| PropertyValue::String(a.association_id.clone())),
+    );
+    set(
+        "podIdentityAssociationArn",
+        association.map(|a| PropertyValue::String(a.association_arn.clone())),
+    );
     apply_secrets(&SPEC, inputs, &mut out);
     out
 }
@@ -213,7 +255,10 @@ fn plan_association(
     }
     if let Some((o, Some(id))) = old {
         if want.map(PodIdentityArgs::key) != Some(o.key()) {
-            steps.push(Step::DeletePodIdentity { cluster: o.key().0, id });
+            steps.push(Step::DeletePodIdentity {
+                cluster: o.key().0,
+                id,
+            });
         }
     }
     steps
@@ -223,7 +268,9 @@ pub struct BaseRole;
 
 impl BaseRole {
     fn args(inputs: &PropertyMap) -> Result<BaseRoleArgs, OpError> {
-        typed_args::<BaseRoleArgs>(inputs).map(|(a, _)| a).map_err(|f| OpError::Invalid(f.reason))
+        typed_args::<BaseRoleArgs>(inputs)
+            .map(|(a, _)| a)
+            .map_err(|f| OpError::Invalid(f.reason))
     }
 }
 
@@ -235,42 +282,76 @@ impl Resource for BaseRole {
 
     fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
         let mut news = req.news.clone();
-        if let Err(f) = role::autoname(req.name, req.olds, &mut news, req.random_seed, &req.autonaming) {
-            return Checked { inputs: news, failures: vec![f], warnings: vec![] };
+        if let Err(f) = role::autoname(
+            req.name,
+            req.olds,
+            &mut news,
+            req.random_seed,
+            &req.autonaming,
+        ) {
+            return Checked {
+                inputs: news,
+                failures: vec![f],
+                warnings: vec![],
+            };
         }
-        let mut checked = run_check::<BaseRoleArgs>(&SPEC, &news, |args, failures, _warnings| args.validate(failures));
+        let mut checked = run_check::<BaseRoleArgs>(&SPEC, &news, |args, failures, _warnings| {
+            args.validate(failures)
+        });
         checked.inputs = news;
         checked
     }
 
-    fn diff(&self, _provider: &crate::rpc::ProviderState, olds: &PropertyMap, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult {
+    fn diff(
+        &self,
+        _provider: &crate::rpc::ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult {
         let mut result = diff_inputs(&SPEC, old_inputs, news);
         if !news.values().any(PropertyValue::contains_unknown) {
             if let Ok((args, _)) = typed_args::<BaseRoleArgs>(news) {
-                let trust_drift = olds
-                    .get("trustPolicy")
-                    .is_some_and(|t| !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws"));
+                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
+                    !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws")
+                });
                 let want = Json::Object(args.inline_policies().into_iter().collect());
-                let policies_drift = olds.get("policies").is_some_and(|p| normalise_documents(&p.to_json()) != normalise_documents(&want));
+                let policies_drift = olds.get("policies").is_some_and(|p| {
+                    normalise_documents(&p.to_json()) != normalise_documents(&want)
+                });
                 for (key, drift) in [("trustPolicy", trust_drift), ("policies", policies_drift)] {
                     if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
-                        result.entries.push((key.to_string(), DiffKind::Update, false));
+                        result
+                            .entries
+                            .push((key.to_string(), DiffKind::Update, false));
                     }
                 }
             }
         }
         let replacing = result.entries.iter().any(|(_, _, r)| *r);
-        result.delete_before_replace = replacing && old_inputs.get("roleName") == news.get("roleName");
+        result.delete_before_replace =
+            replacing && old_inputs.get("roleName") == news.get("roleName");
         result
     }
 
-    async fn create(&self, ctx: &OpCtx<'_>, inputs: &PropertyMap, preview: bool) -> Result<(String, PropertyMap), OpError> {
+    async fn create(
+        &self,
+        ctx: &OpCtx<'_>,
+        inputs: &PropertyMap,
+        preview: bool,
+    ) -> Result<(String, PropertyMap), OpError> {
         let args = Self::args(inputs)?;
         let cfg = ctx.provider.config();
         let default_tags = cfg.default_tags.clone().unwrap_or_default();
         let spec = args.role_spec(&default_tags, ctx.urn);
         if preview {
-            let known = outputs(inputs, &spec, None, None, None, None, &spec.trust, &spec.inline_policies);
+            let known = outputs(
+                inputs,
+                &spec,
+                Observed::default(),
+                &spec.trust,
+                &spec.inline_policies,
+            );
             return Ok((String::new(), preview_outputs(&SPEC, inputs, &known, false)));
         }
         let cloud = ctx.provider.cloud().await?;
@@ -285,15 +366,30 @@ impl Resource for BaseRole {
             _ => None,
         };
         let mut steps = plan_role(live.as_ref(), &spec, &cloud.account.partition);
-        steps.extend(plan_association(None, args.pod_identity.as_ref(), live_assoc.as_ref(), &role_arn));
+        steps.extend(plan_association(
+            None,
+            args.pod_identity.as_ref(),
+            live_assoc.as_ref(),
+            &role_arn,
+        ));
         let result = execute(ctx, &cloud, &steps).await;
         let (applied, failure) = match result {
             Ok(a) => (a, None),
             Err(f) => (f.applied.clone(), Some(f)),
         };
-        let role_id = applied.created_role.as_ref().map(|r| r.role_id.clone()).or(live.as_ref().map(|l| l.role_id.clone()));
+        let role_id = applied
+            .created_role
+            .as_ref()
+            .map(|r| r.role_id.clone())
+            .or(live.as_ref().map(|l| l.role_id.clone()));
         let association = applied.association.clone().or(live_assoc);
-        let out = outputs(inputs, &spec, Some(&role_arn), role_id.as_deref(), Some(&cloud.account), association.as_ref(), &spec.trust, &spec.inline_policies);
+        let seen = Observed {
+            role_arn: Some(&role_arn),
+            role_id: role_id.as_deref(),
+            account: Some(&cloud.account),
+            association: association.as_ref(),
+        };
+        let out = outputs(inputs, &spec, seen, &spec.trust, &spec.inline_policies);
         match failure {
             None => Ok((spec.name.clone(), out)),
             Some(f) if role_id.is_some() => Err(partial(&spec.name, out, &f)),
@@ -309,17 +405,25 @@ impl Resource for BaseRole {
         old_inputs: Option<&PropertyMap>,
     ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
         let cloud = ctx.provider.cloud().await?;
-        let Some(live) = cloud.api.get_role(id).await? else { return Ok(None) };
+        let Some(live) = cloud.api.get_role(id).await? else {
+            return Ok(None);
+        };
         let mut inputs = match old_inputs.filter(|m| !m.is_empty()) {
             Some(old) => old.clone(),
             None => role::imported_role_inputs(&live),
         };
-        if let Some(doc) = live.inline_policies.get(templates::POLICY_ASSUME_CONNECTORS) {
+        if let Some(doc) = live
+            .inline_policies
+            .get(templates::POLICY_ASSUME_CONNECTORS)
+        {
             let arns = crate::iam::policy::statements(doc)
                 .iter()
                 .flat_map(|s| crate::iam::policy::string_list(s.get("Resource")))
                 .collect::<Vec<_>>();
-            inputs.insert("connectorRoleArns".into(), PropertyValue::from_json(&serde_json::json!(arns)));
+            inputs.insert(
+                "connectorRoleArns".into(),
+                PropertyValue::from_json(&serde_json::json!(arns)),
+            );
         } else {
             inputs.remove("connectorRoleArns");
         }
@@ -344,10 +448,21 @@ impl Resource for BaseRole {
             .filter(|(k, _)| !k.starts_with(templates::GRANT_PREFIX))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut out = outputs(&inputs, &spec, Some(&live.arn), Some(&live.role_id), Some(&cloud.account), association.as_ref(), &live.trust, &own_policies);
+        let seen = Observed {
+            role_arn: Some(&live.arn),
+            role_id: Some(&live.role_id),
+            account: Some(&cloud.account),
+            association: association.as_ref(),
+        };
+        let mut out = outputs(&inputs, &spec, seen, &live.trust, &own_policies);
         out.insert(
             "tagsAll".into(),
-            PropertyValue::Object(live.tags.iter().map(|(k, v)| (k.clone(), PropertyValue::String(v.clone()))).collect()),
+            PropertyValue::Object(
+                live.tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
+                    .collect(),
+            ),
         );
         Ok(Some((out, inputs)))
     }
@@ -367,8 +482,15 @@ impl Resource for BaseRole {
         let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
         if preview {
             let mut known = olds.clone();
-            known.extend(outputs(news, &spec, None, None, None, None, &spec.trust, &spec.inline_policies));
-            let assoc_changes = old_args.pod_identity.as_ref().map(PodIdentityArgs::key) != args.pod_identity.as_ref().map(PodIdentityArgs::key);
+            known.extend(outputs(
+                news,
+                &spec,
+                Observed::default(),
+                &spec.trust,
+                &spec.inline_policies,
+            ));
+            let assoc_changes = old_args.pod_identity.as_ref().map(PodIdentityArgs::key)
+                != args.pod_identity.as_ref().map(PodIdentityArgs::key);
             if assoc_changes {
                 known.remove("podIdentityAssociationId");
                 known.remove("podIdentityAssociationArn");
@@ -409,15 +531,31 @@ impl Resource for BaseRole {
             .map(|r| r.role_id.clone())
             .or(live.as_ref().map(|l| l.role_id.clone()))
             .or(role::string_output(olds, "roleId"));
-        let association = if args.pod_identity.is_some() { applied.association.clone().or(live_assoc) } else { None };
-        let out = outputs(news, &spec, Some(&role_arn), role_id.as_deref(), Some(&cloud.account), association.as_ref(), &spec.trust, &spec.inline_policies);
+        let association = if args.pod_identity.is_some() {
+            applied.association.clone().or(live_assoc)
+        } else {
+            None
+        };
+        let seen = Observed {
+            role_arn: Some(&role_arn),
+            role_id: role_id.as_deref(),
+            account: Some(&cloud.account),
+            association: association.as_ref(),
+        };
+        let out = outputs(news, &spec, seen, &spec.trust, &spec.inline_policies);
         match failure {
             None => Ok(out),
             Some(f) => Err(partial(id, out, &f)),
         }
     }
 
-    async fn delete(&self, ctx: &OpCtx<'_>, id: &str, olds: &PropertyMap, old_inputs: &PropertyMap) -> Result<(), OpError> {
+    async fn delete(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+    ) -> Result<(), OpError> {
         let cloud = ctx.provider.cloud().await?;
         let args = Self::args(old_inputs).unwrap_or_default();
         let mut steps = Vec::new();
@@ -426,12 +564,18 @@ impl Resource for BaseRole {
             let found = cloud.api.find_pod_identity(&c, &n, &s).await?;
             let ours = role::string_output(olds, "arn");
             if let Some(a) = found.filter(|a| Some(&a.role_arn) == ours.as_ref()) {
-                steps.push(Step::DeletePodIdentity { cluster: c, id: a.association_id });
+                steps.push(Step::DeletePodIdentity {
+                    cluster: c,
+                    id: a.association_id,
+                });
             }
         }
         let live = cloud.api.get_role(id).await?;
         steps.extend(plan_role_delete(live.as_ref()));
-        execute(ctx, &cloud, &steps).await.map(|_| ()).map_err(|f| OpError::Cloud(f.error))
+        execute(ctx, &cloud, &steps)
+            .await
+            .map(|_| ())
+            .map_err(|f| OpError::Cloud(f.error))
     }
 }
 
@@ -440,15 +584,31 @@ mod tests {
     use super::*;
 
     fn pod(cluster: &str) -> PodIdentityArgs {
-        PodIdentityArgs { cluster_name: Some(cluster.into()), ..Default::default() }
+        PodIdentityArgs {
+            cluster_name: Some(cluster.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn association_moves_cluster_by_create_then_delete() {
-        let steps = plan_association(Some((&pod("old"), Some("a-1".into()))), Some(&pod("new")), None, "arn:role");
-        assert!(matches!(&steps[0], Step::CreatePodIdentity { cluster, namespace, service_account, .. }
-            if cluster == "new" && namespace == "xpander" && service_account == "xpander"));
-        assert_eq!(steps[1], Step::DeletePodIdentity { cluster: "old".into(), id: "a-1".into() });
+        let steps = plan_association(
+            Some((&pod("old"), Some("a-1".into()))),
+            Some(&pod("new")),
+            None,
+            "arn:role",
+        );
+        assert!(
+            matches!(&steps[0], Step::CreatePodIdentity { cluster, namespace, service_account, .. }
+            if cluster == "new" && namespace == "xpander" && service_account == "xpander")
+        );
+        assert_eq!(
+            steps[1],
+            Step::DeletePodIdentity {
+                cluster: "old".into(),
+                id: "a-1".into()
+            }
+        );
     }
 
     #[test]
@@ -463,22 +623,36 @@ mod tests {
             disable_session_tags: false,
         };
         let steps = plan_association(None, Some(&pod("c")), Some(&live), "arn:role");
-        assert!(matches!(&steps[0], Step::UpdatePodIdentity { id, role_arn, .. } if id == "a-9" && role_arn == "arn:role"));
+        assert!(
+            matches!(&steps[0], Step::UpdatePodIdentity { id, role_arn, .. } if id == "a-9" && role_arn == "arn:role")
+        );
     }
 
     #[test]
     fn check_names_bad_properties() {
         let mut news = PropertyMap::new();
         news.insert("roleName".into(), PropertyValue::String("bad name".into()));
-        news.insert("connectorRoleArns".into(), PropertyValue::Array(vec![PropertyValue::String("*".into())]));
+        news.insert(
+            "connectorRoleArns".into(),
+            PropertyValue::Array(vec![PropertyValue::String("*".into())]),
+        );
         let mut pod = PropertyMap::new();
         pod.insert("clusterName".into(), PropertyValue::String("c".into()));
         pod.insert("namespace".into(), PropertyValue::String("Bad_NS".into()));
         news.insert("podIdentity".into(), PropertyValue::Object(pod));
         news.insert("bogus".into(), PropertyValue::Bool(true));
         let checked = run_check::<BaseRoleArgs>(&SPEC, &news, |a, f, _| a.validate(f));
-        let props: Vec<&str> = checked.failures.iter().map(|f| f.property.as_str()).collect();
-        for want in ["roleName", "connectorRoleArns[0]", "podIdentity.namespace", "bogus"] {
+        let props: Vec<&str> = checked
+            .failures
+            .iter()
+            .map(|f| f.property.as_str())
+            .collect();
+        for want in [
+            "roleName",
+            "connectorRoleArns[0]",
+            "podIdentity.namespace",
+            "bogus",
+        ] {
             assert!(props.contains(&want), "{want} missing from {props:?}");
         }
     }
@@ -486,7 +660,10 @@ mod tests {
     #[test]
     fn unknown_values_are_not_judged() {
         let mut news = PropertyMap::new();
-        news.insert("connectorRoleArns".into(), PropertyValue::Array(vec![PropertyValue::Unknown]));
+        news.insert(
+            "connectorRoleArns".into(),
+            PropertyValue::Array(vec![PropertyValue::Unknown]),
+        );
         let checked = run_check::<BaseRoleArgs>(&SPEC, &news, |a, f, _| a.validate(f));
         assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     }

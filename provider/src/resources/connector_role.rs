@@ -22,8 +22,17 @@ use crate::plan::{plan_role, plan_role_delete, RoleSpec, Step};
 pub const TOKEN: &str = "xpander:index:XpanderConnectorRole";
 pub const DEFAULT_EKS_ACCESS_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 
-const TRUST_SOURCES: &[&str] = &["externalId", "trustedAccountId", "baseRoleArn", "podIdentityTrust", "roleName", "path"];
-const POLICY_SOURCES: &[&str] = &["redshift", "eks", "s3", "dynamodb", "athena", "policies", "roleName", "path"];
+const TRUST_SOURCES: &[&str] = &[
+    "externalId",
+    "trustedAccountId",
+    "baseRoleArn",
+    "podIdentityTrust",
+    "roleName",
+    "path",
+];
+const POLICY_SOURCES: &[&str] = &[
+    "redshift", "eks", "s3", "dynamodb", "athena", "policies", "roleName", "path",
+];
 
 pub static SPEC: ResourceSpec = ResourceSpec {
     token: TOKEN,
@@ -240,7 +249,10 @@ impl ConnectorArgs {
             || self.dynamodb.is_some()
             || self.athena.is_some()
             || self.policies.as_ref().is_some_and(|p| !p.is_empty())
-            || self.managed_policy_arns.as_ref().is_some_and(|p| !p.is_empty())
+            || self
+                .managed_policy_arns
+                .as_ref()
+                .is_some_and(|p| !p.is_empty())
     }
 
     fn access_policy_name(&self) -> Option<String> {
@@ -259,7 +271,10 @@ impl ConnectorArgs {
         }
         if let Some(arn) = &self.base_role_arn {
             if parse_role_arn(arn).is_none() {
-                fail("baseRoleArn", format!("baseRoleArn {arn:?} is not an IAM role ARN"));
+                fail(
+                    "baseRoleArn",
+                    format!("baseRoleArn {arn:?} is not an IAM role ARN"),
+                );
             }
         }
         if let Some(x) = &self.external_id {
@@ -269,7 +284,10 @@ impl ConnectorArgs {
         }
         if let Some(a) = &self.trusted_account_id {
             if !is_account_id(a) {
-                fail("trustedAccountId", format!("trustedAccountId must be a 12-digit account id, got {a:?}"));
+                fail(
+                    "trustedAccountId",
+                    format!("trustedAccountId must be a 12-digit account id, got {a:?}"),
+                );
             }
             if self.external_id.is_none() {
                 fail("trustedAccountId", "trustedAccountId is only used with externalId (the CrossAccountWithExternalId statement)".into());
@@ -277,14 +295,23 @@ impl ConnectorArgs {
         }
         if let Some(r) = &self.redshift {
             if r.cluster_identifier.as_deref().unwrap_or("").is_empty() {
-                fail("redshift.clusterIdentifier", "redshift.clusterIdentifier is required".into());
+                fail(
+                    "redshift.clusterIdentifier",
+                    "redshift.clusterIdentifier is required".into(),
+                );
             }
             if r.database_name.as_deref().unwrap_or("").is_empty() {
-                fail("redshift.databaseName", "redshift.databaseName is required".into());
+                fail(
+                    "redshift.databaseName",
+                    "redshift.databaseName is required".into(),
+                );
             }
             if let Some(region) = &r.region {
                 if !crate::config::is_region_name(region) {
-                    fail("redshift.region", format!("{region:?} is not an AWS region name"));
+                    fail(
+                        "redshift.region",
+                        format!("{region:?} is not an AWS region name"),
+                    );
                 }
             }
         }
@@ -298,7 +325,8 @@ impl ConnectorArgs {
                 }
             }
             if let Some(arn) = &e.access_policy_arn {
-                let ok = arn.starts_with("arn:") && arn.contains(":eks::aws:cluster-access-policy/");
+                let ok =
+                    arn.starts_with("arn:") && arn.contains(":eks::aws:cluster-access-policy/");
                 if !ok {
                     fail("eks.accessPolicyArn", format!("{arn:?} is not an EKS access policy ARN (arn:<partition>:eks::aws:cluster-access-policy/<Name>)"));
                 }
@@ -307,16 +335,25 @@ impl ConnectorArgs {
                 match s.scope_type.as_deref() {
                     Some("cluster") => {
                         if s.namespaces.as_ref().is_some_and(|n| !n.is_empty()) {
-                            fail("eks.accessScope.namespaces", "namespaces are only allowed with type \"namespace\"".into());
+                            fail(
+                                "eks.accessScope.namespaces",
+                                "namespaces are only allowed with type \"namespace\"".into(),
+                            );
                         }
                     }
                     Some("namespace") => {
                         let ns = strings(&s.namespaces);
                         if ns.is_empty() {
-                            fail("eks.accessScope.namespaces", "a namespace scope needs at least one namespace".into());
+                            fail(
+                                "eks.accessScope.namespaces",
+                                "a namespace scope needs at least one namespace".into(),
+                            );
                         }
                     }
-                    other => fail("eks.accessScope.type", format!("must be \"cluster\" or \"namespace\", got {other:?}")),
+                    other => fail(
+                        "eks.accessScope.type",
+                        format!("must be \"cluster\" or \"namespace\", got {other:?}"),
+                    ),
                 }
             }
             if self.access_policy_name().as_deref() == Some(DEFAULT_EKS_ACCESS_POLICY) {
@@ -333,22 +370,33 @@ impl ConnectorArgs {
             }
             for (i, b) in buckets.iter().enumerate() {
                 let ok = (3..=63).contains(&b.len())
-                    && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+                    && b.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
                 if b == "*" {
                     warnings.push("s3.buckets contains \"*\": the connector can reach every bucket (seed: scope resources)".into());
                 } else if !ok {
-                    fail(&format!("s3.buckets[{i}]"), format!("{b:?} is not a valid S3 bucket name"));
+                    fail(
+                        &format!("s3.buckets[{i}]"),
+                        format!("{b:?} is not a valid S3 bucket name"),
+                    );
                 }
             }
         }
         if let Some(d) = &self.dynamodb {
             if strings(&d.tables).is_empty() {
-                fail("dynamodb.tables", "dynamodb.tables needs at least one table".into());
+                fail(
+                    "dynamodb.tables",
+                    "dynamodb.tables needs at least one table".into(),
+                );
             }
         }
         if let Some(a) = &self.athena {
             if strings(&a.work_groups).is_empty() {
-                fail("athena.workGroups", "athena.workGroups needs at least one work group".into());
+                fail(
+                    "athena.workGroups",
+                    "athena.workGroups needs at least one work group".into(),
+                );
             }
         }
         for (name, doc) in self.policies.iter().flatten() {
@@ -357,15 +405,25 @@ impl ConnectorArgs {
                 fail(&path, r);
             }
             if TEMPLATE_POLICY_NAMES.contains(&name.as_str()) {
-                fail(&path, format!("{name:?} is the name of a policy the provider writes; choose another name"));
+                fail(
+                    &path,
+                    format!(
+                        "{name:?} is the name of a policy the provider writes; choose another name"
+                    ),
+                );
             }
-            match custom_document(doc).and_then(|d| check_grammar(&d, DocumentKind::Identity).map(|_| d).map_err(|e| e.to_string())) {
+            match custom_document(doc).and_then(|d| {
+                check_grammar(&d, DocumentKind::Identity)
+                    .map(|_| d)
+                    .map_err(|e| e.to_string())
+            }) {
                 Err(r) => fail(&path, r),
                 Ok(d) => {
-                    if crate::iam::policy::statements(&d)
-                        .iter()
-                        .any(|s| crate::iam::policy::string_list(s.get("Resource")).iter().any(|r| r == "*"))
-                    {
+                    if crate::iam::policy::statements(&d).iter().any(|s| {
+                        crate::iam::policy::string_list(s.get("Resource"))
+                            .iter()
+                            .any(|r| r == "*")
+                    }) {
                         warnings.push(format!("policies[{name:?}] grants on Resource \"*\"; scope it to specific ARNs where possible"));
                     }
                 }
@@ -374,25 +432,46 @@ impl ConnectorArgs {
         let managed = strings(&self.managed_policy_arns);
         for (i, arn) in managed.iter().enumerate() {
             if !is_policy_arn(arn) {
-                fail(&format!("managedPolicyArns[{i}]"), format!("{arn:?} is not a managed policy ARN"));
+                fail(
+                    &format!("managedPolicyArns[{i}]"),
+                    format!("{arn:?} is not a managed policy ARN"),
+                );
             }
         }
         if managed.len() > limits::MANAGED_POLICIES_PER_ROLE {
-            fail("managedPolicyArns", format!("at most {} managed policies per role", limits::MANAGED_POLICIES_PER_ROLE));
+            fail(
+                "managedPolicyArns",
+                format!(
+                    "at most {} managed policies per role",
+                    limits::MANAGED_POLICIES_PER_ROLE
+                ),
+            );
         }
-        if self.pod_identity_trust == Some(false) && self.external_id.is_none() && self.base_role_arn.is_none() {
+        if self.pod_identity_trust == Some(false)
+            && self.external_id.is_none()
+            && self.base_role_arn.is_none()
+        {
             warnings.push("no PodIdentity, CrossAccountWithExternalId or AllowFromBaseRole statement: only the role itself can assume it".into());
         }
         if failures.is_empty() && !self.role.name().is_empty() {
             // Account ids are always 12 digits, so sizes computed with a stand-in are exact
             // up to the partition name.
-            let probe = AccountContext { partition: "aws".into(), account_id: "000000000000".into(), region: "us-east-1".into() };
+            let probe = AccountContext {
+                partition: "aws".into(),
+                account_id: "000000000000".into(),
+                region: "us-east-1".into(),
+            };
             if let Ok(r) = self.render(&probe, &BTreeMap::new(), "urn") {
                 let trust = limits::policy_size(&r.role.trust);
                 if trust > limits::TRUST_POLICY_MAX_CHARS {
                     failures.push(Failure::new("externalId", format!("the trust policy would be {trust} characters; IAM's default quota is {}", limits::TRUST_POLICY_MAX_CHARS)));
                 }
-                let total: usize = r.role.inline_policies.values().map(limits::policy_size).sum();
+                let total: usize = r
+                    .role
+                    .inline_policies
+                    .values()
+                    .map(limits::policy_size)
+                    .sum();
                 if total > limits::INLINE_POLICIES_MAX_CHARS {
                     failures.push(Failure::new("policies", format!("inline policies would total {total} characters; IAM allows {} per role (use managedPolicyArns for large policies)", limits::INLINE_POLICIES_MAX_CHARS)));
                 }
@@ -401,7 +480,12 @@ impl ConnectorArgs {
     }
 
     /// Everything this connector writes, for one account. Pure.
-    pub fn render(&self, ctx: &AccountContext, default_tags: &BTreeMap<String, String>, urn: &str) -> Result<Rendered, String> {
+    pub fn render(
+        &self,
+        ctx: &AccountContext,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> Result<Rendered, String> {
         let name = self.role.name();
         let path = self.role.path();
         let arn = ctx.role_arn(&path, &name);
@@ -409,22 +493,37 @@ impl ConnectorArgs {
         let trust = templates::ConnectorTrust {
             pod_identity: self.pod_identity_trust.unwrap_or(true),
             cross_account: self.external_id.as_ref().map(|x| {
-                let account = self.trusted_account_id.clone().unwrap_or_else(|| ctx.account_id.clone());
+                let account = self
+                    .trusted_account_id
+                    .clone()
+                    .unwrap_or_else(|| ctx.account_id.clone());
                 (ctx.account_root(&account), x.clone())
             }),
             self_arn: arn.clone(),
             base_role_arn: self.base_role_arn.clone(),
         };
         let mut inline = BTreeMap::new();
-        inline.insert(templates::POLICY_SELF_ASSUME.to_string(), templates::self_assume_policy(&arn));
+        inline.insert(
+            templates::POLICY_SELF_ASSUME.to_string(),
+            templates::self_assume_policy(&arn),
+        );
         if let Some(r) = &self.redshift {
             let cluster = r.cluster_identifier.clone().unwrap_or_default();
             let db = r.database_name.clone().unwrap_or_default();
             inline.insert(
                 templates::POLICY_REDSHIFT_CREDENTIALS.into(),
-                templates::redshift_credentials(ctx, &region(&r.region), &cluster, &db, &strings(&r.db_users)),
+                templates::redshift_credentials(
+                    ctx,
+                    &region(&r.region),
+                    &cluster,
+                    &db,
+                    &strings(&r.db_users),
+                ),
             );
-            inline.insert(templates::POLICY_REDSHIFT_DATA.into(), templates::redshift_data_api());
+            inline.insert(
+                templates::POLICY_REDSHIFT_DATA.into(),
+                templates::redshift_data_api(),
+            );
         }
         if self.eks.is_some() {
             inline.insert(templates::POLICY_EKS.into(), templates::eks_access());
@@ -432,19 +531,35 @@ impl ConnectorArgs {
         if let Some(s) = &self.s3 {
             inline.insert(
                 templates::POLICY_S3.into(),
-                templates::s3_access(ctx, &strings(&s.buckets), &strings(&s.prefixes), s.read_only.unwrap_or(false)),
+                templates::s3_access(
+                    ctx,
+                    &strings(&s.buckets),
+                    &strings(&s.prefixes),
+                    s.read_only.unwrap_or(false),
+                ),
             );
         }
         if let Some(d) = &self.dynamodb {
             inline.insert(
                 templates::POLICY_DYNAMODB.into(),
-                templates::dynamodb_access(ctx, &ctx.region, &strings(&d.tables), d.read_only.unwrap_or(false)),
+                templates::dynamodb_access(
+                    ctx,
+                    &ctx.region,
+                    &strings(&d.tables),
+                    d.read_only.unwrap_or(false),
+                ),
             );
         }
         if let Some(a) = &self.athena {
             inline.insert(
                 templates::POLICY_ATHENA.into(),
-                templates::athena_access(ctx, &ctx.region, &strings(&a.work_groups), a.output_bucket.as_deref(), &strings(&a.glue_databases)),
+                templates::athena_access(
+                    ctx,
+                    &ctx.region,
+                    &strings(&a.work_groups),
+                    a.output_bucket.as_deref(),
+                    &strings(&a.glue_databases),
+                ),
             );
         }
         for (n, doc) in self.policies.iter().flatten() {
@@ -453,19 +568,32 @@ impl ConnectorArgs {
         let grant = match (&self.base_role_arn, self.grant_base_role.unwrap_or(true)) {
             (Some(base), true) => {
                 let base = parse_role_arn(base).ok_or("baseRoleArn is not an IAM role ARN")?;
-                Some(Grant { base_role: base.name, name: templates::grant_policy_name(&name), document: templates::base_grant(&arn) })
+                Some(Grant {
+                    base_role: base.name,
+                    name: templates::grant_policy_name(&name),
+                    document: templates::base_grant(&arn),
+                })
             }
             _ => None,
         };
         let access = self.eks.as_ref().map(|e| ClusterAccess {
             cluster: e.cluster_name.clone().unwrap_or_default(),
             principal_arn: arn.clone(),
-            policy_arn: e.access_policy_arn.clone().unwrap_or_else(|| ctx.eks_access_policy_arn(DEFAULT_EKS_ACCESS_POLICY)),
+            policy_arn: e
+                .access_policy_arn
+                .clone()
+                .unwrap_or_else(|| ctx.eks_access_policy_arn(DEFAULT_EKS_ACCESS_POLICY)),
             scope: e
                 .access_scope
                 .as_ref()
-                .map(|s| AccessScope { scope_type: s.scope_type.clone().unwrap_or_else(|| "cluster".into()), namespaces: strings(&s.namespaces) })
-                .unwrap_or(AccessScope { scope_type: "cluster".into(), namespaces: vec![] }),
+                .map(|s| AccessScope {
+                    scope_type: s.scope_type.clone().unwrap_or_else(|| "cluster".into()),
+                    namespaces: strings(&s.namespaces),
+                })
+                .unwrap_or(AccessScope {
+                    scope_type: "cluster".into(),
+                    namespaces: vec![],
+                }),
         });
         Ok(Rendered {
             role: RoleSpec {
@@ -478,7 +606,9 @@ impl ConnectorArgs {
                 initial_trust: trust.initial(),
                 trust: trust.full(),
                 inline_policies: inline,
-                managed_policies: strings(&self.managed_policy_arns).into_iter().collect::<BTreeSet<_>>(),
+                managed_policies: strings(&self.managed_policy_arns)
+                    .into_iter()
+                    .collect::<BTreeSet<_>>(),
                 foreign_prefix: None,
             },
             arn,
@@ -497,18 +627,34 @@ pub struct LiveExtras {
 
 /// Steps for the grant and the cluster access, after the role's own steps.
 /// A new grant is written before an old one is revoked.
-pub fn plan_extras(want: &Rendered, live: &LiveExtras, old: Option<&Rendered>, partition: &str) -> Vec<Step> {
+pub fn plan_extras(
+    want: &Rendered,
+    live: &LiveExtras,
+    old: Option<&Rendered>,
+    partition: &str,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     if let Some(g) = &want.grant {
-        let same = live.grant.as_ref().is_some_and(|d| crate::iam::policy::equivalent(d, &g.document, partition));
+        let same = live
+            .grant
+            .as_ref()
+            .is_some_and(|d| crate::iam::policy::equivalent(d, &g.document, partition));
         if !same {
-            steps.push(Step::PutPolicy { role: g.base_role.clone(), name: g.name.clone(), document: g.document.clone() });
+            steps.push(Step::PutPolicy {
+                role: g.base_role.clone(),
+                name: g.name.clone(),
+                document: g.document.clone(),
+            });
         }
     }
     if let Some(a) = &want.access {
         match &live.access {
             None => {
-                steps.push(Step::CreateAccessEntry { cluster: a.cluster.clone(), principal_arn: a.principal_arn.clone(), tags: BTreeMap::new() });
+                steps.push(Step::CreateAccessEntry {
+                    cluster: a.cluster.clone(),
+                    principal_arn: a.principal_arn.clone(),
+                    tags: BTreeMap::new(),
+                });
                 steps.push(Step::AssociateAccessPolicy {
                     cluster: a.cluster.clone(),
                     principal_arn: a.principal_arn.clone(),
@@ -517,8 +663,16 @@ pub fn plan_extras(want: &Rendered, live: &LiveExtras, old: Option<&Rendered>, p
                 });
             }
             Some(entry) => {
-                for (arn, _) in entry.policies.iter().filter(|(arn, scope)| **arn != a.policy_arn || **scope != a.scope) {
-                    steps.push(Step::DisassociateAccessPolicy { cluster: a.cluster.clone(), principal_arn: a.principal_arn.clone(), policy_arn: arn.clone() });
+                for (arn, _) in entry
+                    .policies
+                    .iter()
+                    .filter(|(arn, scope)| **arn != a.policy_arn || **scope != a.scope)
+                {
+                    steps.push(Step::DisassociateAccessPolicy {
+                        cluster: a.cluster.clone(),
+                        principal_arn: a.principal_arn.clone(),
+                        policy_arn: arn.clone(),
+                    });
                 }
                 if entry.policies.get(&a.policy_arn) != Some(&a.scope) {
                     steps.push(Step::AssociateAccessPolicy {
@@ -533,15 +687,27 @@ pub fn plan_extras(want: &Rendered, live: &LiveExtras, old: Option<&Rendered>, p
     }
     if let Some(old) = old {
         if let Some(og) = &old.grant {
-            let kept = want.grant.as_ref().is_some_and(|g| g.base_role == og.base_role && g.name == og.name);
+            let kept = want
+                .grant
+                .as_ref()
+                .is_some_and(|g| g.base_role == og.base_role && g.name == og.name);
             if !kept {
-                steps.push(Step::DeletePolicy { role: og.base_role.clone(), name: og.name.clone() });
+                steps.push(Step::DeletePolicy {
+                    role: og.base_role.clone(),
+                    name: og.name.clone(),
+                });
             }
         }
         if let Some(oa) = &old.access {
-            let kept = want.access.as_ref().is_some_and(|a| a.cluster == oa.cluster && a.principal_arn == oa.principal_arn);
+            let kept = want
+                .access
+                .as_ref()
+                .is_some_and(|a| a.cluster == oa.cluster && a.principal_arn == oa.principal_arn);
             if !kept {
-                steps.push(Step::DeleteAccessEntry { cluster: oa.cluster.clone(), principal_arn: oa.principal_arn.clone() });
+                steps.push(Step::DeleteAccessEntry {
+                    cluster: oa.cluster.clone(),
+                    principal_arn: oa.principal_arn.clone(),
+                });
             }
         }
     }
@@ -553,20 +719,34 @@ pub fn plan_extras(want: &Rendered, live: &LiveExtras, old: Option<&Rendered>, p
 pub fn plan_delete(old: &Rendered, live_role: Option<&LiveRole>, live: &LiveExtras) -> Vec<Step> {
     let mut steps = Vec::new();
     if let Some(g) = &old.grant {
-        steps.push(Step::DeletePolicy { role: g.base_role.clone(), name: g.name.clone() });
+        steps.push(Step::DeletePolicy {
+            role: g.base_role.clone(),
+            name: g.name.clone(),
+        });
     }
     if let (Some(a), Some(entry)) = (&old.access, &live.access) {
         for arn in entry.policies.keys() {
-            steps.push(Step::DisassociateAccessPolicy { cluster: a.cluster.clone(), principal_arn: a.principal_arn.clone(), policy_arn: arn.clone() });
+            steps.push(Step::DisassociateAccessPolicy {
+                cluster: a.cluster.clone(),
+                principal_arn: a.principal_arn.clone(),
+                policy_arn: arn.clone(),
+            });
         }
-        steps.push(Step::DeleteAccessEntry { cluster: a.cluster.clone(), principal_arn: a.principal_arn.clone() });
+        steps.push(Step::DeleteAccessEntry {
+            cluster: a.cluster.clone(),
+            principal_arn: a.principal_arn.clone(),
+        });
     }
     steps.extend(plan_role_delete(live_role));
     steps
 }
 
 fn documents(map: &BTreeMap<String, Json>) -> PropertyValue {
-    PropertyValue::Object(map.iter().map(|(k, v)| (k.clone(), PropertyValue::from_json(v))).collect())
+    PropertyValue::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), PropertyValue::from_json(v)))
+            .collect(),
+    )
 }
 
 fn outputs(
@@ -589,7 +769,10 @@ fn outputs(
     }
     out.insert("trustPolicy".into(), PropertyValue::from_json(trust));
     out.insert("policies".into(), documents(policies));
-    out.insert("tagsAll".into(), PropertyValue::Object(r.role.tags.iter().map(|(k, v)| (k.clone(), s(v))).collect()));
+    out.insert(
+        "tagsAll".into(),
+        PropertyValue::Object(r.role.tags.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+    );
     if let Some(arn) = access_entry_arn {
         out.insert("accessEntryArn".into(), s(arn));
     }
@@ -606,7 +789,12 @@ async fn live_extras(cloud: &crate::rpc::Cloud, r: &Rendered) -> Result<LiveExtr
         None => None,
     };
     let access = match &r.access {
-        Some(a) => cloud.api.get_access_entry(&a.cluster, &a.principal_arn).await?,
+        Some(a) => {
+            cloud
+                .api
+                .get_access_entry(&a.cluster, &a.principal_arn)
+                .await?
+        }
         None => None,
     };
     Ok(LiveExtras { grant, access })
@@ -616,12 +804,23 @@ pub struct ConnectorRole;
 
 impl ConnectorRole {
     fn args(inputs: &PropertyMap) -> Result<ConnectorArgs, OpError> {
-        typed_args::<ConnectorArgs>(inputs).map(|(a, _)| a).map_err(|f| OpError::Invalid(f.reason))
+        typed_args::<ConnectorArgs>(inputs)
+            .map(|(a, _)| a)
+            .map_err(|f| OpError::Invalid(f.reason))
     }
 
-    fn render(args: &ConnectorArgs, ctx: &OpCtx<'_>, account: &AccountContext) -> Result<Rendered, OpError> {
+    fn render(
+        args: &ConnectorArgs,
+        ctx: &OpCtx<'_>,
+        account: &AccountContext,
+    ) -> Result<Rendered, OpError> {
         let cfg = ctx.provider.config();
-        args.render(account, &cfg.default_tags.clone().unwrap_or_default(), ctx.urn).map_err(OpError::Invalid)
+        args.render(
+            account,
+            &cfg.default_tags.clone().unwrap_or_default(),
+            ctx.urn,
+        )
+        .map_err(OpError::Invalid)
     }
 }
 
@@ -633,43 +832,85 @@ impl Resource for ConnectorRole {
 
     fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
         let mut news = req.news.clone();
-        if let Err(f) = role::autoname(req.name, req.olds, &mut news, req.random_seed, &req.autonaming) {
-            return Checked { inputs: news, failures: vec![f], warnings: vec![] };
+        if let Err(f) = role::autoname(
+            req.name,
+            req.olds,
+            &mut news,
+            req.random_seed,
+            &req.autonaming,
+        ) {
+            return Checked {
+                inputs: news,
+                failures: vec![f],
+                warnings: vec![],
+            };
         }
-        let mut checked = run_check::<ConnectorArgs>(&SPEC, &news, |args, failures, warnings| args.validate(failures, warnings));
+        let mut checked = run_check::<ConnectorArgs>(&SPEC, &news, |args, failures, warnings| {
+            args.validate(failures, warnings)
+        });
         checked.inputs = news;
         checked
     }
 
-    fn diff(&self, provider: &crate::rpc::ProviderState, olds: &PropertyMap, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult {
+    fn diff(
+        &self,
+        provider: &crate::rpc::ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult {
         let mut result = diff_inputs(&SPEC, old_inputs, news);
         let known = !news.values().any(PropertyValue::contains_unknown);
         let account = role::account_from_outputs(olds, &provider.region());
-        if let (true, Some(account), Ok((args, _))) = (known, account, typed_args::<ConnectorArgs>(news)) {
+        if let (true, Some(account), Ok((args, _))) =
+            (known, account, typed_args::<ConnectorArgs>(news))
+        {
             if let Ok(r) = args.render(&account, &BTreeMap::new(), "") {
-                let trust_drift = olds
-                    .get("trustPolicy")
-                    .is_some_and(|t| !crate::iam::policy::equivalent(&t.to_json(), &r.role.trust, &account.partition));
-                let policies_drift = olds.get("policies").is_some_and(|p| documents_differ(&p.to_json(), &r.role.inline_policies, &account.partition));
+                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
+                    !crate::iam::policy::equivalent(&t.to_json(), &r.role.trust, &account.partition)
+                });
+                let policies_drift = olds.get("policies").is_some_and(|p| {
+                    documents_differ(&p.to_json(), &r.role.inline_policies, &account.partition)
+                });
                 let grant_missing = r.grant.is_some() && !olds.contains_key("grantPolicyName");
-                for (key, drift) in [("trustPolicy", trust_drift), ("policies", policies_drift), ("grantPolicyName", grant_missing)] {
+                for (key, drift) in [
+                    ("trustPolicy", trust_drift),
+                    ("policies", policies_drift),
+                    ("grantPolicyName", grant_missing),
+                ] {
                     if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
-                        result.entries.push((key.to_string(), DiffKind::Update, false));
+                        result
+                            .entries
+                            .push((key.to_string(), DiffKind::Update, false));
                     }
                 }
             }
         }
         let replacing = result.entries.iter().any(|(_, _, r)| *r);
-        result.delete_before_replace = replacing && old_inputs.get("roleName") == news.get("roleName");
+        result.delete_before_replace =
+            replacing && old_inputs.get("roleName") == news.get("roleName");
         result
     }
 
-    async fn create(&self, ctx: &OpCtx<'_>, inputs: &PropertyMap, preview: bool) -> Result<(String, PropertyMap), OpError> {
+    async fn create(
+        &self,
+        ctx: &OpCtx<'_>,
+        inputs: &PropertyMap,
+        preview: bool,
+    ) -> Result<(String, PropertyMap), OpError> {
         let args = Self::args(inputs)?;
         if preview {
             let known = match ctx.provider.cached_account() {
                 Some(account) => match Self::render(&args, ctx, &account) {
-                    Ok(r) => outputs(inputs, &r, None, Some(&account), None, &r.role.trust, &r.role.inline_policies),
+                    Ok(r) => outputs(
+                        inputs,
+                        &r,
+                        None,
+                        Some(&account),
+                        None,
+                        &r.role.trust,
+                        &r.role.inline_policies,
+                    ),
                     Err(_) => PropertyMap::new(),
                 },
                 None => PropertyMap::new(),
@@ -684,16 +925,35 @@ impl Resource for ConnectorRole {
         let r = Self::render(&args, ctx, &cloud.account)?;
         let live = cloud.api.get_role(&r.role.name).await?;
         role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
-        let extras = if live.is_some() { live_extras(&cloud, &r).await? } else { LiveExtras::default() };
+        let extras = if live.is_some() {
+            live_extras(&cloud, &r).await?
+        } else {
+            LiveExtras::default()
+        };
         let mut steps = plan_role(live.as_ref(), &r.role, &cloud.account.partition);
         steps.extend(plan_extras(&r, &extras, None, &cloud.account.partition));
         let (applied, failure) = match execute(ctx, &cloud, &steps).await {
             Ok(a) => (a, None),
             Err(f) => (f.applied.clone(), Some(f)),
         };
-        let role_id = applied.created_role.as_ref().map(|c| c.role_id.clone()).or(live.as_ref().map(|l| l.role_id.clone()));
-        let entry = applied.access_entry_arn.clone().or(extras.access.map(|a| a.access_entry_arn));
-        let out = outputs(inputs, &r, role_id.as_deref(), Some(&cloud.account), entry.as_deref(), &r.role.trust, &r.role.inline_policies);
+        let role_id = applied
+            .created_role
+            .as_ref()
+            .map(|c| c.role_id.clone())
+            .or(live.as_ref().map(|l| l.role_id.clone()));
+        let entry = applied
+            .access_entry_arn
+            .clone()
+            .or(extras.access.map(|a| a.access_entry_arn));
+        let out = outputs(
+            inputs,
+            &r,
+            role_id.as_deref(),
+            Some(&cloud.account),
+            entry.as_deref(),
+            &r.role.trust,
+            &r.role.inline_policies,
+        );
         match failure {
             None => Ok((r.role.name.clone(), out)),
             Some(f) if role_id.is_some() => {
@@ -713,7 +973,9 @@ impl Resource for ConnectorRole {
         old_inputs: Option<&PropertyMap>,
     ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
         let cloud = ctx.provider.cloud().await?;
-        let Some(live) = cloud.api.get_role(id).await? else { return Ok(None) };
+        let Some(live) = cloud.api.get_role(id).await? else {
+            return Ok(None);
+        };
         let inputs = match old_inputs.filter(|m| !m.is_empty()) {
             Some(old) => old.clone(),
             None => imported_inputs(&live),
@@ -731,7 +993,9 @@ impl Resource for ConnectorRole {
             &live.inline_policies,
         );
         let grant_ok = match (&r.grant, &extras.grant) {
-            (Some(g), Some(doc)) => crate::iam::policy::equivalent(&g.document, doc, &cloud.account.partition),
+            (Some(g), Some(doc)) => {
+                crate::iam::policy::equivalent(&g.document, doc, &cloud.account.partition)
+            }
             _ => false,
         };
         if !grant_ok {
@@ -739,7 +1003,12 @@ impl Resource for ConnectorRole {
         }
         out.insert(
             "tagsAll".into(),
-            PropertyValue::Object(live.tags.iter().map(|(k, v)| (k.clone(), PropertyValue::String(v.clone()))).collect()),
+            PropertyValue::Object(
+                live.tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
+                    .collect(),
+            ),
         );
         if args.external_id.is_some() {
             apply_secrets(&SPEC, &inputs, &mut out);
@@ -764,13 +1033,22 @@ impl Resource for ConnectorRole {
             let mut known = olds.clone();
             if let Some(account) = &account {
                 if let Ok(r) = Self::render(&args, ctx, account) {
-                    known.extend(outputs(news, &r, None, Some(account), None, &r.role.trust, &r.role.inline_policies));
+                    known.extend(outputs(
+                        news,
+                        &r,
+                        None,
+                        Some(account),
+                        None,
+                        &r.role.trust,
+                        &r.role.inline_policies,
+                    ));
                     if r.grant.is_none() {
                         known.remove("grantPolicyName");
                     }
                 }
             }
-            let cluster_changes = old_args.eks.as_ref().map(|e| &e.cluster_name) != args.eks.as_ref().map(|e| &e.cluster_name);
+            let cluster_changes = old_args.eks.as_ref().map(|e| &e.cluster_name)
+                != args.eks.as_ref().map(|e| &e.cluster_name);
             if cluster_changes {
                 known.remove("accessEntryArn");
             }
@@ -786,7 +1064,12 @@ impl Resource for ConnectorRole {
         let live = cloud.api.get_role(id).await?;
         let extras = live_extras(&cloud, &r).await?;
         let mut steps = plan_role(live.as_ref(), &r.role, &cloud.account.partition);
-        steps.extend(plan_extras(&r, &extras, old_r.as_ref(), &cloud.account.partition));
+        steps.extend(plan_extras(
+            &r,
+            &extras,
+            old_r.as_ref(),
+            &cloud.account.partition,
+        ));
         let (applied, failure) = match execute(ctx, &cloud, &steps).await {
             Ok(a) => (a, None),
             Err(f) => (f.applied.clone(), Some(f)),
@@ -798,18 +1081,35 @@ impl Resource for ConnectorRole {
             .or(live.as_ref().map(|l| l.role_id.clone()))
             .or(role::string_output(olds, "roleId"));
         let entry = if args.eks.is_some() {
-            applied.access_entry_arn.clone().or(extras.access.map(|a| a.access_entry_arn))
+            applied
+                .access_entry_arn
+                .clone()
+                .or(extras.access.map(|a| a.access_entry_arn))
         } else {
             None
         };
-        let out = outputs(news, &r, role_id.as_deref(), Some(&cloud.account), entry.as_deref(), &r.role.trust, &r.role.inline_policies);
+        let out = outputs(
+            news,
+            &r,
+            role_id.as_deref(),
+            Some(&cloud.account),
+            entry.as_deref(),
+            &r.role.trust,
+            &r.role.inline_policies,
+        );
         match failure {
             None => Ok(out),
             Some(f) => Err(partial(id, out, &f)),
         }
     }
 
-    async fn delete(&self, ctx: &OpCtx<'_>, id: &str, _olds: &PropertyMap, old_inputs: &PropertyMap) -> Result<(), OpError> {
+    async fn delete(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        _olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+    ) -> Result<(), OpError> {
         let cloud = ctx.provider.cloud().await?;
         let mut args = Self::args(old_inputs).unwrap_or_default();
         if args.role.role_name.is_none() {
@@ -819,15 +1119,23 @@ impl Resource for ConnectorRole {
         let live = cloud.api.get_role(id).await?;
         let extras = live_extras(&cloud, &r).await?;
         let steps = plan_delete(&r, live.as_ref(), &extras);
-        execute(ctx, &cloud, &steps).await.map(|_| ()).map_err(|f| OpError::Cloud(f.error))
+        execute(ctx, &cloud, &steps)
+            .await
+            .map(|_| ())
+            .map_err(|f| OpError::Cloud(f.error))
     }
 }
 
 /// Live documents (from the last write or a refresh) against the rendered ones.
 fn documents_differ(have: &Json, want: &BTreeMap<String, Json>, partition: &str) -> bool {
-    let Some(have) = have.as_object() else { return true };
+    let Some(have) = have.as_object() else {
+        return true;
+    };
     have.len() != want.len()
-        || want.iter().any(|(name, doc)| have.get(name).is_none_or(|d| !crate::iam::policy::equivalent(d, doc, partition)))
+        || want.iter().any(|(name, doc)| {
+            have.get(name)
+                .is_none_or(|d| !crate::iam::policy::equivalent(d, doc, partition))
+        })
 }
 
 /// Inputs a user could have written for a live connector role (`pulumi import`):
@@ -851,11 +1159,17 @@ pub fn imported_inputs(live: &LiveRole) -> PropertyMap {
                     .map(|v| crate::iam::policy::string_list(Some(v)))
                     .and_then(|v| v.into_iter().next());
                 if let Some(x) = ext {
-                    m.insert("externalId".into(), PropertyValue::secret(PropertyValue::String(x)));
+                    m.insert(
+                        "externalId".into(),
+                        PropertyValue::secret(PropertyValue::String(x)),
+                    );
                 }
                 if let Some(account) = aws.first().and_then(|a| a.split(':').nth(4)) {
                     if !live.arn.contains(&format!(":{account}:")) {
-                        m.insert("trustedAccountId".into(), PropertyValue::String(account.to_string()));
+                        m.insert(
+                            "trustedAccountId".into(),
+                            PropertyValue::String(account.to_string()),
+                        );
                     }
                 }
             }
@@ -877,7 +1191,12 @@ pub fn imported_inputs(live: &LiveRole) -> PropertyMap {
     if !live.managed_policies.is_empty() {
         m.insert(
             "managedPolicyArns".into(),
-            PropertyValue::Array(live.managed_policies.iter().map(|a| PropertyValue::String(a.clone())).collect()),
+            PropertyValue::Array(
+                live.managed_policies
+                    .iter()
+                    .map(|a| PropertyValue::String(a.clone()))
+                    .collect(),
+            ),
         );
     }
     m
@@ -889,60 +1208,105 @@ mod tests {
     use serde_json::json;
 
     fn ctx() -> AccountContext {
-        AccountContext { partition: "aws".into(), account_id: "123456789012".into(), region: "us-east-1".into() }
+        AccountContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
     }
 
     fn redshift_args() -> ConnectorArgs {
         ConnectorArgs {
-            role: RoleArgs { role_name: Some("xpander-redshift-access".into()), ..Default::default() },
+            role: RoleArgs {
+                role_name: Some("xpander-redshift-access".into()),
+                ..Default::default()
+            },
             base_role_arn: Some("arn:aws:iam::123456789012:role/xpander-base-role".into()),
             external_id: Some("org-123".into()),
-            redshift: Some(RedshiftArgs { cluster_identifier: Some("analytics".into()), database_name: Some("dev".into()), ..Default::default() }),
+            redshift: Some(RedshiftArgs {
+                cluster_identifier: Some("analytics".into()),
+                database_name: Some("dev".into()),
+                ..Default::default()
+            }),
             ..Default::default()
         }
     }
 
     #[test]
     fn renders_the_seed_redshift_connector() {
-        let r = redshift_args().render(&ctx(), &BTreeMap::new(), "urn:x").unwrap();
+        let r = redshift_args()
+            .render(&ctx(), &BTreeMap::new(), "urn:x")
+            .unwrap();
         let names: Vec<&str> = r.role.inline_policies.keys().map(String::as_str).collect();
-        assert_eq!(names, ["RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession"]);
+        assert_eq!(
+            names,
+            [
+                "RedshiftCredentials",
+                "RedshiftDataAPI",
+                "SelfAssumeAndTagSession"
+            ]
+        );
         let g = r.grant.unwrap();
-        assert_eq!((g.base_role.as_str(), g.name.as_str()), ("xpander-base-role", "xpander-assume-xpander-redshift-access"));
-        assert_eq!(g.document["Statement"][0]["Resource"], json!("arn:aws:iam::123456789012:role/xpander-redshift-access"));
+        assert_eq!(
+            (g.base_role.as_str(), g.name.as_str()),
+            (
+                "xpander-base-role",
+                "xpander-assume-xpander-redshift-access"
+            )
+        );
+        assert_eq!(
+            g.document["Statement"][0]["Resource"],
+            json!("arn:aws:iam::123456789012:role/xpander-redshift-access")
+        );
         assert!(!r.role.initial_trust.to_string().contains("role/"));
     }
 
     #[test]
     fn eks_connector_gets_cluster_access() {
         let args = ConnectorArgs {
-            role: RoleArgs { role_name: Some("xpander-eks-connector".into()), ..Default::default() },
-            eks: Some(EksArgs { cluster_name: Some("prod".into()), ..Default::default() }),
+            role: RoleArgs {
+                role_name: Some("xpander-eks-connector".into()),
+                ..Default::default()
+            },
+            eks: Some(EksArgs {
+                cluster_name: Some("prod".into()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let r = args.render(&ctx(), &BTreeMap::new(), "u").unwrap();
         let steps = plan_extras(&r, &LiveExtras::default(), None, "aws");
         assert!(matches!(&steps[0], Step::CreateAccessEntry { cluster, .. } if cluster == "prod"));
-        assert!(matches!(&steps[1], Step::AssociateAccessPolicy { policy_arn, scope, .. }
-            if policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" && scope.scope_type == "cluster"));
+        assert!(
+            matches!(&steps[1], Step::AssociateAccessPolicy { policy_arn, scope, .. }
+            if policy_arn == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" && scope.scope_type == "cluster")
+        );
     }
 
     #[test]
     fn moving_base_roles_grants_before_revoking() {
-        let old = redshift_args().render(&ctx(), &BTreeMap::new(), "u").unwrap();
+        let old = redshift_args()
+            .render(&ctx(), &BTreeMap::new(), "u")
+            .unwrap();
         let mut moved = redshift_args();
         moved.base_role_arn = Some("arn:aws:iam::123456789012:role/new-base".into());
         let new = moved.render(&ctx(), &BTreeMap::new(), "u").unwrap();
         let steps = plan_extras(&new, &LiveExtras::default(), Some(&old), "aws");
         assert!(matches!(&steps[0], Step::PutPolicy { role, .. } if role == "new-base"));
-        assert!(matches!(&steps[1], Step::DeletePolicy { role, .. } if role == "xpander-base-role"));
+        assert!(
+            matches!(&steps[1], Step::DeletePolicy { role, .. } if role == "xpander-base-role")
+        );
     }
 
     #[test]
     fn delete_revokes_the_grant_first() {
-        let r = redshift_args().render(&ctx(), &BTreeMap::new(), "u").unwrap();
+        let r = redshift_args()
+            .render(&ctx(), &BTreeMap::new(), "u")
+            .unwrap();
         let steps = plan_delete(&r, None, &LiveExtras::default());
-        assert!(matches!(&steps[0], Step::DeletePolicy { role, .. } if role == "xpander-base-role"));
+        assert!(
+            matches!(&steps[0], Step::DeletePolicy { role, .. } if role == "xpander-base-role")
+        );
     }
 
     #[test]
@@ -954,7 +1318,12 @@ mod tests {
         let (mut f, mut w) = (vec![], vec![]);
         args.validate(&mut f, &mut w);
         let props: Vec<&str> = f.iter().map(|x| x.property.as_str()).collect();
-        for want in ["externalId", "redshift.clusterIdentifier", "redshift.databaseName", "policies[\"RedshiftDataAPI\"]"] {
+        for want in [
+            "externalId",
+            "redshift.clusterIdentifier",
+            "redshift.databaseName",
+            "policies[\"RedshiftDataAPI\"]",
+        ] {
             assert!(props.contains(&want), "{want} not in {props:?}");
         }
         assert!(f.iter().all(|x| !x.reason.contains("bad id with spaces")));
@@ -962,7 +1331,9 @@ mod tests {
 
     #[test]
     fn import_recovers_the_inputs() {
-        let r = redshift_args().render(&ctx(), &BTreeMap::new(), "u").unwrap();
+        let r = redshift_args()
+            .render(&ctx(), &BTreeMap::new(), "u")
+            .unwrap();
         let live = LiveRole {
             name: r.role.name.clone(),
             path: "/".into(),
@@ -977,10 +1348,15 @@ mod tests {
             managed_policies: BTreeSet::new(),
         };
         let inputs = imported_inputs(&live);
-        assert_eq!(inputs["baseRoleArn"], PropertyValue::String("arn:aws:iam::123456789012:role/xpander-base-role".into()));
+        assert_eq!(
+            inputs["baseRoleArn"],
+            PropertyValue::String("arn:aws:iam::123456789012:role/xpander-base-role".into())
+        );
         assert!(matches!(&inputs["externalId"], PropertyValue::Secret(_)));
         assert!(!inputs.contains_key("podIdentityTrust"));
-        let PropertyValue::Object(p) = &inputs["policies"] else { panic!() };
+        let PropertyValue::Object(p) = &inputs["policies"] else {
+            panic!()
+        };
         assert!(p.contains_key("RedshiftDataAPI") && !p.contains_key("SelfAssumeAndTagSession"));
     }
 }

@@ -26,7 +26,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(property: impl Into<String>, reason: impl Into<String>) -> Self {
-        Failure { property: property.into(), reason: reason.into() }
+        Failure {
+            property: property.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -73,7 +76,11 @@ pub enum OpError {
     Cloud(CloudError),
     /// The role exists but is unfinished: the engine records this state and
     /// the next `up` runs Update to finish.
-    Partial { id: String, properties: PropertyMap, reason: String },
+    Partial {
+        id: String,
+        properties: PropertyMap,
+        reason: String,
+    },
 }
 
 impl From<CloudError> for OpError {
@@ -93,8 +100,19 @@ pub struct OpCtx<'a> {
 pub trait Resource: Send + Sync {
     fn spec(&self) -> &'static ResourceSpec;
     fn check(&self, req: &CheckRequest<'_>, provider: &ProviderState) -> Checked;
-    fn diff(&self, provider: &ProviderState, olds: &PropertyMap, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult;
-    async fn create(&self, ctx: &OpCtx<'_>, inputs: &PropertyMap, preview: bool) -> Result<(String, PropertyMap), OpError>;
+    fn diff(
+        &self,
+        provider: &ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult;
+    async fn create(
+        &self,
+        ctx: &OpCtx<'_>,
+        inputs: &PropertyMap,
+        preview: bool,
+    ) -> Result<(String, PropertyMap), OpError>;
     async fn read(
         &self,
         ctx: &OpCtx<'_>,
@@ -111,22 +129,39 @@ pub trait Resource: Send + Sync {
         news: &PropertyMap,
         preview: bool,
     ) -> Result<PropertyMap, OpError>;
-    async fn delete(&self, ctx: &OpCtx<'_>, id: &str, olds: &PropertyMap, old_inputs: &PropertyMap) -> Result<(), OpError>;
+    async fn delete(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+    ) -> Result<(), OpError>;
 }
 
 pub fn registry() -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(base_role::BaseRole), Arc::new(connector_role::ConnectorRole)]
+    vec![
+        Arc::new(base_role::BaseRole),
+        Arc::new(connector_role::ConnectorRole),
+    ]
 }
 
 /// Typed args from checked inputs, plus the paths that are unknown (preview).
 pub fn typed_args<T: DeserializeOwned>(inputs: &PropertyMap) -> Result<(T, Vec<String>), Failure> {
     let unknown = unknown_paths(inputs);
-    let json = Json::Object(inputs.iter().filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j))).collect());
+    let json = Json::Object(
+        inputs
+            .iter()
+            .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
+            .collect(),
+    );
     match serde_path_to_error::deserialize::<_, T>(json) {
         Ok(v) => Ok((v, unknown)),
         Err(e) => {
             let path = e.path().to_string();
-            Err(Failure::new(top_level(&path), format!("{path}: {}", e.into_inner())))
+            Err(Failure::new(
+                top_level(&path),
+                format!("{path}: {}", e.into_inner()),
+            ))
         }
     }
 }
@@ -143,27 +178,37 @@ pub fn run_check<T: DeserializeOwned>(
     news: &PropertyMap,
     rules: impl FnOnce(&T, &mut Vec<Failure>, &mut Vec<String>),
 ) -> Checked {
-    let mut checked = Checked { inputs: news.clone(), ..Default::default() };
+    let mut checked = Checked {
+        inputs: news.clone(),
+        ..Default::default()
+    };
     for key in news.keys() {
         if !spec.input_names().any(|n| n == key) {
             checked.failures.push(Failure::new(
                 key.clone(),
-                format!("{key:?} is not an input of {}; see the package schema for the inputs it takes", spec.token),
+                format!(
+                    "{key:?} is not an input of {}; see the package schema for the inputs it takes",
+                    spec.token
+                ),
             ));
         }
     }
     for p in spec.props.iter().filter(|p| p.required_input) {
         if matches!(news.get(p.name), None | Some(PropertyValue::Null)) {
-            checked.failures.push(Failure::new(p.name, format!("{} is required", p.name)));
+            checked
+                .failures
+                .push(Failure::new(p.name, format!("{} is required", p.name)));
         }
     }
     match typed_args::<T>(news) {
         Ok((args, unknown)) => {
             let mut failures = Vec::new();
             rules(&args, &mut failures, &mut checked.warnings);
-            checked
-                .failures
-                .extend(failures.into_iter().filter(|f| !unknown.iter().any(|u| path_within(&f.property, u) || path_within(u, &f.property))));
+            checked.failures.extend(failures.into_iter().filter(|f| {
+                !unknown
+                    .iter()
+                    .any(|u| path_within(&f.property, u) || path_within(u, &f.property))
+            }));
         }
         Err(f) => checked.failures.push(f),
     }
@@ -174,14 +219,22 @@ pub fn run_check<T: DeserializeOwned>(
 /// wrappers, derived outputs are secret when a source is, schema secrets always are.
 pub fn apply_secrets(spec: &ResourceSpec, inputs: &PropertyMap, outputs: &mut PropertyMap) {
     for p in spec.props {
-        let Some(v) = outputs.get(p.name) else { continue };
+        let Some(v) = outputs.get(p.name) else {
+            continue;
+        };
         if matches!(v, PropertyValue::Null | PropertyValue::Unknown) && !p.secret {
             continue;
         }
-        let echoed_secret = p.input && inputs.get(p.name).is_some_and(PropertyValue::contains_secret);
+        let echoed_secret = p.input
+            && inputs
+                .get(p.name)
+                .is_some_and(PropertyValue::contains_secret);
         let derived_secret = p.derived_from.iter().any(|src| {
             inputs.get(*src).is_some_and(|v| v.contains_secret())
-                || (spec.prop(src).is_some_and(|sp| sp.secret) && inputs.get(*src).is_some_and(|v| !matches!(v, PropertyValue::Null)))
+                || (spec.prop(src).is_some_and(|sp| sp.secret)
+                    && inputs
+                        .get(*src)
+                        .is_some_and(|v| !matches!(v, PropertyValue::Null)))
         });
         if echoed_secret || derived_secret || (p.secret && !matches!(v, PropertyValue::Null)) {
             let inner = outputs.remove(p.name).unwrap_or(PropertyValue::Null);
@@ -192,10 +245,18 @@ pub fn apply_secrets(spec: &ResourceSpec, inputs: &PropertyMap, outputs: &mut Pr
 
 /// Preview of a create or update: inputs echoed, derived outputs filled when
 /// computable, AWS-assigned ones unknown until the role exists.
-pub fn preview_outputs(spec: &ResourceSpec, inputs: &PropertyMap, known: &PropertyMap, role_exists: bool) -> PropertyMap {
+pub fn preview_outputs(
+    spec: &ResourceSpec,
+    inputs: &PropertyMap,
+    known: &PropertyMap,
+    role_exists: bool,
+) -> PropertyMap {
     let mut out = inputs.clone();
     for p in spec.props.iter().filter(|p| !p.input) {
-        let source_unknown = p.derived_from.iter().any(|s| inputs.get(*s).is_some_and(PropertyValue::contains_unknown));
+        let source_unknown = p
+            .derived_from
+            .iter()
+            .any(|s| inputs.get(*s).is_some_and(PropertyValue::contains_unknown));
         let value = match known.get(p.name) {
             Some(v) if !source_unknown && (role_exists || !p.assigned) => v.clone(),
             _ if p.always || source_unknown => PropertyValue::Unknown,
@@ -209,11 +270,19 @@ pub fn preview_outputs(spec: &ResourceSpec, inputs: &PropertyMap, known: &Proper
 
 /// Top-level input changes between the last deployment and now, with
 /// replacement flags from the table. Documents compare canonically.
-pub fn diff_inputs(spec: &ResourceSpec, old_inputs: &PropertyMap, news: &PropertyMap) -> DiffResult {
+pub fn diff_inputs(
+    spec: &ResourceSpec,
+    old_inputs: &PropertyMap,
+    news: &PropertyMap,
+) -> DiffResult {
     let mut result = DiffResult::default();
     for p in spec.props.iter().filter(|p| p.input) {
-        let old = old_inputs.get(p.name).filter(|v| !matches!(v, PropertyValue::Null));
-        let new = news.get(p.name).filter(|v| !matches!(v, PropertyValue::Null));
+        let old = old_inputs
+            .get(p.name)
+            .filter(|v| !matches!(v, PropertyValue::Null));
+        let new = news
+            .get(p.name)
+            .filter(|v| !matches!(v, PropertyValue::Null));
         let kind = match (old, new) {
             (None, None) => continue,
             (None, Some(_)) => DiffKind::Add,
@@ -232,7 +301,9 @@ pub fn diff_inputs(spec: &ResourceSpec, old_inputs: &PropertyMap, news: &Propert
 
 fn same_value(ty: spec::Ty, a: &PropertyValue, b: &PropertyValue) -> bool {
     match ty {
-        spec::Ty::Document | spec::Ty::DocumentMap => normalise_documents(&a.to_json()) == normalise_documents(&b.to_json()),
+        spec::Ty::Document | spec::Ty::DocumentMap => {
+            normalise_documents(&a.to_json()) == normalise_documents(&b.to_json())
+        }
         _ => a.to_json() == b.to_json(),
     }
 }
@@ -243,8 +314,14 @@ pub fn normalise_documents(v: &Json) -> Json {
         Json::String(s) => crate::iam::policy::decode_document(s)
             .map(|d| crate::iam::policy::canonicalize(&d, "aws"))
             .unwrap_or_else(|_| v.clone()),
-        Json::Object(m) if m.contains_key("Statement") => crate::iam::policy::canonicalize(v, "aws"),
-        Json::Object(m) => Json::Object(m.iter().map(|(k, x)| (k.clone(), normalise_documents(x))).collect()),
+        Json::Object(m) if m.contains_key("Statement") => {
+            crate::iam::policy::canonicalize(v, "aws")
+        }
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), normalise_documents(x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -263,7 +340,9 @@ pub fn grpc_code(e: &CloudError) -> tonic::Code {
         ErrorClass::PrincipalNotVisible => tonic::Code::DeadlineExceeded,
         ErrorClass::LimitExceeded => tonic::Code::ResourceExhausted,
         ErrorClass::InvalidInput => tonic::Code::InvalidArgument,
-        ErrorClass::DeleteConflict | ErrorClass::ConcurrentModification | ErrorClass::Other => tonic::Code::FailedPrecondition,
+        ErrorClass::DeleteConflict | ErrorClass::ConcurrentModification | ErrorClass::Other => {
+            tonic::Code::FailedPrecondition
+        }
     }
 }
 
@@ -281,13 +360,21 @@ pub async fn execute(
     let urn = ctx.urn.to_string();
     let provider = ctx.provider;
     let progress = move |msg: String| provider.progress(&urn, &msg);
-    let executor = crate::plan::executor::Executor { api: cloud.api.as_ref(), budget, progress: &progress };
+    let executor = crate::plan::executor::Executor {
+        api: cloud.api.as_ref(),
+        budget,
+        progress: &progress,
+    };
     executor.run(steps).await
 }
 
 /// Reports a failure after the role exists as a partial state, so the engine
 /// keeps track of it and the next `up` finishes the job.
-pub fn partial(id: &str, properties: PropertyMap, failed: &crate::plan::executor::Failed) -> OpError {
+pub fn partial(
+    id: &str,
+    properties: PropertyMap,
+    failed: &crate::plan::executor::Failed,
+) -> OpError {
     OpError::Partial {
         id: id.to_string(),
         properties,

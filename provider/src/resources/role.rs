@@ -55,12 +55,18 @@ impl RoleArgs {
         }
         if let Some(s) = self.max_session_duration {
             if let Err(r) = limits::check_session_duration(s) {
-                failures.push(Failure::new("maxSessionDuration", format!("maxSessionDuration {r}")));
+                failures.push(Failure::new(
+                    "maxSessionDuration",
+                    format!("maxSessionDuration {r}"),
+                ));
             }
         }
         if let Some(b) = &self.permissions_boundary {
             if !crate::iam::arn::is_policy_arn(b) {
-                failures.push(Failure::new("permissionsBoundary", format!("permissionsBoundary must be a managed policy ARN, got {b:?}")));
+                failures.push(Failure::new(
+                    "permissionsBoundary",
+                    format!("permissionsBoundary must be a managed policy ARN, got {b:?}"),
+                ));
             }
         }
         if let Some(tags) = &self.tags {
@@ -69,7 +75,12 @@ impl RoleArgs {
                     failures.push(Failure::new("tags", r));
                 }
                 if k == OWNER_TAG {
-                    failures.push(Failure::new("tags", format!("tag key {OWNER_TAG:?} is reserved for the provider's ownership marker")));
+                    failures.push(Failure::new(
+                        "tags",
+                        format!(
+                            "tag key {OWNER_TAG:?} is reserved for the provider's ownership marker"
+                        ),
+                    ));
                 }
             }
             if let Err(r) = limits::check_tag_set(tags.keys()) {
@@ -80,10 +91,15 @@ impl RoleArgs {
 
     /// Every tag the role carries: provider defaults, then the user's, then
     /// `ManagedBy` (the seed's governance tag) unless set, then ownership.
-    pub fn all_tags(&self, default_tags: &BTreeMap<String, String>, urn: &str) -> BTreeMap<String, String> {
+    pub fn all_tags(
+        &self,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> BTreeMap<String, String> {
         let mut tags = default_tags.clone();
         tags.extend(self.tags.clone().unwrap_or_default());
-        tags.entry(MANAGED_BY_TAG.into()).or_insert_with(|| MANAGED_BY_VALUE.into());
+        tags.entry(MANAGED_BY_TAG.into())
+            .or_insert_with(|| MANAGED_BY_VALUE.into());
         tags.insert(OWNER_TAG.into(), owner_tag_value(urn));
         tags
     }
@@ -94,7 +110,13 @@ impl RoleArgs {
 pub fn owner_tag_value(urn: &str) -> String {
     let safe: String = urn
         .chars()
-        .map(|c| if c.is_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '/' })
+        .map(|c| {
+            if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
+                c
+            } else {
+                '/'
+            }
+        })
         .collect();
     if safe.chars().count() <= 256 {
         safe
@@ -117,65 +139,52 @@ pub fn autoname(
         return Ok(());
     }
     if autonaming.disabled {
-        return Err(Failure::new("roleName", "roleName is required: autonaming is disabled for this stack"));
+        return Err(Failure::new(
+            "roleName",
+            "roleName is required: autonaming is disabled for this stack",
+        ));
     }
     let name = if let Some(PropertyValue::String(old)) = olds.get("roleName") {
         old.clone()
     } else if let Some(p) = &autonaming.proposed_name {
         p.clone()
     } else {
-        let suffix: String = random_seed.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>()[..7.min(random_seed.len() * 2)].to_string();
-        let mut base: String = resource_name.chars().filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c)).collect();
+        let suffix: String = random_seed
+            .iter()
+            .take(4)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()[..7.min(random_seed.len() * 2)]
+            .to_string();
+        let mut base: String = resource_name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+            .collect();
         base.truncate(limits::ROLE_NAME_MAX - 8);
-        if suffix.is_empty() { base } else { format!("{base}-{suffix}") }
+        if suffix.is_empty() {
+            base
+        } else {
+            format!("{base}-{suffix}")
+        }
     };
     news.insert("roleName".into(), PropertyValue::String(name));
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn autonames_are_stable_and_valid() {
-        let mut news = PropertyMap::new();
-        let an = Autonaming { proposed_name: None, disabled: false };
-        autoname("redshift connector!", &PropertyMap::new(), &mut news, &[0xab, 0xcd, 0xef, 0x01], &an).unwrap();
-        let PropertyValue::String(n) = &news["roleName"] else { panic!() };
-        assert_eq!(n, "redshiftconnector-abcdef0");
-        limits::check_role_name(n).unwrap();
-        let olds = news.clone();
-        let mut again = PropertyMap::new();
-        autoname("redshift connector!", &olds, &mut again, &[1, 2, 3, 4], &an).unwrap();
-        assert_eq!(again["roleName"], olds["roleName"]);
-    }
-
-    #[test]
-    fn owner_tag_is_a_valid_tag_value() {
-        let v = owner_tag_value("urn:pulumi:dev::proj::my:mod:Parent$xpander:index:XpanderBaseRole::base");
-        limits::check_tag(OWNER_TAG, &v).unwrap();
-        let long = owner_tag_value(&"x".repeat(400));
-        assert!(long.starts_with("sha256:"));
-    }
-
-    #[test]
-    fn managed_by_is_added_unless_given() {
-        let args = RoleArgs { tags: Some([("ManagedBy".to_string(), "platform".to_string())].into()), ..Default::default() };
-        let tags = args.all_tags(&BTreeMap::new(), "urn:x");
-        assert_eq!(tags["ManagedBy"], "platform");
-        assert!(RoleArgs::default().all_tags(&BTreeMap::new(), "urn:x").contains_key("ManagedBy"));
-    }
-}
-
 /// The deploying account and partition as recorded in a role's outputs.
-pub fn account_from_outputs(olds: &PropertyMap, region: &str) -> Option<crate::iam::arn::AccountContext> {
+pub fn account_from_outputs(
+    olds: &PropertyMap,
+    region: &str,
+) -> Option<crate::iam::arn::AccountContext> {
     let arn = match olds.get("arn")? {
         PropertyValue::String(s) => s,
         _ => return None,
     };
     let parsed = crate::iam::arn::parse_role_arn(arn)?;
-    Some(crate::iam::arn::AccountContext { partition: parsed.partition, account_id: parsed.account_id, region: region.to_string() })
+    Some(crate::iam::arn::AccountContext {
+        partition: parsed.partition,
+        account_id: parsed.account_id,
+        region: region.to_string(),
+    })
 }
 
 pub fn string_output(map: &PropertyMap, key: &str) -> Option<String> {
@@ -192,7 +201,10 @@ pub fn string_output(map: &PropertyMap, key: &str) -> Option<String> {
 /// Tags a user could have written: without the ones the provider adds.
 pub fn user_tags(live: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     live.iter()
-        .filter(|(k, v)| k.as_str() != OWNER_TAG && !(k.as_str() == MANAGED_BY_TAG && v.as_str() == MANAGED_BY_VALUE))
+        .filter(|(k, v)| {
+            k.as_str() != OWNER_TAG
+                && !(k.as_str() == MANAGED_BY_TAG && v.as_str() == MANAGED_BY_VALUE)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -208,16 +220,26 @@ pub fn imported_role_inputs(live: &crate::cloud::api::LiveRole) -> PropertyMap {
         m.insert("description".into(), PropertyValue::String(d.clone()));
     }
     if live.max_session_duration != 3600 {
-        m.insert("maxSessionDuration".into(), PropertyValue::Number(live.max_session_duration as f64));
+        m.insert(
+            "maxSessionDuration".into(),
+            PropertyValue::Number(live.max_session_duration as f64),
+        );
     }
     if let Some(b) = &live.permissions_boundary {
-        m.insert("permissionsBoundary".into(), PropertyValue::String(b.clone()));
+        m.insert(
+            "permissionsBoundary".into(),
+            PropertyValue::String(b.clone()),
+        );
     }
     let tags = user_tags(&live.tags);
     if !tags.is_empty() {
         m.insert(
             "tags".into(),
-            PropertyValue::Object(tags.into_iter().map(|(k, v)| (k, PropertyValue::String(v))).collect()),
+            PropertyValue::Object(
+                tags.into_iter()
+                    .map(|(k, v)| (k, PropertyValue::String(v)))
+                    .collect(),
+            ),
         );
     }
     m
@@ -226,7 +248,11 @@ pub fn imported_role_inputs(live: &crate::cloud::api::LiveRole) -> PropertyMap {
 /// A role that already exists is adopted only when it carries this
 /// resource's ownership tag (left by an interrupted create); anything else is
 /// someone else's role and must be imported explicitly.
-pub fn ensure_owned(live: Option<&crate::cloud::api::LiveRole>, urn: &str, token: &str) -> Result<(), super::OpError> {
+pub fn ensure_owned(
+    live: Option<&crate::cloud::api::LiveRole>,
+    urn: &str,
+    token: &str,
+) -> Result<(), super::OpError> {
     match live {
         None => Ok(()),
         Some(l) if l.tags.get(OWNER_TAG) == Some(&owner_tag_value(urn)) => Ok(()),
@@ -238,5 +264,59 @@ pub fn ensure_owned(live: Option<&crate::cloud::api::LiveRole>, urn: &str, token
                 l.name, l.name
             ),
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autonames_are_stable_and_valid() {
+        let mut news = PropertyMap::new();
+        let an = Autonaming {
+            proposed_name: None,
+            disabled: false,
+        };
+        autoname(
+            "redshift connector!",
+            &PropertyMap::new(),
+            &mut news,
+            &[0xab, 0xcd, 0xef, 0x01],
+            &an,
+        )
+        .unwrap();
+        let PropertyValue::String(n) = &news["roleName"] else {
+            panic!()
+        };
+        assert_eq!(n, "redshiftconnector-abcdef0");
+        limits::check_role_name(n).unwrap();
+        let olds = news.clone();
+        let mut again = PropertyMap::new();
+        autoname("redshift connector!", &olds, &mut again, &[1, 2, 3, 4], &an).unwrap();
+        assert_eq!(again["roleName"], olds["roleName"]);
+    }
+
+    #[test]
+    fn owner_tag_is_a_valid_tag_value() {
+        let v = owner_tag_value(
+            "urn:pulumi:dev::proj::my:mod:Parent$xpander:index:XpanderBaseRole::base",
+        );
+        limits::check_tag(OWNER_TAG, &v).unwrap();
+        let long = owner_tag_value(&"x".repeat(400));
+        assert!(long.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn managed_by_is_added_unless_given() {
+        let args = RoleArgs {
+            tags: Some([("ManagedBy".to_string(), "platform".to_string())].into()),
+            ..Default::default()
+        };
+        let tags = args.all_tags(&BTreeMap::new(), "urn:x");
+        assert_eq!(tags["ManagedBy"], "platform");
+        assert!(RoleArgs::default()
+            .all_tags(&BTreeMap::new(), "urn:x")
+            .contains_key("ManagedBy"));
     }
 }

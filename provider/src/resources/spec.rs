@@ -55,26 +55,57 @@ impl Prop {
             assigned: false,
         }
     }
-    pub const fn computed(name: &'static str, ty: Ty, description: &'static str, derived_from: &'static [&'static str]) -> Prop {
-        Prop { input: false, always: true, derived_from, ..Prop::input(name, ty, description) }
+    pub const fn computed(
+        name: &'static str,
+        ty: Ty,
+        description: &'static str,
+        derived_from: &'static [&'static str],
+    ) -> Prop {
+        Prop {
+            input: false,
+            always: true,
+            derived_from,
+            ..Prop::input(name, ty, description)
+        }
     }
     pub const fn assigned(name: &'static str, ty: Ty, description: &'static str) -> Prop {
-        Prop { input: false, always: true, assigned: true, ..Prop::input(name, ty, description) }
+        Prop {
+            input: false,
+            always: true,
+            assigned: true,
+            ..Prop::input(name, ty, description)
+        }
     }
     pub const fn required(self) -> Prop {
-        Prop { required_input: true, always: true, ..self }
+        Prop {
+            required_input: true,
+            always: true,
+            ..self
+        }
     }
     pub const fn secret(self) -> Prop {
-        Prop { secret: true, ..self }
+        Prop {
+            secret: true,
+            ..self
+        }
     }
     pub const fn replaces(self) -> Prop {
-        Prop { replaces: true, ..self }
+        Prop {
+            replaces: true,
+            ..self
+        }
     }
     pub const fn optional_output(self) -> Prop {
-        Prop { always: false, ..self }
+        Prop {
+            always: false,
+            ..self
+        }
     }
     pub const fn default(self, value: &'static str) -> Prop {
-        Prop { default: Some(value), ..self }
+        Prop {
+            default: Some(value),
+            ..self
+        }
     }
 }
 

@@ -50,7 +50,13 @@ impl EngineLog {
             Severity::Info => LogSeverity::Info,
             Severity::Warning => LogSeverity::Warning,
         };
-        let req = LogRequest { severity: severity as i32, message: message.to_string(), urn: urn.to_string(), stream_id: 0, ephemeral };
+        let req = LogRequest {
+            severity: severity as i32,
+            message: message.to_string(),
+            urn: urn.to_string(),
+            stream_id: 0,
+            ephemeral,
+        };
         if let Some(tx) = self.sender() {
             let _ = tx.send(Message::Log(req));
         }
@@ -63,7 +69,11 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Message>) {
     while let Some(msg) = rx.recv().await {
         match msg {
             Message::Connect(address) => {
-                let endpoint = if address.contains("://") { address } else { format!("http://{address}") };
+                let endpoint = if address.contains("://") {
+                    address
+                } else {
+                    format!("http://{address}")
+                };
                 client = match tonic::transport::Endpoint::from_shared(endpoint) {
                     Ok(e) => Some(EngineClient::new(e.connect_lazy())),
                     Err(_) => None,

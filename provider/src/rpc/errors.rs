@@ -6,15 +6,25 @@
 use prost::Message;
 
 use crate::proto::google_rpc;
-use crate::proto::pulumirpc::{configure_error_missing_keys::MissingKey, ConfigureErrorMissingKeys, ErrorResourceInitFailed};
+use crate::proto::pulumirpc::{
+    configure_error_missing_keys::MissingKey, ConfigureErrorMissingKeys, ErrorResourceInitFailed,
+};
 use crate::resources::{grpc_code, OpError};
 use crate::rpc::values::{encode_struct, PropertyMap};
 
-fn with_detail(code: tonic::Code, message: String, type_name: &str, value: Vec<u8>) -> tonic::Status {
+fn with_detail(
+    code: tonic::Code,
+    message: String,
+    type_name: &str,
+    value: Vec<u8>,
+) -> tonic::Status {
     let status = google_rpc::Status {
         code: code as i32,
         message: message.clone(),
-        details: vec![prost_types::Any { type_url: format!("type.googleapis.com/{type_name}"), value }],
+        details: vec![prost_types::Any {
+            type_url: format!("type.googleapis.com/{type_name}"),
+            value,
+        }],
     };
     tonic::Status::with_details(code, message, status.encode_to_vec().into())
 }
@@ -27,12 +37,23 @@ pub fn init_failed(id: &str, properties: &PropertyMap, reason: &str) -> tonic::S
         inputs: None,
         refresh_before_update: false,
     };
-    with_detail(tonic::Code::Unknown, reason.to_string(), "pulumirpc.ErrorResourceInitFailed", detail.encode_to_vec())
+    with_detail(
+        tonic::Code::Unknown,
+        reason.to_string(),
+        "pulumirpc.ErrorResourceInitFailed",
+        detail.encode_to_vec(),
+    )
 }
 
 pub fn missing_keys(keys: &[(&str, &str)]) -> tonic::Status {
     let detail = ConfigureErrorMissingKeys {
-        missing_keys: keys.iter().map(|(n, d)| MissingKey { name: n.to_string(), description: d.to_string() }).collect(),
+        missing_keys: keys
+            .iter()
+            .map(|(n, d)| MissingKey {
+                name: n.to_string(),
+                description: d.to_string(),
+            })
+            .collect(),
     };
     let names: Vec<&str> = keys.iter().map(|(n, _)| *n).collect();
     with_detail(
@@ -46,7 +67,13 @@ pub fn missing_keys(keys: &[(&str, &str)]) -> tonic::Status {
 pub fn op_status(resource: &str, op: &str, e: OpError) -> tonic::Status {
     match e {
         OpError::Invalid(msg) => tonic::Status::invalid_argument(format!("{resource}: {msg}")),
-        OpError::Cloud(err) => tonic::Status::new(grpc_code(&err), format!("{op} {resource}: {err}")),
-        OpError::Partial { id, properties, reason } => init_failed(&id, &properties, &format!("{op} {resource}: {reason}")),
+        OpError::Cloud(err) => {
+            tonic::Status::new(grpc_code(&err), format!("{op} {resource}: {err}"))
+        }
+        OpError::Partial {
+            id,
+            properties,
+            reason,
+        } => init_failed(&id, &properties, &format!("{op} {resource}: {reason}")),
     }
 }

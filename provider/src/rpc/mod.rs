@@ -93,21 +93,30 @@ impl ProviderState {
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .unwrap_or_else(|| partition_for_region(&region).to_string());
-        let account = AccountContext { partition, account_id: who.account_id, region };
+        let account = AccountContext {
+            partition,
+            account_id: who.account_id,
+            region,
+        };
         if let Ok(mut a) = self.account.write() {
             *a = Some(account.clone());
         }
-        let cloud = Arc::new(Cloud { api: Box::new(api), account });
+        let cloud = Arc::new(Cloud {
+            api: Box::new(api),
+            account,
+        });
         *slot = Some(cloud.clone());
         Ok(cloud)
     }
 
     /// A progress line under the resource (ephemeral: the CLI replaces it).
     pub fn progress(&self, urn: &str, message: &str) {
-        self.log.send(engine_log::Severity::Info, urn, message, true);
+        self.log
+            .send(engine_log::Severity::Info, urn, message, true);
     }
 
     pub fn warn(&self, urn: &str, message: &str) {
-        self.log.send(engine_log::Severity::Warning, urn, message, false);
+        self.log
+            .send(engine_log::Severity::Warning, urn, message, false);
     }
 }

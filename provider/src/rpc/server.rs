@@ -21,11 +21,18 @@ pub struct XpanderProvider {
 
 impl XpanderProvider {
     pub fn new(state: Arc<ProviderState>) -> Self {
-        XpanderProvider { state, resources: resources::registry() }
+        XpanderProvider {
+            state,
+            resources: resources::registry(),
+        }
     }
 
     fn resource(&self, type_token: &str, urn: &str) -> Result<Arc<dyn Resource>, Status> {
-        let token = if type_token.is_empty() { type_from_urn(urn) } else { type_token.to_string() };
+        let token = if type_token.is_empty() {
+            type_from_urn(urn)
+        } else {
+            type_token.to_string()
+        };
         self.resources
             .iter()
             .find(|r| r.spec().token == token)
@@ -45,7 +52,11 @@ impl XpanderProvider {
 
 /// `urn:pulumi:<stack>::<project>::<parent$type>::<name>` → `type`.
 fn type_from_urn(urn: &str) -> String {
-    urn.split("::").nth(2).and_then(|t| t.rsplit('$').next()).unwrap_or_default().to_string()
+    urn.split("::")
+        .nth(2)
+        .and_then(|t| t.rsplit('$').next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn name_from_urn(urn: &str) -> String {
@@ -62,17 +73,26 @@ fn decode(s: Option<&prost_types::Struct>, what: &str) -> Result<PropertyMap, St
 fn config_from_variables(vars: &std::collections::HashMap<String, String>) -> PropertyMap {
     vars.iter()
         .filter_map(|(k, v)| {
-            let key = k.strip_prefix("xpander:config:").or_else(|| k.strip_prefix("xpander:"))?;
-            Some((key.to_string(), super::values::PropertyValue::String(v.clone())))
+            let key = k
+                .strip_prefix("xpander:config:")
+                .or_else(|| k.strip_prefix("xpander:"))?;
+            Some((
+                key.to_string(),
+                super::values::PropertyValue::String(v.clone()),
+            ))
         })
         .collect()
 }
 
-type ListStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::ListResponse, Status>> + Send>>;
+type ListStream =
+    Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::ListResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl ResourceProvider for XpanderProvider {
-    async fn handshake(&self, req: Request<pb::ProviderHandshakeRequest>) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
+    async fn handshake(
+        &self,
+        req: Request<pb::ProviderHandshakeRequest>,
+    ) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
         self.state.log.connect(&req.get_ref().engine_address);
         Ok(Response::new(pb::ProviderHandshakeResponse {
             accept_secrets: true,
@@ -86,51 +106,102 @@ impl ResourceProvider for XpanderProvider {
         }))
     }
 
-    async fn parameterize(&self, _req: Request<pb::ParameterizeRequest>) -> Result<Response<pb::ParameterizeResponse>, Status> {
-        Err(Status::unimplemented("xpander is not a parameterized package"))
+    async fn parameterize(
+        &self,
+        _req: Request<pb::ParameterizeRequest>,
+    ) -> Result<Response<pb::ParameterizeResponse>, Status> {
+        Err(Status::unimplemented(
+            "xpander is not a parameterized package",
+        ))
     }
 
-    async fn get_schema(&self, _req: Request<pb::GetSchemaRequest>) -> Result<Response<pb::GetSchemaResponse>, Status> {
-        Ok(Response::new(pb::GetSchemaResponse { schema: crate::schema::schema_json() }))
+    async fn get_schema(
+        &self,
+        _req: Request<pb::GetSchemaRequest>,
+    ) -> Result<Response<pb::GetSchemaResponse>, Status> {
+        Ok(Response::new(pb::GetSchemaResponse {
+            schema: crate::schema::schema_json(),
+        }))
     }
 
-    async fn check_config(&self, req: Request<pb::CheckRequest>) -> Result<Response<pb::CheckResponse>, Status> {
+    async fn check_config(
+        &self,
+        req: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
         let req = req.into_inner();
         let news = decode(req.news.as_ref(), "news")?;
         for key in config::unknown_keys(&news) {
-            self.state.warn(&req.urn, &format!("xpander: unknown configuration key {key:?} is ignored"));
+            self.state.warn(
+                &req.urn,
+                &format!("xpander: unknown configuration key {key:?} is ignored"),
+            );
         }
         let failures = match ProviderConfig::parse(&news) {
             Ok(_) => Vec::new(),
-            Err(f) => f.into_iter().map(|f| pb::CheckFailure { property: f.property, reason: f.reason }).collect(),
+            Err(f) => f
+                .into_iter()
+                .map(|f| pb::CheckFailure {
+                    property: f.property,
+                    reason: f.reason,
+                })
+                .collect(),
         };
-        Ok(Response::new(pb::CheckResponse { inputs: req.news.or_else(|| Some(Default::default())), failures }))
+        Ok(Response::new(pb::CheckResponse {
+            inputs: req.news.or_else(|| Some(Default::default())),
+            failures,
+        }))
     }
 
-    async fn diff_config(&self, req: Request<pb::DiffRequest>) -> Result<Response<pb::DiffResponse>, Status> {
+    async fn diff_config(
+        &self,
+        req: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
         let req = req.into_inner();
         let olds = decode(req.old_inputs.as_ref().or(req.olds.as_ref()), "olds")?;
         let news = decode(req.news.as_ref(), "news")?;
-        let mut keys: Vec<String> = olds.keys().chain(news.keys()).filter(|k| *k != "version").cloned().collect();
+        let mut keys: Vec<String> = olds
+            .keys()
+            .chain(news.keys())
+            .filter(|k| *k != "version")
+            .cloned()
+            .collect();
         keys.sort();
         keys.dedup();
-        let changed: Vec<String> = keys.into_iter().filter(|k| olds.get(k).map(|v| v.to_json()) != news.get(k).map(|v| v.to_json())).collect();
+        let changed: Vec<String> = keys
+            .into_iter()
+            .filter(|k| olds.get(k).map(|v| v.to_json()) != news.get(k).map(|v| v.to_json()))
+            .collect();
         let detailed = changed
             .iter()
-            .map(|k| (k.clone(), pb::PropertyDiff { kind: pb::property_diff::Kind::Update as i32, input_diff: true }))
+            .map(|k| {
+                (
+                    k.clone(),
+                    pb::PropertyDiff {
+                        kind: pb::property_diff::Kind::Update as i32,
+                        input_diff: true,
+                    },
+                )
+            })
             .collect();
         Ok(Response::new(pb::DiffResponse {
             replaces: vec![],
             stables: vec![],
             delete_before_replace: false,
-            changes: if changed.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome } as i32,
+            changes: if changed.is_empty() {
+                pb::diff_response::DiffChanges::DiffNone
+            } else {
+                pb::diff_response::DiffChanges::DiffSome
+            } as i32,
             diffs: changed,
             detailed_diff: detailed,
             has_detailed_diff: true,
         }))
     }
 
-    async fn configure(&self, req: Request<pb::ConfigureRequest>) -> Result<Response<pb::ConfigureResponse>, Status> {
+    async fn configure(
+        &self,
+        req: Request<pb::ConfigureRequest>,
+    ) -> Result<Response<pb::ConfigureResponse>, Status> {
         let req = req.into_inner();
         let args = match req.args.as_ref() {
             Some(a) => decode(Some(a), "args")?,
@@ -140,7 +211,8 @@ impl ResourceProvider for XpanderProvider {
             let all: Vec<String> = f.iter().map(|x| x.reason.clone()).collect();
             Status::invalid_argument(format!("invalid xpander configuration: {}", all.join("; ")))
         })?;
-        let has_region = config::resolve_region_locally(&cfg).is_some() || profile_region(&cfg).await.is_some();
+        let has_region =
+            config::resolve_region_locally(&cfg).is_some() || profile_region(&cfg).await.is_some();
         if !has_region {
             return Err(missing_keys(&[(
                 "xpander:region",
@@ -161,26 +233,50 @@ impl ResourceProvider for XpanderProvider {
         }))
     }
 
-    async fn invoke(&self, req: Request<pb::InvokeRequest>) -> Result<Response<pb::InvokeResponse>, Status> {
-        Err(Status::invalid_argument(format!("unknown function {:?}: this provider has no functions yet", req.get_ref().tok)))
+    async fn invoke(
+        &self,
+        req: Request<pb::InvokeRequest>,
+    ) -> Result<Response<pb::InvokeResponse>, Status> {
+        Err(Status::invalid_argument(format!(
+            "unknown function {:?}: this provider has no functions yet",
+            req.get_ref().tok
+        )))
     }
 
-    async fn call(&self, _req: Request<pb::CallRequest>) -> Result<Response<pb::CallResponse>, Status> {
+    async fn call(
+        &self,
+        _req: Request<pb::CallRequest>,
+    ) -> Result<Response<pb::CallResponse>, Status> {
         Err(Status::unimplemented("xpander has no resource methods"))
     }
 
-    async fn check(&self, req: Request<pb::CheckRequest>) -> Result<Response<pb::CheckResponse>, Status> {
+    async fn check(
+        &self,
+        req: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() { name_from_urn(&req.urn) } else { req.name.clone() };
+        let name = if req.name.is_empty() {
+            name_from_urn(&req.urn)
+        } else {
+            req.name.clone()
+        };
         let olds = decode(req.olds.as_ref(), "olds")?;
         let news = match req.news.as_ref().map(decode_struct).transpose() {
             Ok(n) => n.unwrap_or_default(),
             Err(e) => {
-                let property = e.path.split(['.', '[']).next().unwrap_or_default().to_string();
+                let property = e
+                    .path
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 return Ok(Response::new(pb::CheckResponse {
                     inputs: req.news.clone(),
-                    failures: vec![pb::CheckFailure { property, reason: e.to_string() }],
+                    failures: vec![pb::CheckFailure {
+                        property,
+                        reason: e.to_string(),
+                    }],
                 }));
             }
         };
@@ -189,10 +285,19 @@ impl ResourceProvider for XpanderProvider {
                 proposed_name: Some(a.proposed_name.clone()).filter(|n| !n.is_empty()),
                 disabled: a.mode == pb::check_request::autonaming_options::Mode::Disable as i32,
             },
-            None => Autonaming { proposed_name: None, disabled: false },
+            None => Autonaming {
+                proposed_name: None,
+                disabled: false,
+            },
         };
         let checked = resource.check(
-            &CheckRequest { name: &name, olds: &olds, news: &news, random_seed: &req.random_seed, autonaming },
+            &CheckRequest {
+                name: &name,
+                olds: &olds,
+                news: &news,
+                random_seed: &req.random_seed,
+                autonaming,
+            },
             &self.state,
         );
         for w in &checked.warnings {
@@ -200,11 +305,21 @@ impl ResourceProvider for XpanderProvider {
         }
         Ok(Response::new(pb::CheckResponse {
             inputs: Some(encode_struct(&checked.inputs)),
-            failures: checked.failures.into_iter().map(|f| pb::CheckFailure { property: f.property, reason: f.reason }).collect(),
+            failures: checked
+                .failures
+                .into_iter()
+                .map(|f| pb::CheckFailure {
+                    property: f.property,
+                    reason: f.reason,
+                })
+                .collect(),
         }))
     }
 
-    async fn diff(&self, req: Request<pb::DiffRequest>) -> Result<Response<pb::DiffResponse>, Status> {
+    async fn diff(
+        &self,
+        req: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
         let olds = decode(req.olds.as_ref(), "olds")?;
@@ -227,7 +342,13 @@ impl ResourceProvider for XpanderProvider {
             };
             let top = path.split(['.', '[']).next().unwrap_or(path).to_string();
             let is_input = spec.prop(&top).is_some_and(|p| p.input);
-            detailed.insert(path.clone(), pb::PropertyDiff { kind: k as i32, input_diff: is_input });
+            detailed.insert(
+                path.clone(),
+                pb::PropertyDiff {
+                    kind: k as i32,
+                    input_diff: is_input,
+                },
+            );
             if !diffs.contains(&top) {
                 diffs.push(top.clone());
             }
@@ -235,7 +356,11 @@ impl ResourceProvider for XpanderProvider {
                 replaces.push(top);
             }
         }
-        let changes = if diffs.is_empty() { pb::diff_response::DiffChanges::DiffNone } else { pb::diff_response::DiffChanges::DiffSome };
+        let changes = if diffs.is_empty() {
+            pb::diff_response::DiffChanges::DiffNone
+        } else {
+            pb::diff_response::DiffChanges::DiffSome
+        };
         Ok(Response::new(pb::DiffResponse {
             replaces,
             stables: vec![],
@@ -247,28 +372,54 @@ impl ResourceProvider for XpanderProvider {
         }))
     }
 
-    async fn create(&self, req: Request<pb::CreateRequest>) -> Result<Response<pb::CreateResponse>, Status> {
+    async fn create(
+        &self,
+        req: Request<pb::CreateRequest>,
+    ) -> Result<Response<pb::CreateResponse>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() { name_from_urn(&req.urn) } else { req.name.clone() };
+        let name = if req.name.is_empty() {
+            name_from_urn(&req.urn)
+        } else {
+            req.name.clone()
+        };
         let inputs = decode(req.properties.as_ref(), "properties")?;
         let ctx = self.ctx(&req.urn, &name, req.timeout);
         let (id, outputs) = resource
             .create(&ctx, &inputs, req.preview)
             .await
             .map_err(|e| op_status(&name, "create", e))?;
-        Ok(Response::new(pb::CreateResponse { id, properties: Some(encode_struct(&outputs)), refresh_before_update: false }))
+        Ok(Response::new(pb::CreateResponse {
+            id,
+            properties: Some(encode_struct(&outputs)),
+            refresh_before_update: false,
+        }))
     }
 
-    async fn read(&self, req: Request<pb::ReadRequest>) -> Result<Response<pb::ReadResponse>, Status> {
+    async fn read(
+        &self,
+        req: Request<pb::ReadRequest>,
+    ) -> Result<Response<pb::ReadResponse>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() { name_from_urn(&req.urn) } else { req.name.clone() };
+        let name = if req.name.is_empty() {
+            name_from_urn(&req.urn)
+        } else {
+            req.name.clone()
+        };
         if req.id.is_empty() {
             return Ok(Response::new(pb::ReadResponse::default()));
         }
-        let olds = req.properties.as_ref().map(|p| decode(Some(p), "properties")).transpose()?;
-        let old_inputs = req.inputs.as_ref().map(|p| decode(Some(p), "inputs")).transpose()?;
+        let olds = req
+            .properties
+            .as_ref()
+            .map(|p| decode(Some(p), "properties"))
+            .transpose()?;
+        let old_inputs = req
+            .inputs
+            .as_ref()
+            .map(|p| decode(Some(p), "inputs"))
+            .transpose()?;
         let ctx = self.ctx(&req.urn, &name, req.timeout);
         let found = resource
             .read(&ctx, &req.id, olds.as_ref(), old_inputs.as_ref())
@@ -287,14 +438,24 @@ impl ResourceProvider for XpanderProvider {
 
     type ListStream = ListStream;
 
-    async fn list(&self, _req: Request<pb::ListRequest>) -> Result<Response<Self::ListStream>, Status> {
+    async fn list(
+        &self,
+        _req: Request<pb::ListRequest>,
+    ) -> Result<Response<Self::ListStream>, Status> {
         Err(Status::unimplemented("List is not supported"))
     }
 
-    async fn update(&self, req: Request<pb::UpdateRequest>) -> Result<Response<pb::UpdateResponse>, Status> {
+    async fn update(
+        &self,
+        req: Request<pb::UpdateRequest>,
+    ) -> Result<Response<pb::UpdateResponse>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() { name_from_urn(&req.urn) } else { req.name.clone() };
+        let name = if req.name.is_empty() {
+            name_from_urn(&req.urn)
+        } else {
+            req.name.clone()
+        };
         let olds = decode(req.olds.as_ref(), "olds")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let news = decode(req.news.as_ref(), "news")?;
@@ -303,13 +464,20 @@ impl ResourceProvider for XpanderProvider {
             .update(&ctx, &req.id, &olds, &old_inputs, &news, req.preview)
             .await
             .map_err(|e| op_status(&name, "update", e))?;
-        Ok(Response::new(pb::UpdateResponse { properties: Some(encode_struct(&outputs)), refresh_before_update: false }))
+        Ok(Response::new(pb::UpdateResponse {
+            properties: Some(encode_struct(&outputs)),
+            refresh_before_update: false,
+        }))
     }
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
         let req = req.into_inner();
         let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() { name_from_urn(&req.urn) } else { req.name.clone() };
+        let name = if req.name.is_empty() {
+            name_from_urn(&req.urn)
+        } else {
+            req.name.clone()
+        };
         let olds = decode(req.properties.as_ref(), "properties")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let ctx = self.ctx(&req.urn, &name, req.timeout);
@@ -320,7 +488,10 @@ impl ResourceProvider for XpanderProvider {
         Ok(Response::new(()))
     }
 
-    async fn construct(&self, _req: Request<pb::ConstructRequest>) -> Result<Response<pb::ConstructResponse>, Status> {
+    async fn construct(
+        &self,
+        _req: Request<pb::ConstructRequest>,
+    ) -> Result<Response<pb::ConstructResponse>, Status> {
         Err(Status::unimplemented("xpander has no component resources"))
     }
 
@@ -330,7 +501,9 @@ impl ResourceProvider for XpanderProvider {
     }
 
     async fn get_plugin_info(&self, _req: Request<()>) -> Result<Response<pb::PluginInfo>, Status> {
-        Ok(Response::new(pb::PluginInfo { version: env!("CARGO_PKG_VERSION").to_string() }))
+        Ok(Response::new(pb::PluginInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }))
     }
 
     async fn attach(&self, req: Request<pb::PluginAttach>) -> Result<Response<()>, Status> {
@@ -338,12 +511,23 @@ impl ResourceProvider for XpanderProvider {
         Ok(Response::new(()))
     }
 
-    async fn get_mapping(&self, _req: Request<pb::GetMappingRequest>) -> Result<Response<pb::GetMappingResponse>, Status> {
-        Ok(Response::new(pb::GetMappingResponse { provider: String::new(), data: Vec::new() }))
+    async fn get_mapping(
+        &self,
+        _req: Request<pb::GetMappingRequest>,
+    ) -> Result<Response<pb::GetMappingResponse>, Status> {
+        Ok(Response::new(pb::GetMappingResponse {
+            provider: String::new(),
+            data: Vec::new(),
+        }))
     }
 
-    async fn get_mappings(&self, _req: Request<pb::GetMappingsRequest>) -> Result<Response<pb::GetMappingsResponse>, Status> {
-        Ok(Response::new(pb::GetMappingsResponse { providers: Vec::new() }))
+    async fn get_mappings(
+        &self,
+        _req: Request<pb::GetMappingsRequest>,
+    ) -> Result<Response<pb::GetMappingsResponse>, Status> {
+        Ok(Response::new(pb::GetMappingsResponse {
+            providers: Vec::new(),
+        }))
     }
 }
 

@@ -125,8 +125,12 @@ fn decode_object(s: &Struct, path: &str) -> Result<PropertyValue, CodecError> {
             Ok(PropertyValue::secret(inner))
         }
         RESOURCE_REF_SIG => {
-            let urn = string_field("urn").ok_or_else(|| err(path, "resource reference without urn"))?;
-            let id = field("id").map(|v| decode_value(v, path)).transpose()?.map(Box::new);
+            let urn =
+                string_field("urn").ok_or_else(|| err(path, "resource reference without urn"))?;
+            let id = field("id")
+                .map(|v| decode_value(v, path))
+                .transpose()?
+                .map(Box::new);
             Ok(PropertyValue::ResourceRef {
                 urn,
                 id,
@@ -138,25 +142,45 @@ fn decode_object(s: &Struct, path: &str) -> Result<PropertyValue, CodecError> {
                 Some(v) => decode_value(v, path)?,
                 None => PropertyValue::Unknown,
             };
-            let secret = matches!(field("secret").and_then(|v| v.kind.as_ref()), Some(Kind::BoolValue(true)));
-            Ok(if secret { PropertyValue::secret(inner) } else { inner })
+            let secret = matches!(
+                field("secret").and_then(|v| v.kind.as_ref()),
+                Some(Kind::BoolValue(true))
+            );
+            Ok(if secret {
+                PropertyValue::secret(inner)
+            } else {
+                inner
+            })
         }
-        ASSET_SIG | ARCHIVE_SIG => Err(err(path, "assets and archives are not accepted by this provider")),
+        ASSET_SIG | ARCHIVE_SIG => Err(err(
+            path,
+            "assets and archives are not accepted by this provider",
+        )),
         BYTE_STRING_SIG => Err(err(path, "byte strings are not accepted by this provider")),
-        other => Err(err(path, &format!("unrecognised special value signature {other:?}"))),
+        other => Err(err(
+            path,
+            &format!("unrecognised special value signature {other:?}"),
+        )),
     }
 }
 
 fn err(path: &str, reason: &str) -> CodecError {
     CodecError {
-        path: if path.is_empty() { "<root>".into() } else { path.into() },
+        path: if path.is_empty() {
+            "<root>".into()
+        } else {
+            path.into()
+        },
         reason: reason.into(),
     }
 }
 
 pub fn encode_struct(map: &PropertyMap) -> Struct {
     Struct {
-        fields: map.iter().map(|(k, v)| (k.clone(), encode_value(v))).collect(),
+        fields: map
+            .iter()
+            .map(|(k, v)| (k.clone(), encode_value(v)))
+            .collect(),
     }
 }
 
@@ -175,7 +199,11 @@ pub fn encode_value(v: &PropertyValue) -> Value {
             SECRET_SIG,
             [("value".to_string(), encode_value(inner))],
         )),
-        PropertyValue::ResourceRef { urn, id, package_version } => {
+        PropertyValue::ResourceRef {
+            urn,
+            id,
+            package_version,
+        } => {
             let mut fields = vec![("urn".to_string(), string_value(urn))];
             if let Some(id) = id {
                 fields.push(("id".to_string(), encode_value(id)));
@@ -190,11 +218,15 @@ pub fn encode_value(v: &PropertyValue) -> Value {
 }
 
 fn string_value(s: &str) -> Value {
-    Value { kind: Some(Kind::StringValue(s.to_string())) }
+    Value {
+        kind: Some(Kind::StringValue(s.to_string())),
+    }
 }
 
 fn special(sig: &str, fields: impl IntoIterator<Item = (String, Value)>) -> Struct {
-    let mut s = Struct { fields: fields.into_iter().collect() };
+    let mut s = Struct {
+        fields: fields.into_iter().collect(),
+    };
     s.fields.insert(SIG_KEY.to_string(), string_value(sig));
     s
 }
@@ -260,7 +292,9 @@ impl PropertyValue {
             PropertyValue::Number(n) => number_to_json(*n),
             PropertyValue::String(s) => Json::String(s.clone()),
             PropertyValue::Array(items) => Json::Array(items.iter().map(Self::to_json).collect()),
-            PropertyValue::Object(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            PropertyValue::Object(m) => {
+                Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             PropertyValue::Secret(inner) => inner.to_json(),
             PropertyValue::ResourceRef { urn, id, .. } => match id.as_deref() {
                 Some(PropertyValue::String(id)) => Json::String(id.clone()),
@@ -276,9 +310,13 @@ impl PropertyValue {
         match self {
             PropertyValue::Unknown => None,
             PropertyValue::Secret(inner) => inner.to_known_json(),
-            PropertyValue::Array(items) => Some(Json::Array(items.iter().filter_map(Self::to_known_json).collect())),
+            PropertyValue::Array(items) => Some(Json::Array(
+                items.iter().filter_map(Self::to_known_json).collect(),
+            )),
             PropertyValue::Object(m) => Some(Json::Object(
-                m.iter().filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j))).collect(),
+                m.iter()
+                    .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
+                    .collect(),
             )),
             PropertyValue::ResourceRef { id: Some(id), .. } if id.contains_unknown() => None,
             other => Some(other.to_json()),
@@ -292,9 +330,11 @@ impl PropertyValue {
             Json::Number(n) => PropertyValue::Number(n.as_f64().unwrap_or(f64::NAN)),
             Json::String(s) => PropertyValue::String(s.clone()),
             Json::Array(items) => PropertyValue::Array(items.iter().map(Self::from_json).collect()),
-            Json::Object(m) => {
-                PropertyValue::Object(m.iter().map(|(k, v)| (k.clone(), Self::from_json(v))).collect())
-            }
+            Json::Object(m) => PropertyValue::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Self::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -304,7 +344,9 @@ fn number_to_json(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         Json::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)
+        serde_json::Number::from_f64(n)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)
     }
 }
 
@@ -313,7 +355,9 @@ pub fn map_to_json(map: &PropertyMap) -> serde_json::Map<String, Json> {
 }
 
 pub fn json_to_map(obj: &serde_json::Map<String, Json>) -> PropertyMap {
-    obj.iter().map(|(k, v)| (k.clone(), PropertyValue::from_json(v))).collect()
+    obj.iter()
+        .map(|(k, v)| (k.clone(), PropertyValue::from_json(v)))
+        .collect()
 }
 
 pub fn unknown_paths(map: &PropertyMap) -> Vec<String> {
@@ -344,13 +388,17 @@ mod tests {
             (-1.0e12f64..1.0e12).prop_map(PropertyValue::Number),
             "[a-zA-Z0-9 :/_.-]{0,12}".prop_map(PropertyValue::String),
             Just(PropertyValue::Unknown),
-            ("urn:pulumi:[a-z]{1,5}", proptest::option::of("[a-z0-9]{1,8}")).prop_map(|(urn, id)| {
-                PropertyValue::ResourceRef {
-                    urn,
-                    id: id.map(|i| Box::new(PropertyValue::String(i))),
-                    package_version: String::new(),
-                }
-            }),
+            (
+                "urn:pulumi:[a-z]{1,5}",
+                proptest::option::of("[a-z0-9]{1,8}")
+            )
+                .prop_map(|(urn, id)| {
+                    PropertyValue::ResourceRef {
+                        urn,
+                        id: id.map(|i| Box::new(PropertyValue::String(i))),
+                        package_version: String::new(),
+                    }
+                }),
         ];
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
@@ -380,7 +428,9 @@ mod tests {
     #[test]
     fn every_unknown_sentinel_decodes_as_unknown() {
         for s in UNKNOWN_SENTINELS {
-            let v = Value { kind: Some(Kind::StringValue(s.into())) };
+            let v = Value {
+                kind: Some(Kind::StringValue(s.into())),
+            };
             assert_eq!(decode_value(&v, "x").unwrap(), PropertyValue::Unknown);
         }
     }
@@ -389,9 +439,20 @@ mod tests {
     fn assets_are_rejected_with_their_path() {
         let asset = special(ASSET_SIG, [("text".to_string(), string_value("hi"))]);
         let s = Struct {
-            fields: [("policies".to_string(), Value { kind: Some(Kind::StructValue(Struct {
-                fields: [("a.b".to_string(), Value { kind: Some(Kind::StructValue(asset)) })].into(),
-            })) })]
+            fields: [(
+                "policies".to_string(),
+                Value {
+                    kind: Some(Kind::StructValue(Struct {
+                        fields: [(
+                            "a.b".to_string(),
+                            Value {
+                                kind: Some(Kind::StructValue(asset)),
+                            },
+                        )]
+                        .into(),
+                    })),
+                },
+            )]
             .into(),
         };
         let e = decode_struct(&s).unwrap_err();
@@ -400,8 +461,18 @@ mod tests {
 
     #[test]
     fn output_values_flatten_to_secret_or_unknown() {
-        let out = special(OUTPUT_VALUE_SIG, [("secret".to_string(), Value { kind: Some(Kind::BoolValue(true)) })]);
-        let v = Value { kind: Some(Kind::StructValue(out)) };
+        let out = special(
+            OUTPUT_VALUE_SIG,
+            [(
+                "secret".to_string(),
+                Value {
+                    kind: Some(Kind::BoolValue(true)),
+                },
+            )],
+        );
+        let v = Value {
+            kind: Some(Kind::StructValue(out)),
+        };
         assert_eq!(
             decode_value(&v, "x").unwrap(),
             PropertyValue::Secret(Box::new(PropertyValue::Unknown))
