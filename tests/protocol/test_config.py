@@ -83,7 +83,7 @@ def test_string_encoded_values_are_tolerated(engine):
         "skipCredentialsValidation": "true",
         "defaultTags": '{"team": "platform"}',
         "endpoints": '{"iam": "http://127.0.0.1:5000"}',
-        "assumeRole": '{"roleArn": "%s", "sessionName": "s"}' % ROLE_ARN,
+        "assumeRole": '{"roleArn": "%s", "sessionName": "pulumi-ci"}' % ROLE_ARN,
     }
     response = check_config(engine, config)
     assert not response.failures, failures(response)
