@@ -35,6 +35,11 @@ ACCESS_POLICY_NAMES = (
     "AmazonEKSNetworkingPolicy",
     "AmazonEKSViewPolicy",
 )
+AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
+# The EKS API defaults to CONFIG_MAP; we default to a mode that accepts access
+# entries so clusters made without accessConfig are usable. Pass CONFIG_MAP
+# explicitly to exercise the refusal.
+DEFAULT_AUTHENTICATION_MODE = "API_AND_CONFIG_MAP"
 ACCESS_POLICY_ARNS = {f"arn:aws:eks::aws:cluster-access-policy/{n}": n for n in ACCESS_POLICY_NAMES}
 
 _DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -107,6 +112,8 @@ class EksLayer:
         handler = self._handlers.get(req.action or "")
         if handler is not None:
             return handler(req)
+        if req.action == "CreateCluster":
+            return self._create_cluster(req, call_moto)
         resp = call_moto(req)
         if req.action == "DeleteCluster" and resp.status == 200:
             key = (req.region, req.path_params["name"])
@@ -114,13 +121,44 @@ class EksLayer:
             self.state.access_entries.pop(key, None)
         return resp
 
-    def _cluster(self, req: AwsRequest) -> tuple[str, str]:
-        """(cluster name, cluster ARN) of the path's cluster, which must exist in moto."""
+    def _create_cluster(self, req: AwsRequest, call_moto: Callable[[AwsRequest], Response]) -> Response:
+        """moto ignores accessConfig; we keep it on moto's cluster object, where
+        moto's serializer finds it for DescribeCluster and ListClusters."""
+        access = req.json_body().get("accessConfig") or {}
+        mode = access.get("authenticationMode", DEFAULT_AUTHENTICATION_MODE)
+        if mode not in AUTHENTICATION_MODES:
+            raise invalid(f"Unsupported authentication mode: {mode}")
+        resp = call_moto(req)
+        if resp.status != 200:
+            return resp
+        access_config = {
+            "authenticationMode": mode,
+            "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
+        }
+        body = json.loads(resp.body)
+        eks(req.region).clusters[body["cluster"]["name"]].access_config = access_config
+        body["cluster"]["accessConfig"] = access_config
+        return Response(resp.status, resp.headers, json.dumps(body).encode())
+
+    def _cluster(self, req: AwsRequest):
+        """moto's cluster named in the path, which must exist."""
         name = req.path_params["name"]
         cluster = eks(req.region).clusters.get(name)
         if cluster is None:
             raise not_found(f"No cluster found for name: {name}.", name)
-        return name, cluster.arn
+        return cluster
+
+    def _access_entry_cluster(self, req: AwsRequest) -> str:
+        """Name of the path's cluster, which must exist and accept access entries."""
+        cluster = self._cluster(req)
+        mode = getattr(cluster, "access_config", {}).get("authenticationMode", DEFAULT_AUTHENTICATION_MODE)
+        if mode == "CONFIG_MAP":
+            raise AwsError(
+                "InvalidRequestException",
+                "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.",
+                clusterName=cluster.name,
+            )
+        return cluster.name
 
     def _propagated_role(self, arn: object):
         role = self.state.role_by_arn(arn) if isinstance(arn, str) and _ROLE_ARN_RE.match(arn) else None
@@ -138,7 +176,7 @@ class EksLayer:
         )
 
     def _association(self, req: AwsRequest) -> PodIdentityAssociation:
-        cluster, _ = self._cluster(req)
+        cluster = self._cluster(req).name
         association_id = req.path_params["associationId"]
         association = self.associations(req.region, cluster).get(association_id)
         if association is None:
@@ -160,7 +198,7 @@ class EksLayer:
                 raise invalid("The session policy must be a string of at most 2048 characters", cluster)
 
     def _create_association(self, req: AwsRequest) -> Response:
-        cluster, _ = self._cluster(req)
+        cluster = self._cluster(req).name
         body = req.json_body()
         for field_name in ("namespace", "serviceAccount", "roleArn"):
             if not isinstance(body.get(field_name), str) or not body[field_name]:
@@ -206,7 +244,7 @@ class EksLayer:
         return Response.json({"association": self._association(req).to_api()})
 
     def _list_associations(self, req: AwsRequest) -> Response:
-        cluster, _ = self._cluster(req)
+        cluster = self._cluster(req).name
         namespace = req.query.get("namespace", [None])[0]
         service_account = req.query.get("serviceAccount", [None])[0]
         found = [
@@ -250,7 +288,7 @@ class EksLayer:
         return self.state.access_entries.setdefault((region, cluster), {})
 
     def _entry(self, req: AwsRequest) -> AccessEntry:
-        cluster, _ = self._cluster(req)
+        cluster = self._access_entry_cluster(req)
         entry = self.entries(req.region, cluster).get(req.path_params["principalArn"])
         if entry is None:
             raise entry_not_found(cluster)
@@ -279,7 +317,7 @@ class EksLayer:
         return groups
 
     def _create_entry(self, req: AwsRequest) -> Response:
-        cluster, _ = self._cluster(req)
+        cluster = self._access_entry_cluster(req)
         body = req.json_body()
         principal_arn = body.get("principalArn")
         kind, name = self._check_principal(principal_arn, cluster)
@@ -315,7 +353,7 @@ class EksLayer:
         return Response.json({"accessEntry": self._entry(req).to_api()})
 
     def _list_entries(self, req: AwsRequest) -> Response:
-        cluster, _ = self._cluster(req)
+        cluster = self._access_entry_cluster(req)
         policy_arn = req.query.get("associatedPolicyArn", [None])[0]
         found = [
             arn

@@ -142,3 +142,20 @@ def test_list_access_policies(aws):
         assert policies[name] == f"arn:aws:eks::aws:cluster-access-policy/{name}"
     paged = eks.get_paginator("list_access_policies").paginate(PaginationConfig={"PageSize": 4})
     assert sum(len(page["accessPolicies"]) for page in paged) == len(policies)
+
+
+def test_authentication_mode_is_reported_and_enforced(aws, eks):
+    assert eks.describe_cluster(name=CLUSTER)["cluster"]["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+    created = eks.create_cluster(
+        name="legacy", roleArn=ROLE, resourcesVpcConfig={}, accessConfig={"authenticationMode": "CONFIG_MAP"}
+    )["cluster"]
+    assert created["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
+    assert eks.describe_cluster(name="legacy")["cluster"]["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
+    err = error_of(lambda: eks.create_access_entry(clusterName="legacy", principalArn=ROLE))
+    assert (err["Code"], err["Status"]) == ("InvalidRequestException", 400)
+    assert error_of(lambda: eks.list_access_entries(clusterName="legacy"))["Code"] == "InvalidRequestException"
+    # Pod Identity does not depend on the authentication mode.
+    aws.boto3_client("iam").create_role(RoleName="pods", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}))
+    eks.create_pod_identity_association(
+        clusterName="legacy", namespace="ns", serviceAccount="sa", roleArn=f"arn:aws:iam::{ACCOUNT}:role/pods")
