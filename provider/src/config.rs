@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use crate::resources::spec::{Prop, ResourceSpec, Ty, TypeSpec};
-use crate::rpc::values::PropertyMap;
+use crate::rpc::values::{PropertyMap, PropertyValue};
 
 pub const DEFAULT_PROPAGATION_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -198,6 +198,20 @@ impl ProviderConfig {
     }
 }
 
+/// Defaults CheckConfig writes into the checked config, so state shows them.
+pub fn defaults() -> [(&'static str, PropertyValue); 2] {
+    [
+        (
+            "propagationTimeout",
+            PropertyValue::Number(DEFAULT_PROPAGATION_TIMEOUT_SECS as f64),
+        ),
+        (
+            "maxRetries",
+            PropertyValue::Number(DEFAULT_MAX_RETRIES as f64),
+        ),
+    ]
+}
+
 /// Stack config arrives as strings; numbers, booleans and objects are JSON inside them.
 fn coerce(v: Json) -> Json {
     match v {
@@ -254,7 +268,6 @@ pub fn resolve_region_locally(cfg: &ProviderConfig) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc::values::PropertyValue;
 
     fn args(pairs: &[(&str, PropertyValue)]) -> PropertyMap {
         pairs

@@ -146,8 +146,15 @@ impl ResourceProvider for XpanderProvider {
                 })
                 .collect(),
         };
+        let mut inputs = req.news.unwrap_or_default();
+        for (key, value) in config::defaults() {
+            inputs
+                .fields
+                .entry(key.to_string())
+                .or_insert_with(|| super::values::encode_value(&value));
+        }
         Ok(Response::new(pb::CheckResponse {
-            inputs: req.news.or_else(|| Some(Default::default())),
+            inputs: Some(inputs),
             failures,
         }))
     }
