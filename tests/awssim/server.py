@@ -21,7 +21,7 @@ from .iam_layer import IamLayer
 from .requestlog import RequestLog, is_mutating, key_params
 from .state import SimState
 from .sts_layer import StsLayer
-from .wire import AwsError, AwsRequest, Response, render_error
+from .wire import AwsError, AwsRequest, Response, eks_routes, render_error
 
 SERVICES = ("iam", "sts", "eks")
 
@@ -67,8 +67,6 @@ class AwsSimApp:
 
     def warm_up(self) -> None:
         """Build moto's per-service apps and our route table now, not on the first request."""
-        from .wire import eks_routes
-
         for service in SERVICES:
             self.moto.app_instances.setdefault(service, create_backend_app(service))
         eks_routes()
