@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 
 from .server import build_server
 
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print(f"AWSSIM_READY http://127.0.0.1:{server.server_port}", flush=True)
+    # The ready line must stay the only stdout line; moto prints diagnostics with print().
+    sys.stdout = sys.stderr
     try:
         server.serve_forever()
     finally:
