@@ -52,15 +52,6 @@ def decode_error(err: grpc.RpcError) -> RpcFailure:
     return failure
 
 
-def init_failed(err: grpc.RpcError) -> provider_pb2.ErrorResourceInitFailed | None:
-    return decode_error(err).detail(provider_pb2.ErrorResourceInitFailed)
-
-
-def missing_keys(err: grpc.RpcError) -> list[str]:
-    detail = decode_error(err).detail(provider_pb2.ConfigureErrorMissingKeys)
-    return [k.name for k in detail.missingKeys] if detail else []
-
-
 def _trailer(err: grpc.RpcError) -> bytes | None:
     trailers = err.trailing_metadata() or ()
     for key, value in trailers:

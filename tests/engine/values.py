@@ -148,10 +148,6 @@ def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
     return decode(json_format.MessageToDict(struct))
 
 
-def to_value(value: Any) -> struct_pb2.Value:
-    return json_format.ParseDict(encode(value), struct_pb2.Value())
-
-
 def unwrap_secrets(value: Any) -> Any:
     if isinstance(value, Secret):
         return unwrap_secrets(value.value)

@@ -119,3 +119,33 @@ def _first_resource_type(engine) -> str:
     """A resource type from the provider's own schema, or an unknown one if it has none yet."""
     schema = json.loads(engine.call("GetSchema", provider_pb2.GetSchemaRequest()).schema)
     return next(iter(sorted(schema.get("resources", {}))), UNKNOWN_TYPE)
+
+
+@pytest.mark.parametrize(
+    "special",
+    [
+        {values.SIG_KEY: values.ASSET_SIG, "text": "hello"},
+        {values.SIG_KEY: values.ARCHIVE_SIG, "assets": {}},
+    ],
+    ids=["asset", "archive"],
+)
+def test_assets_and_archives_are_rejected_naming_the_property(engine, special):
+    """No xpander input is an asset: one sent anyway must be named in a
+    CheckFailure or an INVALID_ARGUMENT, never crash or be stored."""
+    engine.configure({"region": "us-east-1", "skipCredentialsValidation": True})
+    resource_type = "xpander:index:XpanderBaseRole"
+    request = provider_pb2.CheckRequest(
+        urn=engine.urn(resource_type, "assets"),
+        olds=values.to_struct({}),
+        news=values.to_struct({"description": special}),
+        name="assets",
+        type=resource_type,
+        randomSeed=bytes(32),
+    )
+    try:
+        response = engine.call("Check", request)
+    except grpc.RpcError as err:
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, decode_error(err)
+        assert "description" in (err.details() or "")
+    else:
+        assert "description" in [f.property for f in response.failures], response
