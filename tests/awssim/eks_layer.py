@@ -217,7 +217,10 @@ class EksLayer:
         tags = body.get("tags") or {}
         if not isinstance(tags, dict) or len(tags) > 50:
             raise invalid("At most 50 tags are allowed", cluster)
-        if self.find_association(req.region, cluster, namespace, service_account) is not None:
+        existing = self.find_association(req.region, cluster, namespace, service_account)
+        if existing is not None:
+            if body.get("clientRequestToken") and existing.client_request_token == body["clientRequestToken"]:
+                return Response.json({"association": existing.to_api()})
             raise in_use("Association already exists", cluster)
 
         association_id = "a-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
@@ -236,6 +239,7 @@ class EksLayer:
             target_role_arn=target,
             external_id=str(uuid.uuid4()) if target else None,
             policy=body.get("policy"),
+            client_request_token=body.get("clientRequestToken"),
         )
         self.associations(req.region, cluster)[association_id] = association
         return Response.json({"association": association.to_api()})
@@ -328,7 +332,10 @@ class EksLayer:
         username = body.get("username")
         if username is not None and entry_type != "STANDARD":
             raise invalid(f"username can only be specified for access entries of type STANDARD, not {entry_type}", cluster)
-        if principal_arn in self.entries(req.region, cluster):
+        existing = self.entries(req.region, cluster).get(principal_arn)
+        if existing is not None:
+            if body.get("clientRequestToken") and existing.client_request_token == body["clientRequestToken"]:
+                return Response.json({"accessEntry": existing.to_api()})
             raise in_use("The specified access entry resource is already in use on this cluster.", cluster)
         tags = body.get("tags") or {}
         if not isinstance(tags, dict) or len(tags) > 50:
@@ -345,6 +352,7 @@ class EksLayer:
             created_at=now,
             modified_at=now,
             tags=tags,
+            client_request_token=body.get("clientRequestToken"),
         )
         self.entries(req.region, cluster)[principal_arn] = entry
         return Response.json({"accessEntry": entry.to_api()})

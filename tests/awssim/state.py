@@ -115,6 +115,8 @@ class PodIdentityAssociation:
     target_role_arn: str | None = None
     external_id: str | None = None
     policy: str | None = None
+    # Idempotency token of the create call; a retry with the same token gets this association back.
+    client_request_token: str | None = None
 
     def to_api(self) -> dict:
         body = {
@@ -172,6 +174,7 @@ class AccessEntry:
     modified_at: float
     tags: dict[str, str] = field(default_factory=dict)
     policies: dict[str, AssociatedAccessPolicy] = field(default_factory=dict)
+    client_request_token: str | None = None
 
     def to_api(self) -> dict:
         return {

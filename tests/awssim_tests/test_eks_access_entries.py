@@ -43,7 +43,10 @@ def test_access_entry_lifecycle(eks):
 
 
 def test_one_entry_per_principal(eks):
-    eks.create_access_entry(clusterName=CLUSTER, principalArn=ROLE)
+    first = eks.create_access_entry(clusterName=CLUSTER, principalArn=ROLE, clientRequestToken="t-1")["accessEntry"]
+    # A retry with the same idempotency token is answered with the same entry.
+    again = eks.create_access_entry(clusterName=CLUSTER, principalArn=ROLE, clientRequestToken="t-1")["accessEntry"]
+    assert again["accessEntryArn"] == first["accessEntryArn"]
     err = error_of(lambda: eks.create_access_entry(clusterName=CLUSTER, principalArn=ROLE))
     assert (err["Code"], err["Status"]) == ("ResourceInUseException", 409)
 

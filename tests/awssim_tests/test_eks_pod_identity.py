@@ -80,6 +80,12 @@ def test_one_association_per_service_account(eks):
     assert (err["Code"], err["Status"]) == ("ResourceInUseException", 409)
 
 
+def test_create_retried_with_the_same_token_is_idempotent(eks):
+    first = create(eks, clientRequestToken="retry-token-1")
+    assert create(eks, clientRequestToken="retry-token-1")["associationId"] == first["associationId"]
+    assert error_of(lambda: create(eks, clientRequestToken="another-token"))["Code"] == "ResourceInUseException"
+
+
 def test_cluster_must_exist(eks):
     err = error_of(lambda: eks.create_pod_identity_association(
         clusterName="ghost", namespace="ns", serviceAccount="sa", roleArn=arn("pod-role")))
