@@ -51,11 +51,17 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
             .build();
     }
     let mut iam = aws_sdk_iam::config::Builder::from(&shared);
-    iam.set_endpoint_url(endpoints.iam.clone());
+    if let Some(url) = &endpoints.iam {
+        iam.set_endpoint_url(Some(url.clone()));
+    }
     let mut eks = aws_sdk_eks::config::Builder::from(&shared);
-    eks.set_endpoint_url(endpoints.eks.clone());
+    if let Some(url) = &endpoints.eks {
+        eks.set_endpoint_url(Some(url.clone()));
+    }
     let mut sts = aws_sdk_sts::config::Builder::from(&shared);
-    sts.set_endpoint_url(endpoints.sts.clone());
+    if let Some(url) = &endpoints.sts {
+        sts.set_endpoint_url(Some(url.clone()));
+    }
     Ok(SdkAws {
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
         eks: aws_sdk_eks::Client::from_conf(eks.build()),

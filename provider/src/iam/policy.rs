@@ -74,11 +74,26 @@ pub fn canonicalize(doc: &Json, partition: &str) -> Json {
     }
     let mut stmts: Vec<Json> = statements(doc)
         .into_iter()
-        .map(|s| canonical_statement(s, partition))
+        .map(|s| sort_keys(canonical_statement(s, partition)))
         .collect();
     stmts.sort_by_key(|s| s.to_string());
     out.insert("Statement".into(), Json::Array(stmts));
-    Json::Object(out)
+    sort_keys(Json::Object(out))
+}
+
+/// Objects with keys in one order, so that the text form (used to order
+/// statements) does not depend on how a document was built or parsed.
+fn sort_keys(v: Json) -> Json {
+    match v {
+        Json::Object(m) => {
+            let mut entries: Vec<(String, Json)> =
+                m.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Json::Object(entries.into_iter().collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
 }
 
 fn canonical_statement(stmt: &Json, partition: &str) -> Json {
@@ -328,6 +343,19 @@ mod tests {
             .contains("Sid"));
     }
 
+    fn reverse_keys(v: &Json) -> Json {
+        match v {
+            Json::Object(m) => Json::Object(
+                m.iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reverse_keys(v)))
+                    .collect(),
+            ),
+            Json::Array(items) => Json::Array(items.iter().map(reverse_keys).collect()),
+            other => other.clone(),
+        }
+    }
+
     fn arb_statement() -> impl Strategy<Value = Json> {
         (
             proptest::collection::vec("[a-z]{2,4}:[A-Z][a-z]{1,5}", 1..4),
@@ -351,6 +379,13 @@ mod tests {
             prop_assert!(equivalent(&doc, &doc2, "aws"));
             let c = canonicalize(&doc, "aws");
             prop_assert_eq!(canonicalize(&c, "aws"), c);
+        }
+
+        #[test]
+        fn key_order_does_not_matter(stmts in proptest::collection::vec(arb_statement(), 1..5)) {
+            let doc = json!({"Version": "2012-10-17", "Statement": stmts});
+            let reordered: Json = serde_json::from_str(&reverse_keys(&doc).to_string()).unwrap();
+            prop_assert!(equivalent(&doc, &reordered, "aws"));
         }
 
         #[test]

@@ -1,0 +1,72 @@
+"""The seed's architecture as an engine-driver program, and the AI Gateway's
+credential chain, shared by the end-to-end suites."""
+
+from __future__ import annotations
+
+import json
+
+from engine import Secret
+
+ACCOUNT = "123456789012"
+CLUSTER = "xpander-cluster"
+BASE = "xpander:index:XpanderBaseRole"
+CONNECTOR = "xpander:index:XpanderConnectorRole"
+ORG_ID = "org-7f3a9c21"
+
+
+def provider_config(sim, **extra) -> dict:
+    return {
+        "region": "us-east-1",
+        "endpoints": {"iam": sim.url, "sts": sim.url, "eks": sim.url},
+        "propagationTimeout": 60,
+        **extra,
+    }
+
+
+def role_arn(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def seed_program(cluster: str, with_s3: bool = False):
+    """Base role on Pod Identity, Redshift and EKS connectors (seed steps 1-2),
+    and optionally an S3 connector added as "Adding a New Connector" describes."""
+    def program(ctx):
+        base = ctx.resource(BASE, "base", {
+            "roleName": "xpander-base-role",
+            "podIdentity": {"clusterName": cluster},
+        })
+        ctx.resource(CONNECTOR, "redshift", {
+            "roleName": "xpander-redshift-access",
+            "baseRoleArn": base["arn"],
+            "baseRoleId": base["roleId"],
+            "externalId": Secret(ORG_ID),
+            "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"},
+        })
+        ctx.resource(CONNECTOR, "eks", {
+            "roleName": "xpander-eks-connector",
+            "baseRoleArn": base["arn"],
+            "baseRoleId": base["roleId"],
+            "externalId": Secret(ORG_ID),
+            "eks": {"clusterName": cluster},
+        })
+        if with_s3:
+            ctx.resource(CONNECTOR, "s3", {
+                "roleName": "xpander-s3-connector",
+                "baseRoleArn": base["arn"],
+                "baseRoleId": base["roleId"],
+                "s3": {"buckets": ["xpander-data"], "readOnly": True},
+            })
+    return program
+
+
+def chain(sim, connector_arn: str, cluster: str = CLUSTER) -> dict:
+    """What the AI Gateway does: pod credentials -> base role -> connector
+    (session tags carried) -> connector again (self-assume)."""
+    pod = sim.pod_credentials(cluster, "xpander", "xpander", pod_name="xpander-ai-gateway-0")
+    hop = sim.client_for("sts", pod).assume_role(RoleArn=connector_arn, RoleSessionName="ai-gateway")
+    return sim.client_for("sts", hop["Credentials"]).assume_role(RoleArn=connector_arn, RoleSessionName="refresh")
+
+
+def trust_of(iam, role: str) -> dict:
+    doc = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return doc if isinstance(doc, dict) else json.loads(doc)

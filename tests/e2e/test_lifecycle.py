@@ -1,0 +1,112 @@
+"""The seed's architecture deployed, changed and destroyed through the
+engine driver, with AWS state asserted through boto3 against awssim."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from e2e.seed import ACCOUNT, BASE, CLUSTER, CONNECTOR, ORG_ID, chain, seed_program, trust_of
+from engine import Secret
+
+
+def sids(doc):
+    return [s.get("Sid") for s in doc["Statement"]]
+
+
+@pytest.mark.awssim_config(propagation_delay=1.0)
+def test_seed_architecture_up_and_chain_works(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    iam = aws.boto3_client("iam")
+
+    trust = trust_of(iam, "xpander-redshift-access")
+    assert sids(trust) == ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]
+    for stmt in trust["Statement"]:
+        assert ("Condition" in stmt) == (stmt["Sid"] == "CrossAccountWithExternalId")
+    policies = iam.list_role_policies(RoleName="xpander-redshift-access")["PolicyNames"]
+    assert sorted(policies) == ["RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession"]
+    grants = iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
+    assert sorted(grants) == ["xpander-assume-xpander-eks-connector", "xpander-assume-xpander-redshift-access"]
+    entries = aws.boto3_client("eks").list_access_entries(clusterName=CLUSTER)["accessEntries"]
+    assert f"arn:aws:iam::{ACCOUNT}:role/xpander-eks-connector" in entries
+
+    for role in ("xpander-redshift-access", "xpander-eks-connector"):
+        result = chain(aws, f"arn:aws:iam::{ACCOUNT}:role/{role}")
+        assert result["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/")
+
+    state = stack.get("redshift")
+    assert isinstance(state.outputs["trustPolicy"], Secret), "the trust policy carries the ExternalId"
+    assert ORG_ID not in json.dumps(str(state.outputs.get("policies")))
+
+
+def test_second_up_is_a_no_op(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    aws.clear_requests()
+    events = stack.up(seed_program(cluster))
+    assert all(e.op == "same" for e in events), [(e.op, e.urn) for e in events]
+    mutating = [r for r in aws.requests() if r["mutating"]]
+    assert mutating == []
+
+
+def test_adding_a_connector_touches_no_other(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    aws.clear_requests()
+    stack.up(seed_program(cluster, with_s3=True))
+    touched = {r["params"].get("RoleName") for r in aws.requests() if r["mutating"]}
+    assert touched <= {"xpander-s3-connector", "xpander-base-role"}
+    base_writes = [r for r in aws.requests() if r["mutating"] and r["params"].get("RoleName") == "xpander-base-role"]
+    assert [r["params"].get("PolicyName") for r in base_writes] == ["xpander-assume-xpander-s3-connector"]
+    chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-s3-connector")
+
+
+def test_preview_makes_no_aws_mutations(aws, cluster, stack):
+    aws.clear_requests()
+    events = stack.preview(seed_program(cluster))
+    assert [e.op for e in events] == ["create", "create", "create"]
+    assert [r for r in aws.requests() if r["mutating"]] == []
+
+
+def test_destroy_leaves_nothing(aws, cluster, stack):
+    stack.up(seed_program(cluster, with_s3=True))
+    stack.destroy()
+    iam, eks = aws.boto3_client("iam"), aws.boto3_client("eks")
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == []
+    assert eks.list_access_entries(clusterName=CLUSTER)["accessEntries"] == []
+    assert eks.list_pod_identity_associations(clusterName=CLUSTER)["associations"] == []
+
+
+def test_drift_is_found_by_refresh_and_repaired_by_up(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    iam = aws.boto3_client("iam")
+    iam.put_role_policy(
+        RoleName="xpander-redshift-access",
+        PolicyName="Injected",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )
+    iam.delete_role_policy(RoleName="xpander-base-role", PolicyName="xpander-assume-xpander-eks-connector")
+    stack.refresh()
+    events = stack.up(seed_program(cluster))
+    ops = {e.urn.rsplit("::", 1)[1]: e.op for e in events}
+    assert ops["redshift"] == "update" and ops["eks"] == "update"
+    assert "Injected" not in iam.list_role_policies(RoleName="xpander-redshift-access")["PolicyNames"]
+    assert "xpander-assume-xpander-eks-connector" in iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
+
+
+def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    def moved(ctx):
+        base = ctx.resource(BASE, "base", {
+            "roleName": "xpander-base-role",
+            "path": "/xpander/",
+            "podIdentity": {"clusterName": cluster},
+        })
+        ctx.resource(CONNECTOR, "redshift", {
+            "roleName": "xpander-redshift-access",
+            "baseRoleArn": base["arn"],
+            "baseRoleId": base["roleId"],
+            "externalId": Secret(ORG_ID),
+            "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"},
+        })
+    stack.up(moved)
+    chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")
