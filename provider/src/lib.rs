@@ -2,6 +2,8 @@
 //! architecture of a self-hosted xpander install. See ARCHITECTURE.md.
 pub mod cloud;
 pub mod config;
+pub mod doctor;
+pub mod functions;
 pub mod iam;
 pub mod plan;
 pub mod proto;

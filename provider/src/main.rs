@@ -60,8 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             print!("{}", xpander_provider::schema::schema_json());
             return Ok(());
         }
+        Some("doctor") => std::process::exit(doctor(&args[1..]).await),
         Some("--help") | Some("-h") => {
-            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
+            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
         _ => {}
@@ -87,6 +88,80 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// `doctor`: the checks of `xpander:index:diagnose` from a shell, against
+/// the standard AWS credential chain.
+async fn doctor(args: &[String]) -> i32 {
+    use xpander_provider::config::{Endpoints, ProviderConfig};
+    use xpander_provider::doctor::{self, gather::Scope, report};
+
+    let mut scope = Scope::default();
+    let mut cfg = ProviderConfig::default();
+    let mut json = false;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().unwrap_or_default();
+        match flag.as_str() {
+            "--base-role" => scope.base_role = value(),
+            "--connector" => scope.connector_roles.push(value()),
+            "--cluster" => scope.cluster = Some(value()),
+            "--namespace" => scope.namespace = Some(value()),
+            "--service-account" => scope.service_account = Some(value()),
+            "--region" => cfg.region = Some(value()),
+            "--profile" => cfg.profile = Some(value()),
+            "--endpoint" => {
+                let url = value();
+                cfg.endpoints = Some(Endpoints {
+                    iam: Some(url.clone()),
+                    sts: Some(url.clone()),
+                    eks: Some(url),
+                });
+            }
+            "--json" => json = true,
+            other => {
+                eprintln!("doctor: unknown argument {other:?} (see --help)");
+                return 2;
+            }
+        }
+    }
+    if scope.base_role.is_empty() {
+        eprintln!("doctor: --base-role is required");
+        return 2;
+    }
+    let subject = match xpander_provider::cloud::connect(&cfg).await {
+        Ok(api) => doctor::gather::gather(&api, &scope).await,
+        Err(e) => Err(e),
+    };
+    let subject = match subject {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("doctor: cannot read AWS: {e}");
+            return 2;
+        }
+    };
+    let findings = doctor::diagnose(&subject);
+    let (errors, warnings) = report::counts(&findings);
+    if json {
+        let out = serde_json::json!({"findings": findings, "errorCount": errors, "warningCount": warnings});
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        let target = match &scope.cluster {
+            Some(c) => format!(
+                ", cluster {c} ({}/{})",
+                scope.namespace.as_deref().unwrap_or("xpander"),
+                scope.service_account.as_deref().unwrap_or("xpander")
+            ),
+            None => String::new(),
+        };
+        let header = format!(
+            "xpander doctor: base role {}, {} connector(s){target}",
+            scope.base_role,
+            scope.connector_roles.len()
+        );
+        print!("{}", report::human(&findings, &header));
+    }
+    i32::from(errors > 0)
 }
 
 #[cfg(test)]

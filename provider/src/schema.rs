@@ -3,7 +3,8 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::resources::spec::{Prop, ResourceSpec, Ty};
+use crate::functions::FunctionSpec;
+use crate::resources::spec::{Prop, ResourceSpec, Ty, TypeSpec};
 
 const PACKAGE: &str = "xpander";
 
@@ -20,6 +21,9 @@ fn type_ref(ty: Ty) -> Json {
             json!({"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}})
         }
         Ty::Object(name) => json!({"$ref": format!("#/types/{PACKAGE}:index:{name}")}),
+        Ty::ObjectList(name) => {
+            json!({"type": "array", "items": {"$ref": format!("#/types/{PACKAGE}:index:{name}")}})
+        }
     }
 }
 
@@ -77,6 +81,49 @@ fn types(specs: &[&ResourceSpec], out: &mut Map<String, Json>) {
     }
 }
 
+/// Output types of functions, not tied to a resource.
+static FINDING: TypeSpec = TypeSpec {
+    name: "Finding",
+    description: "One problem the doctor found.",
+    props: &[
+        Prop::input(
+            "code",
+            Ty::String,
+            "Stable identifier, e.g. TAG_SESSION_TRUST.",
+        )
+        .required(),
+        Prop::input("severity", Ty::String, "`error`, `warning` or `info`.").required(),
+        Prop::input("role", Ty::String, "The role concerned.").required(),
+        Prop::input(
+            "summary",
+            Ty::String,
+            "What is wrong and what fails because of it.",
+        )
+        .required(),
+        Prop::input(
+            "evidence",
+            Ty::Document,
+            "The statement or policy concerned (ExternalId values redacted).",
+        ),
+        Prop::input("fix", Ty::String, "How to fix it.").required(),
+    ],
+};
+
+fn function(f: &FunctionSpec) -> Json {
+    let inputs = f.input_props();
+    json!({
+        "description": f.description,
+        "inputs": {
+            "properties": props(inputs.iter().copied()),
+            "required": names(inputs.iter().copied().filter(|p| p.required_input)),
+        },
+        "outputs": {
+            "properties": props(f.outputs.iter()),
+            "required": names(f.outputs.iter().filter(|p| p.always)),
+        },
+    })
+}
+
 pub fn schema() -> Json {
     let resources: Vec<&ResourceSpec> = vec![
         &crate::resources::base_role::SPEC,
@@ -86,6 +133,17 @@ pub fn schema() -> Json {
     let mut type_map = Map::new();
     types(&resources, &mut type_map);
     types(&[config], &mut type_map);
+    let finding = ResourceSpec {
+        token: "",
+        description: "",
+        props: &[],
+        types: std::slice::from_ref(&FINDING),
+    };
+    types(&[&finding], &mut type_map);
+    let functions: Map<String, Json> = crate::functions::registry()
+        .iter()
+        .map(|f| (f.spec().token.to_string(), function(f.spec())))
+        .collect();
     json!({
         "name": PACKAGE,
         "displayName": "xpander",
@@ -99,6 +157,7 @@ pub fn schema() -> Json {
         "config": {"variables": props(config.props.iter())},
         "provider": {"description": config.description, "inputProperties": props(config.props.iter())},
         "types": type_map,
+        "functions": functions,
         "resources": resources.iter().map(|r| (r.token.to_string(), resource(r))).collect::<Map<String, Json>>(),
         "language": {
             "nodejs": {

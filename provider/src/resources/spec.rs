@@ -15,6 +15,8 @@ pub enum Ty {
     DocumentMap,
     /// An object type defined in `TypeSpec`s, by token suffix.
     Object(&'static str),
+    /// A list of such objects.
+    ObjectList(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -17,6 +17,7 @@ use crate::resources::{self, Autonaming, CheckRequest, DiffKind, OpCtx, Resource
 pub struct XpanderProvider {
     pub state: Arc<ProviderState>,
     resources: Vec<Arc<dyn Resource>>,
+    functions: Vec<Box<dyn crate::functions::Function>>,
 }
 
 impl XpanderProvider {
@@ -24,6 +25,7 @@ impl XpanderProvider {
         XpanderProvider {
             state,
             resources: resources::registry(),
+            functions: crate::functions::registry(),
         }
     }
 
@@ -244,10 +246,31 @@ impl ResourceProvider for XpanderProvider {
         &self,
         req: Request<pb::InvokeRequest>,
     ) -> Result<Response<pb::InvokeResponse>, Status> {
-        Err(Status::invalid_argument(format!(
-            "unknown function {:?}: this provider has no functions yet",
-            req.get_ref().tok
-        )))
+        let req = req.into_inner();
+        let function = self
+            .functions
+            .iter()
+            .find(|f| f.spec().token == req.tok)
+            .ok_or_else(|| Status::invalid_argument(format!("unknown function {:?}", req.tok)))?;
+        let args = decode(req.args.as_ref(), "args")?;
+        Ok(Response::new(
+            match function.invoke(&self.state, &args, req.preview).await {
+                Ok(result) => pb::InvokeResponse {
+                    r#return: Some(encode_struct(&result)),
+                    failures: vec![],
+                },
+                Err(failures) => pb::InvokeResponse {
+                    r#return: None,
+                    failures: failures
+                        .into_iter()
+                        .map(|f| pb::CheckFailure {
+                            property: f.property,
+                            reason: f.reason,
+                        })
+                        .collect(),
+                },
+            },
+        ))
     }
 
     async fn call(
