@@ -1,0 +1,271 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as inputs from "../types/input";
+/**
+ * Scope of an EKS access policy association.
+ */
+export interface AccessScope {
+    /**
+     * Namespaces, when the type is `namespace`.
+     */
+    namespaces?: string[];
+    /**
+     * `cluster` or `namespace`.
+     */
+    type: string;
+}
+/**
+ * Athena work groups the connector queries.
+ */
+export interface Athena {
+    /**
+     * Glue databases the queries read.
+     */
+    glueDatabases?: string[];
+    /**
+     * Bucket for query results.
+     */
+    outputBucket?: string;
+    /**
+     * Work group names.
+     */
+    workGroups: string[];
+}
+/**
+ * DynamoDB tables the connector reads (and writes unless read-only).
+ */
+export interface DynamoDb {
+    /**
+     * Only read items.
+     */
+    readOnly?: boolean;
+    /**
+     * Table names.
+     */
+    tables: string[];
+}
+/**
+ * An EKS cluster the connector reads, with its Kubernetes access.
+ */
+export interface Eks {
+    /**
+     * EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice.
+     */
+    accessPolicyArn?: string;
+    /**
+     * Scope of the access policy (cluster by default).
+     */
+    accessScope?: inputs.AccessScope;
+    /**
+     * EKS cluster name.
+     */
+    clusterName: string;
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: string;
+}
+/**
+ * A Redshift cluster and database the connector queries.
+ */
+export interface Redshift {
+    /**
+     * Redshift cluster identifier.
+     */
+    clusterIdentifier: string;
+    /**
+     * Database name.
+     */
+    databaseName: string;
+    /**
+     * Database users the connector may get credentials for; all (`*`) when omitted, as in the seed.
+     */
+    dbUsers?: string[];
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: string;
+}
+/**
+ * S3 buckets the connector reads (and writes unless read-only).
+ */
+export interface S3 {
+    /**
+     * Bucket names.
+     */
+    buckets: string[];
+    /**
+     * Key prefixes to restrict object access to.
+     */
+    prefixes?: string[];
+    /**
+     * Only read objects.
+     */
+    readOnly?: boolean;
+}
+/**
+ * Scope of an EKS access policy association.
+ */
+export interface AccessScopeArgs {
+    /**
+     * Namespaces, when the type is `namespace`.
+     */
+    namespaces?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * `cluster` or `namespace`.
+     */
+    type: pulumi.Input<string>;
+}
+/**
+ * A role the provider assumes before calling AWS.
+ */
+export interface AssumeRoleArgs {
+    /**
+     * ExternalId required by the role's trust policy.
+     */
+    externalId?: pulumi.Input<string>;
+    /**
+     * ARN of the role.
+     */
+    roleArn: pulumi.Input<string>;
+    /**
+     * Session name (default `pulumi-xpander`).
+     */
+    sessionName?: pulumi.Input<string>;
+}
+/**
+ * Athena work groups the connector queries.
+ */
+export interface AthenaArgs {
+    /**
+     * Glue databases the queries read.
+     */
+    glueDatabases?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Bucket for query results.
+     */
+    outputBucket?: pulumi.Input<string>;
+    /**
+     * Work group names.
+     */
+    workGroups: pulumi.Input<pulumi.Input<string>[]>;
+}
+/**
+ * DynamoDB tables the connector reads (and writes unless read-only).
+ */
+export interface DynamoDbArgs {
+    /**
+     * Only read items.
+     */
+    readOnly?: pulumi.Input<boolean>;
+    /**
+     * Table names.
+     */
+    tables: pulumi.Input<pulumi.Input<string>[]>;
+}
+/**
+ * An EKS cluster the connector reads, with its Kubernetes access.
+ */
+export interface EksArgs {
+    /**
+     * EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice.
+     */
+    accessPolicyArn?: pulumi.Input<string>;
+    /**
+     * Scope of the access policy (cluster by default).
+     */
+    accessScope?: pulumi.Input<inputs.AccessScopeArgs>;
+    /**
+     * EKS cluster name.
+     */
+    clusterName: pulumi.Input<string>;
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: pulumi.Input<string>;
+}
+/**
+ * Endpoint overrides.
+ */
+export interface EndpointsArgs {
+    /**
+     * EKS endpoint URL.
+     */
+    eks?: pulumi.Input<string>;
+    /**
+     * IAM endpoint URL.
+     */
+    iam?: pulumi.Input<string>;
+    /**
+     * STS endpoint URL.
+     */
+    sts?: pulumi.Input<string>;
+}
+/**
+ * Where the xpander pods run: the Pod Identity association of the base role.
+ */
+export interface PodIdentityArgs {
+    /**
+     * EKS cluster name.
+     */
+    clusterName: pulumi.Input<string>;
+    /**
+     * Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+     */
+    disableSessionTags?: pulumi.Input<boolean>;
+    /**
+     * Kubernetes namespace of the service account.
+     */
+    namespace?: pulumi.Input<string>;
+    /**
+     * Kubernetes service account.
+     */
+    serviceAccount?: pulumi.Input<string>;
+    /**
+     * Tags for the association.
+     */
+    tags?: pulumi.Input<{
+        [key: string]: pulumi.Input<string>;
+    }>;
+}
+/**
+ * podIdentityArgsProvideDefaults sets the appropriate defaults for PodIdentityArgs
+ */
+export declare function podIdentityArgsProvideDefaults(val: PodIdentityArgs): PodIdentityArgs;
+/**
+ * A Redshift cluster and database the connector queries.
+ */
+export interface RedshiftArgs {
+    /**
+     * Redshift cluster identifier.
+     */
+    clusterIdentifier: pulumi.Input<string>;
+    /**
+     * Database name.
+     */
+    databaseName: pulumi.Input<string>;
+    /**
+     * Database users the connector may get credentials for; all (`*`) when omitted, as in the seed.
+     */
+    dbUsers?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: pulumi.Input<string>;
+}
+/**
+ * S3 buckets the connector reads (and writes unless read-only).
+ */
+export interface S3Args {
+    /**
+     * Bucket names.
+     */
+    buckets: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Key prefixes to restrict object access to.
+     */
+    prefixes?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Only read objects.
+     */
+    readOnly?: pulumi.Input<boolean>;
+}

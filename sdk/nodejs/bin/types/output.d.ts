@@ -1,0 +1,159 @@
+import * as outputs from "../types/output";
+/**
+ * Scope of an EKS access policy association.
+ */
+export interface AccessScope {
+    /**
+     * Namespaces, when the type is `namespace`.
+     */
+    namespaces?: string[];
+    /**
+     * `cluster` or `namespace`.
+     */
+    type: string;
+}
+/**
+ * Athena work groups the connector queries.
+ */
+export interface Athena {
+    /**
+     * Glue databases the queries read.
+     */
+    glueDatabases?: string[];
+    /**
+     * Bucket for query results.
+     */
+    outputBucket?: string;
+    /**
+     * Work group names.
+     */
+    workGroups: string[];
+}
+/**
+ * DynamoDB tables the connector reads (and writes unless read-only).
+ */
+export interface DynamoDb {
+    /**
+     * Only read items.
+     */
+    readOnly?: boolean;
+    /**
+     * Table names.
+     */
+    tables: string[];
+}
+/**
+ * An EKS cluster the connector reads, with its Kubernetes access.
+ */
+export interface Eks {
+    /**
+     * EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice.
+     */
+    accessPolicyArn?: string;
+    /**
+     * Scope of the access policy (cluster by default).
+     */
+    accessScope?: outputs.AccessScope;
+    /**
+     * EKS cluster name.
+     */
+    clusterName: string;
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: string;
+}
+/**
+ * One problem the doctor found.
+ */
+export interface Finding {
+    /**
+     * Stable identifier, e.g. TAG_SESSION_TRUST.
+     */
+    code: string;
+    /**
+     * The statement or policy concerned (ExternalId values redacted).
+     */
+    evidence?: any;
+    /**
+     * How to fix it.
+     */
+    fix: string;
+    /**
+     * The role concerned.
+     */
+    role: string;
+    /**
+     * `error`, `warning` or `info`.
+     */
+    severity: string;
+    /**
+     * What is wrong and what fails because of it.
+     */
+    summary: string;
+}
+/**
+ * Where the xpander pods run: the Pod Identity association of the base role.
+ */
+export interface PodIdentity {
+    /**
+     * EKS cluster name.
+     */
+    clusterName: string;
+    /**
+     * Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+     */
+    disableSessionTags?: boolean;
+    /**
+     * Kubernetes namespace of the service account.
+     */
+    namespace?: string;
+    /**
+     * Kubernetes service account.
+     */
+    serviceAccount?: string;
+    /**
+     * Tags for the association.
+     */
+    tags?: {
+        [key: string]: string;
+    };
+}
+/**
+ * A Redshift cluster and database the connector queries.
+ */
+export interface Redshift {
+    /**
+     * Redshift cluster identifier.
+     */
+    clusterIdentifier: string;
+    /**
+     * Database name.
+     */
+    databaseName: string;
+    /**
+     * Database users the connector may get credentials for; all (`*`) when omitted, as in the seed.
+     */
+    dbUsers?: string[];
+    /**
+     * Region of the cluster; defaults to the provider's region.
+     */
+    region?: string;
+}
+/**
+ * S3 buckets the connector reads (and writes unless read-only).
+ */
+export interface S3 {
+    /**
+     * Bucket names.
+     */
+    buckets: string[];
+    /**
+     * Key prefixes to restrict object access to.
+     */
+    prefixes?: string[];
+    /**
+     * Only read objects.
+     */
+    readOnly?: boolean;
+}
