@@ -61,10 +61,11 @@ class Faults:
             self._limit: int | None = None
             self._injected = 0
             self._random = random.Random()
+            self._deny: list[dict] = []
 
     def configure(self, config: dict) -> None:
         """Replace the fault configuration; raise ValueError on anything out of range."""
-        unknown = set(config) - {"throttle", "error_ratio", "latency_ms", "drop_ratio", "seed", "services", "limit"}
+        unknown = set(config) - {"throttle", "error_ratio", "latency_ms", "drop_ratio", "seed", "services", "limit", "deny"}
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
         throttle = {}
@@ -85,6 +86,14 @@ class Faults:
         services = set(config.get("services") or SERVICES)
         if not services <= set(SERVICES):
             raise ValueError(f"services must be a subset of {SERVICES}")
+        deny = []
+        for rule in config.get("deny") or []:
+            if not isinstance(rule, dict) or not rule.get("action"):
+                raise ValueError("each deny rule needs an action (and optional params, times)")
+            times = rule.get("times")
+            if times is not None and int(times) < 1:
+                raise ValueError("deny times must be >= 1")
+            deny.append({"action": rule["action"], "params": dict(rule.get("params") or {}), "left": times})
         limit = config.get("limit")
         if limit is not None and int(limit) < 0:
             raise ValueError("limit must be >= 0")
@@ -98,6 +107,20 @@ class Faults:
             self._limit = None if limit is None else int(limit)
             self._injected = 0
             self._random = random.Random(config.get("seed"))
+            self._deny = deny
+
+    def denied(self, action: str | None, params: dict) -> bool:
+        """A deny rule matching this call: the caller lacks permission (AccessDenied),
+        which no client retries, so a test can fail one exact step."""
+        with self._lock:
+            for rule in self._deny:
+                matches = rule["action"] == action and all(params.get(k) == v for k, v in rule["params"].items())
+                if matches and rule["left"] != 0:
+                    if rule["left"] is not None:
+                        rule["left"] -= 1
+                    self._injected += 1
+                    return True
+            return False
 
     def describe(self) -> dict:
         with self._lock:

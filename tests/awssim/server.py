@@ -85,7 +85,10 @@ class AwsSimApp:
         if decision.fault == "drop":
             self.log.record(req.service, req.action, params, None, mutating, "drop")
             self._drop(environ)
-        if decision.fault == "throttle":
+        if self.faults.denied(req.action, params):
+            decision.fault = "deny"
+            resp = render_error(req.service, AwsError("AccessDenied", f"User is not authorized to perform: {req.service}:{req.action} (awssim deny rule)", status=403))
+        elif decision.fault == "throttle":
             resp = render_error(req.service, _throttle_error(req.service))
         elif decision.fault == "error":
             resp = render_error(req.service, _server_error(req.service, decision.variant))

@@ -26,7 +26,9 @@ impl Budget {
 }
 
 const FIRST_DELAY: Duration = Duration::from_millis(200);
-const MAX_DELAY: Duration = Duration::from_secs(5);
+// Short enough that a wait ends within about a second of IAM becoming
+// consistent; IAM answers these retries cheaply.
+const MAX_DELAY: Duration = Duration::from_millis(1500);
 
 /// Error classes every mutating call may retry: nothing changed on the AWS side.
 pub fn always_retryable(class: ErrorClass) -> bool {
