@@ -1,6 +1,10 @@
 """`make demo`: the seed's architecture deployed end to end on the local AWS
 simulator, through the same gRPC calls the Pulumi engine makes.
 
+The stack is the real `sdk-examples/python` program, run by Pulumi's Python
+runtime against the generated SDK; its resource monitor hands each
+registration to the engine driver (tests/engine), which drives the provider.
+
 preview → up → add a connector (update) → refresh → destroy, then a summary:
 the roles, their documents, and the AI Gateway's credential chain
 (pod → base role → connector → self-assume) succeeding.
@@ -18,11 +22,30 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from awssim.harness import AwsSim  # noqa: E402
-from e2e.seed import CLUSTER, chain, provider_config, role_arn, seed_program  # noqa: E402
-from engine import Engine, ProviderProcess, Stack, format_preview  # noqa: E402
-from engine.values import Secret, render  # noqa: E402
+from e2e.seed import CLUSTER, ORG_ID, chain, provider_config, role_arn  # noqa: E402
+from engine import Engine, ProviderProcess, Secret, Stack, format_preview  # noqa: E402
+from engine.values import render  # noqa: E402
+from sdk.program import PYTHON_EXAMPLE, EngineMonitor, run_program  # noqa: E402
 
 BINARY = REPO / "target" / "debug" / "pulumi-resource-xpander"
+PROJECT = "xpander-iam"  # sdk-examples/python/Pulumi.yaml
+STACK = "dev"
+
+
+def example(s3_buckets: list[str], exports: dict):
+    """The Python example as an engine-driver program, with its stack config."""
+    config = {
+        "clusterName": CLUSTER,
+        "organizationId": Secret(ORG_ID),
+        "redshiftClusterId": "analytics",
+        "redshiftDatabase": "dev",
+        "s3Buckets": s3_buckets,
+    }
+
+    def program(ctx):
+        exports.clear()
+        exports.update(run_program(PYTHON_EXAMPLE, PROJECT, STACK, config, preview=ctx.preview, monitor=EngineMonitor(ctx)))
+    return program
 
 
 def heading(text: str) -> None:
@@ -53,24 +76,28 @@ def main() -> int:
         )
         env = {**os.environ, **sim.provider_env()}
         with ProviderProcess(BINARY, env=env) as proc:
-            engine = Engine(proc, project="xpander-demo")
+            engine = Engine(proc, project=PROJECT, stack=STACK)
             engine.boot(provider_config(sim))
             stack = Stack(engine)
+            exports: dict = {}
 
-            heading("pulumi preview --diff")
-            print(format_preview(stack.preview(seed_program(CLUSTER))))
+            heading(f"pulumi preview --diff   ({PYTHON_EXAMPLE.relative_to(REPO)})")
+            print(format_preview(stack.preview(example([], exports))))
 
             heading("pulumi up (IAM propagation delay: 2 s; no fixed sleeps)")
             t = time.monotonic()
-            print(format_preview(stack.up(seed_program(CLUSTER))))
+            print(format_preview(stack.up(example([], exports))))
             print(f"done in {time.monotonic() - t:.1f}s")
             for log in proc.logs:
                 if log.ephemeral and "waiting" in log.message:
                     print(f"  progress: {log.message}")
                     break
 
-            heading("pulumi up: add an S3 connector (seed: Adding a New Connector)")
-            print(format_preview(stack.up(seed_program(CLUSTER, with_s3=True))))
+            heading("pulumi config set --path 's3Buckets[0]' xpander-data && pulumi up   (seed: Adding a New Connector)")
+            print(format_preview(stack.up(example(["xpander-data"], exports))))
+            print("Outputs (the IAM Role ARNs for the xpander UI):")
+            for name, value in exports.items():
+                print(f"    {name:16} {render(value)}")
 
             heading("pulumi refresh")
             print(format_preview(stack.refresh()))
