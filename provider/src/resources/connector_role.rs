@@ -231,15 +231,6 @@ fn custom_document(v: &Json) -> Result<Json, String> {
     }
 }
 
-const TEMPLATE_POLICY_NAMES: [&str; 7] = [
-    templates::POLICY_SELF_ASSUME,
-    templates::POLICY_REDSHIFT_CREDENTIALS,
-    templates::POLICY_REDSHIFT_DATA,
-    templates::POLICY_EKS,
-    templates::POLICY_S3,
-    templates::POLICY_DYNAMODB,
-    templates::POLICY_ATHENA,
-];
 
 impl ConnectorArgs {
     fn has_permissions(&self) -> bool {
@@ -253,6 +244,26 @@ impl ConnectorArgs {
                 .managed_policy_arns
                 .as_ref()
                 .is_some_and(|p| !p.is_empty())
+    }
+
+    /// Policies the provider writes for the configured sources; custom
+    /// policies may use any other name (an imported role keeps its own).
+    fn template_policy_names(&self) -> Vec<&'static str> {
+        let mut names = vec![templates::POLICY_SELF_ASSUME];
+        if self.redshift.is_some() {
+            names.extend([templates::POLICY_REDSHIFT_CREDENTIALS, templates::POLICY_REDSHIFT_DATA]);
+        }
+        for (present, name) in [
+            (self.eks.is_some(), templates::POLICY_EKS),
+            (self.s3.is_some(), templates::POLICY_S3),
+            (self.dynamodb.is_some(), templates::POLICY_DYNAMODB),
+            (self.athena.is_some(), templates::POLICY_ATHENA),
+        ] {
+            if present {
+                names.push(name);
+            }
+        }
+        names
     }
 
     fn access_policy_name(&self) -> Option<String> {
@@ -404,13 +415,8 @@ impl ConnectorArgs {
             if let Err(r) = limits::check_policy_name(name) {
                 fail(&path, r);
             }
-            if TEMPLATE_POLICY_NAMES.contains(&name.as_str()) {
-                fail(
-                    &path,
-                    format!(
-                        "{name:?} is the name of a policy the provider writes; choose another name"
-                    ),
-                );
+            if self.template_policy_names().contains(&name.as_str()) {
+                fail(&path, format!("{name:?} is the name of a policy the provider writes for this connector; choose another name"));
             }
             match custom_document(doc).and_then(|d| {
                 check_grammar(&d, DocumentKind::Identity)
@@ -976,13 +982,22 @@ impl Resource for ConnectorRole {
         let Some(live) = cloud.api.get_role(id).await? else {
             return Ok(None);
         };
-        let inputs = match old_inputs.filter(|m| !m.is_empty()) {
+        let importing = old_inputs.is_none_or(|m| m.is_empty());
+        let mut inputs = match old_inputs.filter(|m| !m.is_empty()) {
             Some(old) => old.clone(),
             None => imported_inputs(&live),
         };
-        let args = Self::args(&inputs)?;
-        let r = Self::render(&args, ctx, &cloud.account)?;
-        let extras = live_extras(&cloud, &r).await?;
+        let mut args = Self::args(&inputs)?;
+        let mut r = Self::render(&args, ctx, &cloud.account)?;
+        let mut extras = live_extras(&cloud, &r).await?;
+        if importing && r.grant.is_some() && extras.grant.is_none() {
+            // A setup made by hand grants through the base role's own
+            // AssumeConnectorRoles policy; importing must not add a second grant.
+            inputs.insert("grantBaseRole".into(), PropertyValue::Bool(false));
+            args = Self::args(&inputs)?;
+            r = Self::render(&args, ctx, &cloud.account)?;
+            extras = live_extras(&cloud, &r).await?;
+        }
         let mut out = outputs(
             &inputs,
             &r,
