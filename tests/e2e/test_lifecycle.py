@@ -110,3 +110,45 @@ def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
         })
     stack.up(moved)
     chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")
+
+
+def test_attached_managed_policies_are_drift(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    iam = aws.boto3_client("iam")
+    arn = iam.create_policy(PolicyName="Extra", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="xpander-base-role", PolicyArn=arn)
+    iam.attach_role_policy(RoleName="xpander-eks-connector", PolicyArn=arn)
+    stack.refresh()
+    events = stack.up(seed_program(cluster))
+    ops = {e.name: e.op for e in events}
+    assert ops["base"] == "update" and ops["eks"] == "update" and ops["redshift"] == "same"
+    for role in ("xpander-base-role", "xpander-eks-connector"):
+        assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    assert all(e.op == "same" for e in stack.up(seed_program(cluster)))
+
+
+def test_refresh_finds_a_missing_association_and_stale_principal(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    eks = aws.boto3_client("eks")
+    for a in eks.list_pod_identity_associations(clusterName=cluster)["associations"]:
+        eks.delete_pod_identity_association(clusterName=cluster, associationId=a["associationId"])
+    stack.refresh()
+    events = stack.up(seed_program(cluster))
+    assert {e.name: e.op for e in events}["base"] == "update"
+    assert len(eks.list_pod_identity_associations(clusterName=cluster)["associations"]) == 1
+    chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")
+
+
+def test_base_role_recreated_out_of_band_is_repaired(aws, cluster, stack):
+    stack.up(seed_program(cluster))
+    iam = aws.boto3_client("iam")
+    for name in iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]:
+        iam.delete_role_policy(RoleName="xpander-base-role", PolicyName=name)
+    trust = iam.get_role(RoleName="xpander-base-role")["Role"]["AssumeRolePolicyDocument"]
+    iam.delete_role(RoleName="xpander-base-role")
+    iam.create_role(RoleName="xpander-base-role", AssumeRolePolicyDocument=json.dumps(trust) if isinstance(trust, dict) else trust)
+    assert "AROA" in json.dumps(trust_of(iam, "xpander-redshift-access")), "IAM shows the deleted role's unique id"
+    stack.refresh()
+    stack.up(seed_program(cluster))
+    assert "AROA" not in json.dumps(trust_of(iam, "xpander-redshift-access"))
+    chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")

@@ -39,6 +39,7 @@ pub static SPEC: ResourceSpec = ResourceSpec {
         Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
         Prop::assigned("podIdentityAssociationId", Ty::String, "Id of the Pod Identity association.").optional_output(),
         Prop::assigned("podIdentityAssociationArn", Ty::String, "ARN of the Pod Identity association.").optional_output(),
+        Prop::assigned("attachedPolicyArns", Ty::StringList, "Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.").optional_output(),
     ],
     types: &[TypeSpec {
         name: "PodIdentity",
@@ -319,7 +320,14 @@ impl Resource for BaseRole {
                 let policies_drift = olds.get("policies").is_some_and(|p| {
                     normalise_documents(&p.to_json()) != normalise_documents(&want)
                 });
-                for (key, drift) in [("trustPolicy", trust_drift), ("policies", policies_drift)] {
+                let attached_drift = olds
+                    .get("attachedPolicyArns")
+                    .is_some_and(|a| matches!(a, PropertyValue::Array(items) if !items.is_empty()));
+                for (key, drift) in [
+                    ("trustPolicy", trust_drift),
+                    ("policies", policies_drift),
+                    ("attachedPolicyArns", attached_drift),
+                ] {
                     if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
                         result
                             .entries
@@ -455,6 +463,17 @@ impl Resource for BaseRole {
             association: association.as_ref(),
         };
         let mut out = outputs(&inputs, &spec, seen, &live.trust, &own_policies);
+        if !live.managed_policies.is_empty() {
+            out.insert(
+                "attachedPolicyArns".into(),
+                PropertyValue::Array(
+                    live.managed_policies
+                        .iter()
+                        .map(|a| PropertyValue::String(a.clone()))
+                        .collect(),
+                ),
+            );
+        }
         out.insert(
             "tagsAll".into(),
             PropertyValue::Object(

@@ -231,7 +231,6 @@ fn custom_document(v: &Json) -> Result<Json, String> {
     }
 }
 
-
 impl ConnectorArgs {
     fn has_permissions(&self) -> bool {
         self.redshift.is_some()
@@ -251,7 +250,10 @@ impl ConnectorArgs {
     fn template_policy_names(&self) -> Vec<&'static str> {
         let mut names = vec![templates::POLICY_SELF_ASSUME];
         if self.redshift.is_some() {
-            names.extend([templates::POLICY_REDSHIFT_CREDENTIALS, templates::POLICY_REDSHIFT_DATA]);
+            names.extend([
+                templates::POLICY_REDSHIFT_CREDENTIALS,
+                templates::POLICY_REDSHIFT_DATA,
+            ]);
         }
         for (present, name) in [
             (self.eks.is_some(), templates::POLICY_EKS),
@@ -987,6 +989,27 @@ impl Resource for ConnectorRole {
             Some(old) => old.clone(),
             None => imported_inputs(&live),
         };
+        if !importing {
+            // Attachments are exclusive: one made by hand shows up as an input
+            // change, so the next update detaches it.
+            let declared: std::collections::BTreeSet<String> = Self::args(&inputs)?
+                .managed_policy_arns
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            if declared != live.managed_policies {
+                let list = live
+                    .managed_policies
+                    .iter()
+                    .map(|a| PropertyValue::String(a.clone()))
+                    .collect::<Vec<_>>();
+                if list.is_empty() {
+                    inputs.remove("managedPolicyArns");
+                } else {
+                    inputs.insert("managedPolicyArns".into(), PropertyValue::Array(list));
+                }
+            }
+        }
         let mut args = Self::args(&inputs)?;
         let mut r = Self::render(&args, ctx, &cloud.account)?;
         let mut extras = live_extras(&cloud, &r).await?;
