@@ -294,9 +294,54 @@ pub fn diff_inputs(
                 DiffKind::Update
             }
         };
-        result.entries.push((p.name.to_string(), kind, p.replaces));
+        match (old, new, p.ty) {
+            // Nested inputs and maps show the fields that changed, so a
+            // reviewer of `pulumi preview --diff` sees `redshift.databaseName`
+            // or `policies["Custom"]` rather than a whole object.
+            (
+                Some(a),
+                Some(b),
+                spec::Ty::Object(_) | spec::Ty::StringMap | spec::Ty::DocumentMap,
+            ) if !b.contains_unknown() => {
+                let before = result.entries.len();
+                nested_paths(
+                    p.name,
+                    &normalise_documents(&a.to_json()),
+                    &normalise_documents(&b.to_json()),
+                    !matches!(p.ty, spec::Ty::Object(_)),
+                    &mut |path, k| result.entries.push((path, k, p.replaces)),
+                );
+                if result.entries.len() == before {
+                    result.entries.push((p.name.to_string(), kind, p.replaces));
+                }
+            }
+            _ => result.entries.push((p.name.to_string(), kind, p.replaces)),
+        }
     }
     result
+}
+
+/// Leaf paths where two JSON values differ. Maps stop at their keys
+/// (`flat`): a policy document is shown as one changed value.
+fn nested_paths(path: &str, a: &Json, b: &Json, flat: bool, out: &mut dyn FnMut(String, DiffKind)) {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            for (k, va) in x {
+                let sub = crate::rpc::values::join_key(path, k);
+                match y.get(k) {
+                    None => out(sub, DiffKind::Delete),
+                    Some(vb) if vb == va => {}
+                    Some(_) if flat => out(sub, DiffKind::Update),
+                    Some(vb) => nested_paths(&sub, va, vb, false, out),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out(crate::rpc::values::join_key(path, k), DiffKind::Add);
+            }
+        }
+        _ if a != b => out(path.to_string(), DiffKind::Update),
+        _ => {}
+    }
 }
 
 fn same_value(ty: spec::Ty, a: &PropertyValue, b: &PropertyValue) -> bool {
@@ -379,5 +424,57 @@ pub fn partial(
         id: id.to_string(),
         properties,
         reason: format!("{} failed: {}", failed.step, failed.error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::connector_role::SPEC;
+    use serde_json::json;
+
+    fn map(j: Json) -> PropertyMap {
+        crate::rpc::values::json_to_map(j.as_object().unwrap())
+    }
+
+    #[test]
+    fn nested_changes_have_their_own_paths() {
+        let old = map(
+            json!({"roleName": "r", "redshift": {"clusterIdentifier": "c", "databaseName": "dev"}, "tags": {"a": "1"},
+            "policies": {"P": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}}),
+        );
+        let new = map(
+            json!({"roleName": "r", "redshift": {"clusterIdentifier": "c", "databaseName": "prod"}, "tags": {"b": "2"},
+            "policies": {"P": "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":\"*\"}}"}}),
+        );
+        let paths: Vec<(String, DiffKind)> = diff_inputs(&SPEC, &old, &new)
+            .entries
+            .into_iter()
+            .map(|(p, k, _)| (p, k))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("tags.a".to_string(), DiffKind::Delete),
+                ("tags.b".to_string(), DiffKind::Add),
+                ("redshift.databaseName".to_string(), DiffKind::Update)
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_inputs_have_no_diff() {
+        let v = map(json!({"roleName": "r", "s3": {"buckets": ["b"]}, "externalId": "x"}));
+        assert!(diff_inputs(&SPEC, &v, &v).entries.is_empty());
+    }
+
+    #[test]
+    fn name_changes_replace() {
+        let old = map(json!({"roleName": "a"}));
+        let new = map(json!({"roleName": "b"}));
+        assert_eq!(
+            diff_inputs(&SPEC, &old, &new).entries,
+            [("roleName".to_string(), DiffKind::Update, true)]
+        );
     }
 }
