@@ -44,6 +44,10 @@ export class XpanderBaseRole extends pulumi.CustomResource {
      */
     declare public readonly arn: pulumi.Output<string>;
     /**
+     * Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
+     */
+    declare public readonly attachedPolicyArns: pulumi.Output<string[] | undefined>;
+    /**
      * Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
      */
     declare public readonly connectorRoleArns: pulumi.Output<string[] | undefined>;
@@ -121,6 +125,7 @@ export class XpanderBaseRole extends pulumi.CustomResource {
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["attachedPolicyArns"] = undefined /*out*/;
             resourceInputs["podIdentityAssociationArn"] = undefined /*out*/;
             resourceInputs["podIdentityAssociationId"] = undefined /*out*/;
             resourceInputs["policies"] = undefined /*out*/;
@@ -130,6 +135,7 @@ export class XpanderBaseRole extends pulumi.CustomResource {
         } else {
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["attachedPolicyArns"] = undefined /*out*/;
             resourceInputs["connectorRoleArns"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["maxSessionDuration"] = undefined /*out*/;

@@ -27,6 +27,10 @@ export declare class XpanderBaseRole extends pulumi.CustomResource {
      */
     readonly arn: pulumi.Output<string>;
     /**
+     * Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
+     */
+    readonly attachedPolicyArns: pulumi.Output<string[] | undefined>;
+    /**
      * Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
      */
     readonly connectorRoleArns: pulumi.Output<string[] | undefined>;

@@ -52,6 +52,7 @@ class XpanderBaseRole extends pulumi.CustomResource {
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["attachedPolicyArns"] = undefined /*out*/;
             resourceInputs["podIdentityAssociationArn"] = undefined /*out*/;
             resourceInputs["podIdentityAssociationId"] = undefined /*out*/;
             resourceInputs["policies"] = undefined /*out*/;
@@ -62,6 +63,7 @@ class XpanderBaseRole extends pulumi.CustomResource {
         else {
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
+            resourceInputs["attachedPolicyArns"] = undefined /*out*/;
             resourceInputs["connectorRoleArns"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["maxSessionDuration"] = undefined /*out*/;

@@ -238,6 +238,7 @@ class XpanderBaseRole(pulumi.CustomResource):
             __props__.__dict__["tags"] = tags
             __props__.__dict__["account_id"] = None
             __props__.__dict__["arn"] = None
+            __props__.__dict__["attached_policy_arns"] = None
             __props__.__dict__["pod_identity_association_arn"] = None
             __props__.__dict__["pod_identity_association_id"] = None
             __props__.__dict__["policies"] = None
@@ -267,6 +268,7 @@ class XpanderBaseRole(pulumi.CustomResource):
 
         __props__.__dict__["account_id"] = None
         __props__.__dict__["arn"] = None
+        __props__.__dict__["attached_policy_arns"] = None
         __props__.__dict__["connector_role_arns"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["max_session_duration"] = None
@@ -298,6 +300,14 @@ class XpanderBaseRole(pulumi.CustomResource):
         ARN of the role.
         """
         return pulumi.get(self, "arn")
+
+    @_builtins.property
+    @pulumi.getter(name="attachedPolicyArns")
+    def attached_policy_arns(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
+        """
+        return pulumi.get(self, "attached_policy_arns")
 
     @_builtins.property
     @pulumi.getter(name="connectorRoleArns")
