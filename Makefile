@@ -54,7 +54,33 @@ check-schema: build
 test-python: venv build
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
-test: lint test-rust check-schema test-python
+test: lint test-rust check-schema check-sdks test-sdks test-python
+
+# SDKs (tools/sdkgen). npm installs follow the committed lock files; the
+# stamp is the file npm itself writes at the end of an install.
+SDK_NPM     := sdk/nodejs/node_modules/.package-lock.json
+EXAMPLE_NPM := sdk-examples/typescript/node_modules/.package-lock.json
+.PHONY: check-sdks test-sdks
+
+$(SDK_NPM): sdk/nodejs/package-lock.json
+	cd sdk/nodejs && npm ci --no-audit --no-fund --loglevel=error
+
+# The example installs a copy of the SDK (install-links): reinstall when it changes.
+$(EXAMPLE_NPM): sdk-examples/typescript/package-lock.json sdk/nodejs/package.json $(wildcard sdk/nodejs/bin/*.js)
+	cd sdk-examples/typescript && npm ci --no-audit --no-fund --loglevel=error
+
+# sdk/python and sdk/nodejs (compiled bin/ included) from schema.json.
+sdks: venv $(SDK_NPM)
+	$(PY) -m tools.sdkgen
+
+# The committed SDKs must be what `make sdks` writes from the committed schema.
+check-sdks: venv $(SDK_NPM)
+	$(PY) -m tools.sdkgen --check
+
+# tsc and mypy on the SDKs and examples, the examples under Pulumi's mock
+# runtime with every registration sent to the provider's Check.
+test-sdks: venv build $(SDK_NPM) $(EXAMPLE_NPM)
+	$(PY) -m pytest tests/sdk -q -p no:cacheprovider
 
 demo: venv build
 	$(PY) tests/demo.py
