@@ -72,3 +72,25 @@ def test_cross_account_path_needs_the_external_id(aws, cluster, stack):
     with pytest.raises(ClientError) as wrong:
         sts.assume_role(RoleArn=arn, RoleSessionName="platform", ExternalId="someone-else")
     assert wrong.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_moving_cluster_replaces_association_and_entry_not_roles(aws, cluster, stack):
+    eks = aws.boto3_client("eks")
+    eks.create_cluster(name="other-cluster", roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={})
+
+    def on(cluster_name, namespace="xpander"):
+        def run(ctx):
+            base = ctx.resource(BASE, "base", {"roleName": "xpander-base-role", "podIdentity": {"clusterName": cluster_name, "namespace": namespace}})
+            ctx.resource(CONNECTOR, "eks", {"roleName": "xpander-eks-connector", "baseRoleArn": base["arn"], "eks": {"clusterName": cluster_name}})
+        return run
+
+    stack.up(on(cluster))
+    ids = {r.name: r.outputs["roleId"] for r in stack.resources}
+    events = stack.up(on("other-cluster", namespace="xpander-ai"))
+    assert {e.name: e.op for e in events} == {"base": "update", "eks": "update"}
+    assert {r.name: r.outputs["roleId"] for r in stack.resources} == ids, "roles are kept"
+    assert eks.list_pod_identity_associations(clusterName=cluster)["associations"] == []
+    assert eks.list_access_entries(clusterName=cluster)["accessEntries"] == []
+    moved = eks.list_pod_identity_associations(clusterName="other-cluster")["associations"]
+    assert [(a["namespace"], a["serviceAccount"]) for a in moved] == [("xpander-ai", "xpander")]
+    assert eks.list_access_entries(clusterName="other-cluster")["accessEntries"] == [role_arn("xpander-eks-connector")]
