@@ -84,3 +84,18 @@ def test_unsupported_schema_features_are_refused(change, message):
     change(schema)
     with pytest.raises(model.SchemaError, match=message):
         model.parse(schema)
+
+
+def test_python_sdk_builds_a_wheel_with_its_plugin_metadata(tmp_path):
+    """`pip install ./sdk/python` must ship pulumi-plugin.json (the engine's
+    plugin lookup) and py.typed (type checkers) with the code."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = shutil.copytree(REPO / "sdk" / "python", tmp_path / "src")  # setuptools writes into the source tree
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)], check=True)
+    wheel = next(tmp_path.glob("pulumi_xpander-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"pulumi_xpander/pulumi-plugin.json", "pulumi_xpander/py.typed", "pulumi_xpander/xpander_connector_role.py"} <= set(names)

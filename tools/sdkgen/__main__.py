@@ -23,8 +23,9 @@ from pathlib import Path
 from . import model, nodejs, python
 
 REPO = Path(__file__).resolve().parents[2]
-# Files in sdk/<language> that the generator does not own.
-NOT_GENERATED = {"node_modules", "package-lock.json"}
+# What else lives in sdk/<language>: npm's install and lock file, and what
+# building or importing the Python package leaves behind.
+NOT_GENERATED = {"node_modules", "package-lock.json", "build", "dist", "__pycache__"}
 
 
 def generate(schema: Path, out: Path, node_modules: Path) -> None:
@@ -52,7 +53,7 @@ def _compile(sources: Path, node_modules: Path) -> None:
 def _tree(root: Path) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in NOT_GENERATED and d != "__pycache__")
+        dirnames[:] = sorted(d for d in dirnames if d not in NOT_GENERATED and not d.endswith(".egg-info"))
         for name in filenames:
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
