@@ -5,7 +5,8 @@ monitor to the provider binary.
 Two monitors:
   * ``CheckingMocks`` (unit tests): records every registration, sends its
     inputs to the provider's Check (CheckConfig for a provider resource) and
-    answers with the checked inputs plus made-up outputs;
+    answers with the checked inputs plus made-up outputs; invokes go to the
+    provider's Invoke;
   * ``EngineMonitor`` (`make demo`): hands every registration to the engine
     driver (tests/engine), which runs Check, Diff and Create/Update against
     the provider exactly as the Pulumi engine's step generator would.
@@ -150,7 +151,12 @@ class CheckingMocks(pulumi.runtime.Mocks):
         return _fake_outputs(args.typ, args.name, checked)
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        raise AssertionError(f"unexpected invoke of {args.token}")
+        """Invokes run for real: the provider's functions are pure or read AWS."""
+        request = provider_pb2.InvokeRequest(tok=args.token, args=to_struct(engine_value(args.args)))
+        with self._lock:
+            response = self.engine.call("Invoke", request)
+        failures = [(f.property, f.reason) for f in response.failures]
+        return encode(from_struct(getattr(response, "return"))), failures
 
 
 def _fake_outputs(type_: str, name: str, checked: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -137,3 +137,28 @@ xpander.XpanderConnectorRole("athena",
     regs = by_name(mocks)
     assert regs["explicit"].inputs["maxRetries"] == "3"
     assert regs["athena"].inputs["dynamodb"] == {"tables": ["sessions"], "readOnly": True}
+
+
+def test_functions_invoke_the_provider(engine, tmp_path):
+    """renderConnectorPolicies through both SDK spellings, answered by the
+    provider itself (offline: the account id is given)."""
+    program = tmp_path / "__main__.py"
+    program.write_text("""\
+import pulumi
+import pulumi_xpander as xpander
+
+args = dict(role_name="xpander-redshift-access", account_id="123456789012",
+            base_role_arn="arn:aws:iam::123456789012:role/xpander-base-role",
+            redshift=xpander.RedshiftArgs(cluster_identifier="analytics", database_name="dev"))
+plain = xpander.render_connector_policies(external_id="org-7f3a9c21", **args)
+pulumi.export("roleArn", plain.role_arn)
+pulumi.export("sids", [s["Sid"] for s in plain.trust_policy["Statement"]])
+pulumi.export("policies", sorted(plain.policies))
+output = xpander.render_connector_policies_output(external_id=pulumi.Output.secret("org-7f3a9c21"), **args)
+pulumi.export("outputRoleArn", output.role_arn)
+""")
+    exports = run_program(program, PROJECT, "dev", {}, mocks=CheckingMocks(engine))
+    assert exports["roleArn"] == "arn:aws:iam::123456789012:role/xpander-redshift-access"
+    assert exports["sids"] == ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]
+    assert exports["policies"] == ["RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession"]
+    assert exports["outputRoleArn"] == Secret("arn:aws:iam::123456789012:role/xpander-redshift-access")

@@ -199,7 +199,9 @@ def _plain_type(t: TypeRef) -> str:
     if isinstance(t, MapType):
         return f"Mapping[str, {_plain_type(t.values)}]"
     if isinstance(t, ObjectRef):
-        return f"Union['{t.name}Args', '{t.name}ArgsDict']"
+        # Only the Args class: an invoke's arguments carry no type the runtime
+        # could translate a dict's snake_case keys with.
+        return f"'{t.name}Args'"
     return _output_type(t)
 
 
@@ -229,7 +231,10 @@ def _params(props: list[Property], style: str, indent: str, all_optional: bool =
 
 
 def _param_docs(props: list[Property], style: str) -> list[str]:
-    return [f":param {_input_type(p.type, style)} {snake_case(p.name)}: {p.description}" for p in props if p.description]
+    """`style` as for `_input_type`, or "plain" for invoke arguments."""
+    def annotation(t: TypeRef) -> str:
+        return _plain_type(t) if style == "plain" else _input_type(t, style)
+    return [f":param {annotation(p.type)} {snake_case(p.name)}: {p.description}" for p in props if p.description]
 
 
 def _with_params(description: str, params: list[str]) -> str:
@@ -540,12 +545,13 @@ def _function_module(pkg: Package, fn: Function) -> str:
     ]
     inputs = _ordered(fn.inputs)
     from_response = ", ".join(f"{snake_case(p.name)}=pulumi.get(__ret__, '{snake_case(p.name)}')" for p in ordered)
-    doc = _with_params(fn.description, _param_docs(inputs, "union"))
+    plain_doc = _with_params(fn.description, _param_docs(inputs, "plain"))
+    output_doc = _with_params(fn.description, _param_docs(inputs, "args"))
     args_lines = [f"    __args__['{p.name}'] = {snake_case(p.name)}" for p in inputs]
     plain_params = [f"{snake_case(p.name)}: Optional[{_plain_type(p.type)}] = None," for p in inputs]
     out += [f"def {py_name}("] + [f"        {line}" for line in plain_params] + [
         f"        opts: Optional[pulumi.InvokeOptions] = None) -> Awaitable{result}:",
-        *python_docstring(doc, "    "),
+        *python_docstring(plain_doc, "    "),
         "    __args__: dict[str, Any] = dict()",
         *args_lines,
         "    opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)",
@@ -555,10 +561,10 @@ def _function_module(pkg: Package, fn: Function) -> str:
         "",
         "",
     ]
-    output_params = [f"{snake_case(p.name)}: Optional[{_input_type(p.type, 'union')}] = None," for p in inputs]
+    output_params = [f"{snake_case(p.name)}: Optional[{_input_type(p.type, 'args')}] = None," for p in inputs]
     out += [f"def {py_name}_output("] + [f"        {line}" for line in output_params] + [
         f"        opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[{result}]:",
-        *python_docstring(doc, "    "),
+        *python_docstring(output_doc, "    "),
         "    __args__: dict[str, Any] = dict()",
         *args_lines,
         "    opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)",

@@ -75,11 +75,11 @@ def diagnose(
     """
     Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
 
-    :param pulumi.Input[_builtins.str] base_role_name: Name of the base role.
-    :param pulumi.Input[_builtins.str] cluster_name: EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
-    :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] connector_role_names: Names of the connector roles.
-    :param pulumi.Input[_builtins.str] namespace: Namespace of the xpander service account.
-    :param pulumi.Input[_builtins.str] service_account: The xpander service account.
+    :param _builtins.str base_role_name: Name of the base role.
+    :param _builtins.str cluster_name: EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
+    :param Sequence[_builtins.str] connector_role_names: Names of the connector roles.
+    :param _builtins.str namespace: Namespace of the xpander service account.
+    :param _builtins.str service_account: The xpander service account.
     """
     __args__: dict[str, Any] = dict()
     __args__['baseRoleName'] = base_role_name

@@ -103,12 +103,12 @@ class AwaitableRenderConnectorPoliciesResult(RenderConnectorPoliciesResult):
 
 def render_connector_policies(
         account_id: Optional[_builtins.str] = None,
-        athena: Optional[Union['AthenaArgs', 'AthenaArgsDict']] = None,
+        athena: Optional['AthenaArgs'] = None,
         base_role_arn: Optional[_builtins.str] = None,
         base_role_id: Optional[_builtins.str] = None,
         description: Optional[_builtins.str] = None,
-        dynamodb: Optional[Union['DynamoDbArgs', 'DynamoDbArgsDict']] = None,
-        eks: Optional[Union['EksArgs', 'EksArgsDict']] = None,
+        dynamodb: Optional['DynamoDbArgs'] = None,
+        eks: Optional['EksArgs'] = None,
         external_id: Optional[_builtins.str] = None,
         grant_base_role: Optional[_builtins.bool] = None,
         managed_policy_arns: Optional[Sequence[_builtins.str]] = None,
@@ -118,38 +118,38 @@ def render_connector_policies(
         permissions_boundary: Optional[_builtins.str] = None,
         pod_identity_trust: Optional[_builtins.bool] = None,
         policies: Optional[Mapping[str, Any]] = None,
-        redshift: Optional[Union['RedshiftArgs', 'RedshiftArgsDict']] = None,
+        redshift: Optional['RedshiftArgs'] = None,
         region: Optional[_builtins.str] = None,
         role_name: Optional[_builtins.str] = None,
-        s3: Optional[Union['S3Args', 'S3ArgsDict']] = None,
+        s3: Optional['S3Args'] = None,
         tags: Optional[Mapping[str, _builtins.str]] = None,
         trusted_account_id: Optional[_builtins.str] = None,
         opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableRenderConnectorPoliciesResult:
     """
     Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
 
-    :param pulumi.Input[_builtins.str] account_id: Account the role would live in; defaults to the provider's account.
-    :param pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']] athena: Athena permissions scoped to work groups (`AthenaAccess`).
-    :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
-    :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
-    :param pulumi.Input[_builtins.str] description: Role description.
-    :param pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
-    :param pulumi.Input[Union['EksArgs', 'EksArgsDict']] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
-    :param pulumi.Input[_builtins.str] external_id: The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.
-    :param pulumi.Input[_builtins.bool] grant_base_role: Write this connector's grant (`xpander-assume-<roleName>`) on the base role.
-    :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] managed_policy_arns: Managed policies to attach (exclusively: others are detached).
-    :param pulumi.Input[_builtins.int] max_session_duration: Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.
-    :param pulumi.Input[_builtins.str] partition: AWS partition (`aws`, `aws-cn`, `aws-us-gov`); defaults to the region's.
-    :param pulumi.Input[_builtins.str] path: IAM path of the role. Changing it replaces the role.
-    :param pulumi.Input[_builtins.str] permissions_boundary: ARN of a managed policy used as permissions boundary.
-    :param pulumi.Input[_builtins.bool] pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
-    :param pulumi.Input[Mapping[str, Any]] policies: Additional inline policies by name: JSON objects or JSON strings.
-    :param pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
-    :param pulumi.Input[_builtins.str] region: Region for regional ARNs; defaults to the provider's.
-    :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
-    :param pulumi.Input[Union['S3Args', 'S3ArgsDict']] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
-    :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
-    :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
+    :param _builtins.str account_id: Account the role would live in; defaults to the provider's account.
+    :param 'AthenaArgs' athena: Athena permissions scoped to work groups (`AthenaAccess`).
+    :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
+    :param _builtins.str base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
+    :param _builtins.str description: Role description.
+    :param 'DynamoDbArgs' dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
+    :param 'EksArgs' eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
+    :param _builtins.str external_id: The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.
+    :param _builtins.bool grant_base_role: Write this connector's grant (`xpander-assume-<roleName>`) on the base role.
+    :param Sequence[_builtins.str] managed_policy_arns: Managed policies to attach (exclusively: others are detached).
+    :param _builtins.int max_session_duration: Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.
+    :param _builtins.str partition: AWS partition (`aws`, `aws-cn`, `aws-us-gov`); defaults to the region's.
+    :param _builtins.str path: IAM path of the role. Changing it replaces the role.
+    :param _builtins.str permissions_boundary: ARN of a managed policy used as permissions boundary.
+    :param _builtins.bool pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
+    :param Mapping[str, Any] policies: Additional inline policies by name: JSON objects or JSON strings.
+    :param 'RedshiftArgs' redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
+    :param _builtins.str region: Region for regional ARNs; defaults to the provider's.
+    :param _builtins.str role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
+    :param 'S3Args' s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+    :param Mapping[str, _builtins.str] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
+    :param _builtins.str trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
     __args__: dict[str, Any] = dict()
     __args__['accountId'] = account_id
@@ -182,12 +182,12 @@ def render_connector_policies(
 
 def render_connector_policies_output(
         account_id: Optional[pulumi.Input[_builtins.str]] = None,
-        athena: Optional[pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']]] = None,
+        athena: Optional[pulumi.Input['AthenaArgs']] = None,
         base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
         base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
         description: Optional[pulumi.Input[_builtins.str]] = None,
-        dynamodb: Optional[pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']]] = None,
-        eks: Optional[pulumi.Input[Union['EksArgs', 'EksArgsDict']]] = None,
+        dynamodb: Optional[pulumi.Input['DynamoDbArgs']] = None,
+        eks: Optional[pulumi.Input['EksArgs']] = None,
         external_id: Optional[pulumi.Input[_builtins.str]] = None,
         grant_base_role: Optional[pulumi.Input[_builtins.bool]] = None,
         managed_policy_arns: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
@@ -197,10 +197,10 @@ def render_connector_policies_output(
         permissions_boundary: Optional[pulumi.Input[_builtins.str]] = None,
         pod_identity_trust: Optional[pulumi.Input[_builtins.bool]] = None,
         policies: Optional[pulumi.Input[Mapping[str, Any]]] = None,
-        redshift: Optional[pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']]] = None,
+        redshift: Optional[pulumi.Input['RedshiftArgs']] = None,
         region: Optional[pulumi.Input[_builtins.str]] = None,
         role_name: Optional[pulumi.Input[_builtins.str]] = None,
-        s3: Optional[pulumi.Input[Union['S3Args', 'S3ArgsDict']]] = None,
+        s3: Optional[pulumi.Input['S3Args']] = None,
         tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
         trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None,
         opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[RenderConnectorPoliciesResult]:
@@ -208,12 +208,12 @@ def render_connector_policies_output(
     Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
 
     :param pulumi.Input[_builtins.str] account_id: Account the role would live in; defaults to the provider's account.
-    :param pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']] athena: Athena permissions scoped to work groups (`AthenaAccess`).
+    :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
     :param pulumi.Input[_builtins.str] description: Role description.
-    :param pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
-    :param pulumi.Input[Union['EksArgs', 'EksArgsDict']] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
+    :param pulumi.Input['DynamoDbArgs'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
+    :param pulumi.Input['EksArgs'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
     :param pulumi.Input[_builtins.str] external_id: The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.
     :param pulumi.Input[_builtins.bool] grant_base_role: Write this connector's grant (`xpander-assume-<roleName>`) on the base role.
     :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] managed_policy_arns: Managed policies to attach (exclusively: others are detached).
@@ -223,10 +223,10 @@ def render_connector_policies_output(
     :param pulumi.Input[_builtins.str] permissions_boundary: ARN of a managed policy used as permissions boundary.
     :param pulumi.Input[_builtins.bool] pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
     :param pulumi.Input[Mapping[str, Any]] policies: Additional inline policies by name: JSON objects or JSON strings.
-    :param pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
+    :param pulumi.Input['RedshiftArgs'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
     :param pulumi.Input[_builtins.str] region: Region for regional ARNs; defaults to the provider's.
     :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
-    :param pulumi.Input[Union['S3Args', 'S3ArgsDict']] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+    :param pulumi.Input['S3Args'] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
     :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
     :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
