@@ -1,5 +1,6 @@
 // The SDK's Provider class: every configuration key, encoded the way Pulumi's
-// SDKs send provider inputs, passes the provider's CheckConfig.
+// SDKs send provider inputs, passes the provider's CheckConfig. And the SDK's
+// functions, answered by the provider's Invoke.
 
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -47,5 +48,29 @@ describe("Provider", () => {
     it("identifies its resources", () => {
         assert.ok(xpander.XpanderConnectorRole.isInstance(role));
         assert.ok(!xpander.XpanderBaseRole.isInstance(role));
+    });
+});
+
+describe("renderConnectorPolicies", () => {
+    const args = {
+        roleName: "xpander-redshift-access",
+        accountId: "123456789012",  // offline: no AWS call for the account
+        baseRoleArn: "arn:aws:iam::123456789012:role/xpander-base-role",
+        externalId: "org-7f3a9c21",
+        redshift: { clusterIdentifier: "analytics", databaseName: "dev" },
+    };
+
+    it("returns the seed's four trust statements", async () => {
+        const rendered = await xpander.renderConnectorPolicies(args);
+        assert.equal(rendered.roleArn, "arn:aws:iam::123456789012:role/xpander-redshift-access");
+        assert.deepEqual(rendered.trustPolicy.Statement.map((s: { Sid: string }) => s.Sid),
+            ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]);
+        assert.deepEqual(Object.keys(rendered.policies).sort(), ["RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession"]);
+    });
+
+    it("keeps a secret input secret in the Output form", async () => {
+        const rendered = xpander.renderConnectorPoliciesOutput({ ...args, externalId: pulumi.secret(args.externalId) });
+        assert.equal(await valueOf(rendered.roleArn), "arn:aws:iam::123456789012:role/xpander-redshift-access");
+        assert.ok(await pulumi.isSecret(rendered));
     });
 });
