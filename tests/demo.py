@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from pulumi.runtime.proto import engine_pb2  # noqa: E402
+
 from awssim.harness import AwsSim  # noqa: E402
 from e2e.seed import CLUSTER, ORG_ID, chain, provider_config, role_arn  # noqa: E402
 from engine import Engine, ProviderProcess, Secret, Stack, format_preview  # noqa: E402
@@ -50,6 +52,18 @@ def example(s3_buckets: list[str], exports: dict):
 
 def heading(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m")
+
+
+def diagnostics(logs) -> str:
+    """Non-ephemeral warnings and errors, grouped by resource as `pulumi preview` prints them."""
+    lines = []
+    for log in logs:
+        if log.ephemeral or log.severity < engine_pb2.WARNING:
+            continue
+        level = "warning" if log.severity == engine_pb2.WARNING else "error"
+        type_, name = log.urn.split("::")[-2:]
+        lines += [f"  {type_} ({name}):", f"    {level}: {log.message}"]
+    return "Diagnostics:\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def show_role(iam, name: str) -> None:
@@ -83,6 +97,7 @@ def main() -> int:
 
             heading(f"pulumi preview --diff   ({PYTHON_EXAMPLE.relative_to(REPO)})")
             print(format_preview(stack.preview(example([], exports))))
+            print(diagnostics(proc.logs))
 
             heading("pulumi up (IAM propagation delay: 2 s; no fixed sleeps)")
             t = time.monotonic()
