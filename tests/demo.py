@@ -27,7 +27,7 @@ from awssim.harness import AwsSim  # noqa: E402
 from e2e.seed import CLUSTER, ORG_ID, chain, provider_config, role_arn  # noqa: E402
 from engine import Engine, ProviderProcess, Secret, Stack, format_preview  # noqa: E402
 from engine.values import render  # noqa: E402
-from sdk.program import PYTHON_EXAMPLE, EngineMonitor, run_program  # noqa: E402
+from sdk.program import PYTHON_EXAMPLE, engine_program  # noqa: E402
 
 BINARY = REPO / "target" / "debug" / "pulumi-resource-xpander"
 PROJECT = "xpander-iam"  # sdk-examples/python/Pulumi.yaml
@@ -35,7 +35,7 @@ STACK = "dev"
 
 
 def example(s3_buckets: list[str], exports: dict):
-    """The Python example as an engine-driver program, with its stack config."""
+    """The Python example with its stack config, as an engine-driver program."""
     config = {
         "clusterName": CLUSTER,
         "organizationId": Secret(ORG_ID),
@@ -43,11 +43,7 @@ def example(s3_buckets: list[str], exports: dict):
         "redshiftDatabase": "dev",
         "s3Buckets": s3_buckets,
     }
-
-    def program(ctx):
-        exports.clear()
-        exports.update(run_program(PYTHON_EXAMPLE, PROJECT, STACK, config, preview=ctx.preview, monitor=EngineMonitor(ctx)))
-    return program
+    return engine_program(PYTHON_EXAMPLE, PROJECT, STACK, config, exports)
 
 
 def heading(text: str) -> None:

@@ -204,3 +204,13 @@ class EngineMonitor(pulumi_mocks.MockMonitor):
             id="" if handle.id is UNKNOWN else handle.id,
             object=to_struct(handle.outputs),
         )
+
+
+def engine_program(program: Path, project: str, stack: str, config: dict[str, Any], exports: dict[str, Any]):
+    """``program`` as an engine-driver program (for ``Stack.up``/``preview``):
+    each run's stack exports land in ``exports``."""
+    def run(ctx: ProgramContext) -> None:
+        exports.clear()
+        exports.update(run_program(program, project, stack, config, preview=ctx.preview, monitor=EngineMonitor(ctx)))
+    return run
+
