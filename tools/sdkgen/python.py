@@ -60,8 +60,12 @@ def generate(pkg: Package) -> dict[str, str]:
         f"{module}/py.typed": "",
         f"{module}/provider.py": _resource_module(pkg, pkg.provider, "Provider", provider=True),
     }
+    # Dict spellings only where the runtime can translate their keys: resource
+    # inputs, typed by the Args class. Provider inputs travel as JSON and
+    # invoke arguments untyped, so there only Args classes are accepted.
+    dict_types = {t.token for t in pkg.reachable([p.type for r in pkg.resources for p in r.inputs])}
     if input_types:
-        files[f"{module}/_inputs.py"] = _inputs(pkg, input_types)
+        files[f"{module}/_inputs.py"] = _inputs(input_types, dict_types)
     if output_types:
         files[f"{module}/outputs.py"] = _outputs(pkg, output_types)
     for resource in pkg.resources:
@@ -293,11 +297,13 @@ def _typed_dict(obj: ObjectType) -> list[str]:
     return out
 
 
-def _inputs(pkg: Package, types: list[ObjectType]) -> str:
-    names = [n for t in types for n in (f"{t.name}Args", f"{t.name}ArgsDict")]
+def _inputs(types: list[ObjectType], dict_types: set[str]) -> str:
+    names = [n for t in types for n in (f"{t.name}Args", f"{t.name}ArgsDict") if n.endswith("Args") or t.token in dict_types]
     out = [header("#"), IMPORTS, "__all__ = ["] + [f"    '{n}'," for n in names] + ["]", ""]
     for obj in types:
-        out += [""] + _typed_dict(obj) + ["", ""] + _args_class(f"{obj.name}Args", obj.properties, obj.description) + [""]
+        if obj.token in dict_types:
+            out += [""] + _typed_dict(obj) + [""]
+        out += [""] + _args_class(f"{obj.name}Args", obj.properties, obj.description) + [""]
     return "\n".join(out) + "\n"
 
 
@@ -382,7 +388,8 @@ def _resource_class(res: Resource, class_name: str, args_name: str, provider: bo
     inputs = _ordered(res.inputs)
     # Keyword parameters are all optional at the type level, as in Pulumi's
     # SDKs: the required ones are checked at run time (get() passes none).
-    keyword_params = _params(inputs, "union", " " * 17, all_optional=True)
+    style = "args" if provider else "union"
+    keyword_params = _params(inputs, style, " " * 17, all_optional=True)
     doc_params = [":param str resource_name: The name of the resource.",
                   ":param pulumi.ResourceOptions opts: Options for the resource."]
     out = [f"class {class_name}({base}):", ""]
@@ -393,7 +400,7 @@ def _resource_class(res: Resource, class_name: str, args_name: str, provider: bo
         "                 opts: Optional[pulumi.ResourceOptions] = None,",
         *keyword_params,
         "                 __props__=None):",
-        *python_docstring(_with_params(res.description, [*doc_params, *_param_docs(inputs, "union")]), " " * 8),
+        *python_docstring(_with_params(res.description, [*doc_params, *_param_docs(inputs, style)]), " " * 8),
         "        ...",
         "    @overload",
         "    def __init__(__self__,",

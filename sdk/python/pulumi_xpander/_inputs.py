@@ -16,7 +16,6 @@ __all__ = [
     'AccessScopeArgs',
     'AccessScopeArgsDict',
     'AssumeRoleArgs',
-    'AssumeRoleArgsDict',
     'AthenaArgs',
     'AthenaArgsDict',
     'DynamoDbArgs',
@@ -24,7 +23,6 @@ __all__ = [
     'EksArgs',
     'EksArgsDict',
     'EndpointsArgs',
-    'EndpointsArgsDict',
     'PodIdentityArgs',
     'PodIdentityArgsDict',
     'RedshiftArgs',
@@ -85,24 +83,6 @@ class AccessScopeArgs:
     @namespaces.setter
     def namespaces(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "namespaces", value)
-
-
-class AssumeRoleArgsDict(TypedDict):
-    """
-    A role the provider assumes before calling AWS.
-    """
-    role_arn: pulumi.Input[_builtins.str]
-    """
-    ARN of the role.
-    """
-    external_id: NotRequired[pulumi.Input[_builtins.str]]
-    """
-    ExternalId required by the role's trust policy.
-    """
-    session_name: NotRequired[pulumi.Input[_builtins.str]]
-    """
-    Session name (default `pulumi-xpander`).
-    """
 
 
 @pulumi.input_type
@@ -377,24 +357,6 @@ class EksArgs:
     @region.setter
     def region(self, value: Optional[pulumi.Input[_builtins.str]]):
         pulumi.set(self, "region", value)
-
-
-class EndpointsArgsDict(TypedDict):
-    """
-    Endpoint overrides.
-    """
-    eks: NotRequired[pulumi.Input[_builtins.str]]
-    """
-    EKS endpoint URL.
-    """
-    iam: NotRequired[pulumi.Input[_builtins.str]]
-    """
-    IAM endpoint URL.
-    """
-    sts: NotRequired[pulumi.Input[_builtins.str]]
-    """
-    STS endpoint URL.
-    """
 
 
 @pulumi.input_type

@@ -159,9 +159,9 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 assume_role: Optional[pulumi.Input[Union['AssumeRoleArgs', 'AssumeRoleArgsDict']]] = None,
+                 assume_role: Optional[pulumi.Input['AssumeRoleArgs']] = None,
                  default_tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 endpoints: Optional[pulumi.Input[Union['EndpointsArgs', 'EndpointsArgsDict']]] = None,
+                 endpoints: Optional[pulumi.Input['EndpointsArgs']] = None,
                  max_retries: Optional[pulumi.Input[_builtins.int]] = None,
                  profile: Optional[pulumi.Input[_builtins.str]] = None,
                  propagation_timeout: Optional[pulumi.Input[_builtins.float]] = None,
@@ -173,9 +173,9 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union['AssumeRoleArgs', 'AssumeRoleArgsDict']] assume_role: Role to assume for all AWS calls.
+        :param pulumi.Input['AssumeRoleArgs'] assume_role: Role to assume for all AWS calls.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags added to every role the provider creates.
-        :param pulumi.Input[Union['EndpointsArgs', 'EndpointsArgsDict']] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
+        :param pulumi.Input['EndpointsArgs'] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
         :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for throttling and transient errors (default 10).
         :param pulumi.Input[_builtins.str] profile: Named profile from the shared AWS config files.
         :param pulumi.Input[_builtins.float] propagation_timeout: Seconds to keep retrying while IAM propagates a new role (default 120).
@@ -206,9 +206,9 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 assume_role: Optional[pulumi.Input[Union['AssumeRoleArgs', 'AssumeRoleArgsDict']]] = None,
+                 assume_role: Optional[pulumi.Input['AssumeRoleArgs']] = None,
                  default_tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
-                 endpoints: Optional[pulumi.Input[Union['EndpointsArgs', 'EndpointsArgsDict']]] = None,
+                 endpoints: Optional[pulumi.Input['EndpointsArgs']] = None,
                  max_retries: Optional[pulumi.Input[_builtins.int]] = None,
                  profile: Optional[pulumi.Input[_builtins.str]] = None,
                  propagation_timeout: Optional[pulumi.Input[_builtins.float]] = None,
