@@ -52,7 +52,7 @@ check-schema: build
 	@$(BIN) schema | diff -u schema.json - >/dev/null || { echo "schema.json is stale: run 'make schema'"; exit 1; }
 
 test-python: venv build
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/sdk
 
 test: lint test-rust check-schema check-sdks test-sdks test-python
 

@@ -163,12 +163,12 @@ pub fn schema() -> Json {
             "nodejs": {
                 "packageName": "@xpander-ai/pulumi-xpander",
                 "packageDescription": "Pulumi provider for the xpander self-hosted IAM architecture",
-                "dependencies": {"@pulumi/pulumi": "^3.0.0"},
+                "dependencies": {"@pulumi/pulumi": "^3.150.0"},
                 "respectSchemaVersion": true
             },
             "python": {
                 "packageName": "pulumi_xpander",
-                "requires": {"pulumi": ">=3.0.0,<4.0.0"},
+                "requires": {"pulumi": ">=3.150.0,<4.0.0"},
                 "pyproject": {"enabled": true},
                 "respectSchemaVersion": true
             }

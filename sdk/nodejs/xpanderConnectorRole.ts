@@ -132,7 +132,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly tagsAll: pulumi.Output<{[key: string]: string}>;
     /**
-     * The trust policy as written. Secret when it carries the ExternalId.
+     * The trust policy as written. Always secret: it carries the ExternalId when one is set.
      */
     declare public readonly trustPolicy: pulumi.Output<any>;
     /**
@@ -206,7 +206,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["trustedAccountId"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        const secretOpts = { additionalSecretOutputs: ["externalId"] };
+        const secretOpts = { additionalSecretOutputs: ["externalId", "trustPolicy"] };
         opts = pulumi.mergeOptions(opts, secretOpts);
         super(XpanderConnectorRole.__pulumiType, name, resourceInputs, opts);
     }

@@ -26,7 +26,7 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     outputs: &[
         Prop::computed("roleArn", Ty::String, "ARN the role would have.", &[]),
         Prop::computed("initialTrustPolicy", Ty::Document, "Trust written by CreateRole (no self-reference yet).", &["externalId"]),
-        Prop::computed("trustPolicy", Ty::Document, "The full trust policy. Secret when it holds the ExternalId.", &["externalId"]),
+        Prop::computed("trustPolicy", Ty::Document, "The full trust policy. Secret when it holds the ExternalId.", &["externalId"]).secret(),
         Prop::computed("policies", Ty::DocumentMap, "Inline permission policies by name.", &[]),
         Prop::computed("managedPolicyArns", Ty::StringList, "Managed policies to attach.", &[]),
         Prop::computed("grant", Ty::Document, "The grant on the base role: {baseRoleName, policyName, policy}.", &[]).optional_output(),

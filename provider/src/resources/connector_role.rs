@@ -60,7 +60,7 @@ pub static SPEC: ResourceSpec = ResourceSpec {
         Prop::assigned("arn", Ty::String, "ARN of the role: the value to paste in the xpander UI."),
         Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role."),
         Prop::assigned("accountId", Ty::String, "Account that owns the role."),
-        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written. Secret when it carries the ExternalId.", TRUST_SOURCES),
+        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written. Always secret: it carries the ExternalId when one is set.", TRUST_SOURCES).secret(),
         Prop::computed("policies", Ty::DocumentMap, "Every inline policy of the role, by name, as written.", POLICY_SOURCES),
         Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
         Prop::assigned("accessEntryArn", Ty::String, "ARN of the EKS access entry (EKS connectors).").optional_output(),

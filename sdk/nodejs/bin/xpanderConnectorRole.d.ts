@@ -121,7 +121,7 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
         [key: string]: string;
     }>;
     /**
-     * The trust policy as written. Secret when it carries the ExternalId.
+     * The trust policy as written. Always secret: it carries the ExternalId when one is set.
      */
     readonly trustPolicy: pulumi.Output<any>;
     /**

@@ -97,7 +97,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["trustedAccountId"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
-        const secretOpts = { additionalSecretOutputs: ["externalId"] };
+        const secretOpts = { additionalSecretOutputs: ["externalId", "trustPolicy"] };
         opts = pulumi.mergeOptions(opts, secretOpts);
         super(XpanderConnectorRole.__pulumiType, name, resourceInputs, opts);
     }

@@ -471,7 +471,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
             __props__.__dict__["role_id"] = None
             __props__.__dict__["tags_all"] = None
             __props__.__dict__["trust_policy"] = None
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["externalId"])
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["externalId", "trustPolicy"])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
         super(XpanderConnectorRole, __self__).__init__(
             'xpander:index:XpanderConnectorRole',
@@ -718,7 +718,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
     @pulumi.getter(name="trustPolicy")
     def trust_policy(self) -> pulumi.Output[Any]:
         """
-        The trust policy as written. Secret when it carries the ExternalId.
+        The trust policy as written. Always secret: it carries the ExternalId when one is set.
         """
         return pulumi.get(self, "trust_policy")
 
