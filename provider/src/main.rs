@@ -97,7 +97,12 @@ async fn doctor(args: &[String]) -> i32 {
     use xpander_provider::doctor::{self, gather::Scope, report};
 
     let mut scope = Scope::default();
-    let mut cfg = ProviderConfig::default();
+    // A doctor answers in seconds or says it cannot reach AWS; it does not
+    // sit through a deployment's retry budget.
+    let mut cfg = ProviderConfig {
+        max_retries: Some(2),
+        ..Default::default()
+    };
     let mut json = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {

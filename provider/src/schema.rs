@@ -115,7 +115,7 @@ fn function(f: &FunctionSpec) -> Json {
         "description": f.description,
         "inputs": {
             "properties": props(inputs.iter().copied()),
-            "required": names(inputs.iter().copied().filter(|p| p.required_input)),
+            "required": f.required(),
         },
         "outputs": {
             "properties": props(f.outputs.iter()),

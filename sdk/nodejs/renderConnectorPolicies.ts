@@ -8,8 +8,7 @@ import * as utilities from "./utilities";
 /**
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
-export function renderConnectorPolicies(args?: RenderConnectorPoliciesArgs, opts?: pulumi.InvokeOptions): Promise<RenderConnectorPoliciesResult> {
-    args = args || {};
+export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?: pulumi.InvokeOptions): Promise<RenderConnectorPoliciesResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
@@ -113,7 +112,7 @@ export interface RenderConnectorPoliciesArgs {
     /**
      * IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
      */
-    roleName?: string;
+    roleName: string;
     /**
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
@@ -165,8 +164,7 @@ export interface RenderConnectorPoliciesResult {
 /**
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
-export function renderConnectorPoliciesOutput(args?: RenderConnectorPoliciesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<RenderConnectorPoliciesResult> {
-    args = args || {};
+export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<RenderConnectorPoliciesResult> {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
@@ -270,7 +268,7 @@ export interface RenderConnectorPoliciesOutputArgs {
     /**
      * IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
      */
-    roleName?: pulumi.Input<string>;
+    roleName: pulumi.Input<string>;
     /**
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */

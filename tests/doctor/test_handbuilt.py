@@ -220,9 +220,7 @@ def wildcards_evaluated_not_searched(bp: Blueprint):
     return []
 
 
-# -- defects found while writing this suite (see the xfail reasons) --------------------
-# Each states the right answer; when the doctor is fixed the test passes and
-# strict xfail fails, so remove the mark then.
+# -- regressions for defects found while writing this suite ----------------------------
 
 
 def assume_permission_in_managed_policy(bp: Blueprint):
@@ -276,25 +274,17 @@ def base_action_pattern_within_assume_and_tag(bp: Blueprint):
     return []
 
 
-def defect(reason: str):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
+# Cases that once exposed doctor defects (managed policies, boundaries,
+# request context, wildcard matching); kept as regressions.
 DEFECT_CASES = [
-    pytest.param(assume_permission_in_managed_policy, marks=defect(
-        "D1: identity checks read only inline policies; any managed policy counts as service permissions")),
-    pytest.param(self_assume_permission_in_managed_policy, marks=defect(
-        "D1: identity checks read only inline policies (the connector's self-assume permission here)")),
-    pytest.param(permissions_boundary_blocks_assume, marks=defect("D2: permissions boundaries are not evaluated")),
-    pytest.param(allow_from_base_role_by_principal_arn_condition, marks=defect(
-        "D3: trust evaluation carries no request context (aws:PrincipalArn, aws:PrincipalAccount, ...)")),
-    pytest.param(pods_trust_with_source_account_condition, marks=defect(
-        "D3: the Pod Identity request carries no aws:SourceAccount / aws:SourceArn")),
-    pytest.param(deny_guardrail_on_star, marks=defect("D6: RESOURCE_STAR looks at Deny statements too")),
-    pytest.param(resource_star_on_wildcard_action, marks=defect(
-        "D7: RESOURCE_STAR compares action prefixes, so patterns like redshift:Get* are missed")),
-    pytest.param(base_action_pattern_within_assume_and_tag, marks=defect(
-        "D8: BASE_SERVICE_PERMISSIONS compares action strings instead of matching them")),
+    assume_permission_in_managed_policy,
+    self_assume_permission_in_managed_policy,
+    permissions_boundary_blocks_assume,
+    allow_from_base_role_by_principal_arn_condition,
+    pods_trust_with_source_account_condition,
+    deny_guardrail_on_star,
+    resource_star_on_wildcard_action,
+    base_action_pattern_within_assume_and_tag,
 ]
 
 
@@ -424,8 +414,6 @@ def test_stale_principal_is_named(aws, session_engine):
     checks.check_chain(aws, run.report["findings"], CONNECTORS)
 
 
-@pytest.mark.xfail(strict=True, reason="D5: a stale AllowFromBaseRole is also reported as TRUST_MISSING_BASE_ROLE, "
-                   "whose summary (works in cloud, not self-hosted) and fix (add the statement) are wrong here")
 def test_stale_principal_after_the_base_role_is_recreated(aws, session_engine, session_provider):
     """Delete and recreate the base role: the connectors' trust now names the
     old role's AROA id, which the new role is not. One cause per connector."""
@@ -482,14 +470,12 @@ def test_could_not_run_exits_2(aws):
 
 
 @pytest.mark.awssim_config(trust_policy_size_quota=4096)
-@pytest.mark.xfail(strict=True, reason="D9: SIZE_NEAR_QUOTA assumes 2,048 and ignores the account's raised ACLSizePerRole quota")
 def test_trust_size_is_measured_against_the_accounts_quota(aws, session_engine, session_provider):
     bp = blueprint()
     pad_trust(bp.eks, 2500)  # 61 % of this account's 4,096
     diagnosed(aws, session_engine, session_provider, bp, ADMIN_INFO)
 
 
-@pytest.mark.xfail(strict=True, reason="D10: a cluster that does not exist is reported as a missing association and access entry")
 def test_unknown_cluster_is_named(aws):
     apply(aws, blueprint())
     run = run_doctor(aws, doctor_args(cluster="xpander-clustr"))
@@ -499,7 +485,6 @@ def test_unknown_cluster_is_named(aws):
     assert run.returncode in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="D11: a CONFIG_MAP cluster aborts the whole report (exit 2) instead of being a finding")
 def test_config_map_cluster_is_a_finding(aws):
     bp = blueprint()
     bp.access.clear()

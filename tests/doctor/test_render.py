@@ -224,11 +224,8 @@ BAD_INPUTS = [
     ({"roleName": "r", "accountId": ACCOUNT, "eks": {"region": "us-east-1"}}, ["eks.clusterName"]),
     ({"roleName": "r", "accountId": ACCOUNT}, ["policies"]),
     ({"roleName": "r", "accountId": ACCOUNT, "trustedAccountId": "210987654321", "s3": {"buckets": ["xpander-b"]}}, ["trustedAccountId"]),
-    ({"roleName": "r", "accountId": ACCOUNT, "s3": {"buckets": "xpander-b"}}, ["s3"]),  # the reason names s3.buckets
-    pytest.param({"roleName": "r", "accountId": ACCOUNT, "maxSessionDuration": "long", "s3": {"buckets": ["xpander-b"]}},
-                 ["maxSessionDuration"], marks=pytest.mark.xfail(strict=True, reason=(
-                     "D13: a wrongly typed top-level input fails with property '' and reason '.: invalid type' "
-                     "(resource Check and function alike)"))),
+    ({"roleName": "r", "accountId": ACCOUNT, "s3": {"buckets": "xpander-b"}}, ["s3.buckets"]),
+    ({"roleName": "r", "accountId": ACCOUNT, "maxSessionDuration": "long", "s3": {"buckets": ["xpander-b"]}}, ["maxSessionDuration"]),
 ]
 
 
@@ -248,8 +245,7 @@ def test_render_bad_input_names_the_property(offline_engine, args, props):
 
 
 DIAGNOSE_BAD = [
-    pytest.param({"connectorRoleNames": ["a"]}, ["baseRoleName"], marks=pytest.mark.xfail(strict=True, reason=(
-        "D13: a missing required input fails with property '' and reason '.: missing field `baseRoleName`'"))),
+    ({"connectorRoleNames": ["a"]}, ["baseRoleName"]),
     ({"baseRoleName": "b", "connectorRoleNames": "a"}, ["connectorRoleNames"]),
     ({"baseRoleName": "b", "bogus": True}, ["bogus"]),
 ]

@@ -84,6 +84,14 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
+/// What the doctor needs to know about a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub arn: String,
+    /// `API`, `API_AND_CONFIG_MAP` or `CONFIG_MAP`.
+    pub authentication_mode: String,
+}
+
 #[async_trait]
 pub trait AwsApi: Send + Sync {
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError>;
@@ -112,6 +120,11 @@ pub trait AwsApi: Send + Sync {
     async fn attach_policy(&self, role: &str, arn: &str) -> Result<(), CloudError>;
     async fn detach_policy(&self, role: &str, arn: &str) -> Result<(), CloudError>;
     async fn delete_role(&self, role: &str) -> Result<(), CloudError>;
+    /// The default version's document of a managed policy (None: no such policy).
+    async fn get_managed_policy(&self, arn: &str) -> Result<Option<Json>, CloudError>;
+    /// The account's trust-policy size quota (AssumeRolePolicySizeQuota).
+    async fn trust_policy_quota(&self) -> Result<Option<usize>, CloudError>;
+    async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, CloudError>;
 
     async fn find_pod_identity(
         &self,

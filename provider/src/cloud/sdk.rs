@@ -369,6 +369,70 @@ impl AwsApi for SdkAws {
             .map_err(|e| CloudError::from_sdk("DeleteRole", e))
     }
 
+    async fn get_managed_policy(&self, arn: &str) -> Result<Option<Json>, CloudError> {
+        let got = absent_if_not_found(
+            self.iam
+                .get_policy()
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("GetPolicy", e)),
+        )?;
+        let Some(version) = got
+            .as_ref()
+            .and_then(|o| o.policy())
+            .and_then(|p| p.default_version_id())
+        else {
+            return Ok(None);
+        };
+        let out = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("GetPolicyVersion", e))?;
+        out.policy_version()
+            .and_then(|v| v.document())
+            .map(|d| decode("GetPolicyVersion", d))
+            .transpose()
+    }
+
+    async fn trust_policy_quota(&self) -> Result<Option<usize>, CloudError> {
+        let out = self
+            .iam
+            .get_account_summary()
+            .send()
+            .await
+            .map_err(|e| CloudError::from_sdk("GetAccountSummary", e))?;
+        Ok(out
+            .summary_map()
+            .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AssumeRolePolicySizeQuota))
+            .and_then(|v| usize::try_from(*v).ok()))
+    }
+
+    async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, CloudError> {
+        let got = absent_if_not_found(
+            self.eks
+                .describe_cluster()
+                .name(name)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("DescribeCluster", e)),
+        )?;
+        Ok(got.and_then(|o| {
+            o.cluster().map(|c| ClusterInfo {
+                arn: c.arn().unwrap_or_default().to_string(),
+                authentication_mode: c
+                    .access_config()
+                    .and_then(|a| a.authentication_mode())
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_else(|| "CONFIG_MAP".into()),
+            })
+        }))
+    }
+
     async fn find_pod_identity(
         &self,
         cluster: &str,

@@ -15,14 +15,34 @@ pub struct Scope {
     pub service_account: Option<String>,
 }
 
-/// One read per role (with its policies), one per association, one access
-/// entry per connector that holds EKS permissions.
+/// One read per role (with its policies), per referenced managed policy, per
+/// association, and per access entry of a connector that holds EKS permissions.
 pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudError> {
     let base = api.get_role(&scope.base_role).await?;
     let mut connectors = Vec::new();
     for name in &scope.connector_roles {
         connectors.push((name.clone(), api.get_role(name).await?));
     }
+    let mut referenced: Vec<String> = base
+        .iter()
+        .chain(connectors.iter().filter_map(|(_, r)| r.as_ref()))
+        .flat_map(|r| {
+            r.managed_policies
+                .iter()
+                .chain(r.permissions_boundary.iter())
+                .cloned()
+        })
+        .collect();
+    referenced.sort();
+    referenced.dedup();
+    let mut managed = BTreeMap::new();
+    for arn in referenced {
+        if let Some(doc) = api.get_managed_policy(&arn).await? {
+            managed.insert(arn, doc);
+        }
+    }
+    // Reading the quota needs iam:GetAccountSummary; without it the default applies.
+    let trust_quota = api.trust_policy_quota().await.ok().flatten();
     let pod_identity = match &scope.cluster {
         Some(cluster) => {
             let namespace = scope.namespace.clone().unwrap_or_else(|| "xpander".into());
@@ -30,20 +50,30 @@ pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudErr
                 .service_account
                 .clone()
                 .unwrap_or_else(|| "xpander".into());
-            let association = api
-                .find_pod_identity(cluster, &namespace, &service_account)
-                .await?;
+            let cluster_info = api.describe_cluster(cluster).await?;
+            let association = match cluster_info {
+                Some(_) => {
+                    api.find_pod_identity(cluster, &namespace, &service_account)
+                        .await?
+                }
+                None => None,
+            };
             Some(PodIdentityTarget {
                 cluster: cluster.clone(),
                 namespace,
                 service_account,
+                cluster_info,
                 association,
             })
         }
         None => None,
     };
     let mut access_entries = BTreeMap::new();
-    if let Some(cluster) = &scope.cluster {
+    let entries_possible = pod_identity
+        .as_ref()
+        .and_then(|t| t.cluster_info.as_ref())
+        .is_some_and(|c| c.authentication_mode != "CONFIG_MAP");
+    if let (true, Some(cluster)) = (entries_possible, &scope.cluster) {
         for (name, role) in &connectors {
             let Some(role) = role else { continue };
             let eks = role
@@ -66,5 +96,7 @@ pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudErr
         connectors,
         pod_identity,
         access_entries,
+        managed,
+        trust_quota,
     })
 }

@@ -1,7 +1,7 @@
 //! The seed's Troubleshooting section as a machine check. `gather` reads live
 //! IAM/EKS state; `diagnose` (pure) evaluates the policies it found — who
-//! may assume whom, with which actions and conditions — and names each
-//! cause with its evidence and fix.
+//! may assume whom, with which actions and conditions, inside which
+//! permissions boundary — and names each cause with its evidence and fix.
 
 pub mod gather;
 pub mod report;
@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 
-use crate::cloud::api::{AccessEntry, LiveRole, PodIdentityAssociation};
-use crate::iam::eval::{blocked_by_condition, evaluate, Decision, Principal, Request};
+use crate::cloud::api::{AccessEntry, ClusterInfo, LiveRole, PodIdentityAssociation};
+use crate::iam::eval::{blocked_by_condition, evaluate, glob, Decision, Principal, Request};
 use crate::iam::limits::{policy_size, INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_MAX_CHARS};
 use crate::iam::policy::{statements, string_list};
 use crate::iam::templates::PODS_SERVICE;
@@ -42,6 +42,8 @@ pub struct PodIdentityTarget {
     pub cluster: String,
     pub namespace: String,
     pub service_account: String,
+    /// None: the cluster does not exist.
+    pub cluster_info: Option<ClusterInfo>,
     pub association: Option<PodIdentityAssociation>,
 }
 
@@ -54,10 +56,53 @@ pub struct Subject {
     pub pod_identity: Option<PodIdentityTarget>,
     /// Per connector name, the access entry on the given cluster (only for EKS connectors).
     pub access_entries: BTreeMap<String, Option<AccessEntry>>,
+    /// Documents of the managed policies and boundaries the roles reference.
+    pub managed: BTreeMap<String, Json>,
+    /// The account's trust-policy quota, when it could be read.
+    pub trust_quota: Option<usize>,
 }
 
 const ASSUME: &str = "sts:AssumeRole";
 const TAG: &str = "sts:TagSession";
+
+/// STS actions, to tell whether a wildcard on the base role reaches beyond
+/// AssumeRole/TagSession.
+const STS_ACTIONS: [&str; 14] = [
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:AssumeRoot",
+    "sts:DecodeAuthorizationMessage",
+    "sts:GetAccessKeyInfo",
+    "sts:GetCallerIdentity",
+    "sts:GetDelegatedAccessToken",
+    "sts:GetFederationToken",
+    "sts:GetServiceBearerToken",
+    "sts:GetSessionToken",
+    "sts:SetContext",
+    "sts:SetSourceIdentity",
+    "sts:TagSession",
+];
+
+/// Actions whose resources the seed's templates scope; `*` on them is too broad.
+const SCOPED_ACTIONS: [&str; 16] = [
+    "redshift:GetClusterCredentials",
+    "redshift:GetClusterCredentialsWithIAM",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:ListBucket",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DeleteItem",
+    "athena:StartQueryExecution",
+    "athena:GetQueryResults",
+    "glue:GetTable",
+    "glue:GetDatabase",
+    "secretsmanager:GetSecretValue",
+];
 
 /// ExternalId values are secrets: evidence shows that a condition exists, not its value.
 pub fn redact(v: &Json) -> Json {
@@ -101,8 +146,66 @@ impl Findings {
     }
 }
 
-fn allowed(docs: &[&Json], req: &Request<'_>) -> bool {
-    evaluate(docs.iter().copied(), req) == Decision::Allow
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+/// A trust-policy request as IAM sees it: with the caller's global condition keys.
+fn from_role<'a>(action: &'a str, arn: &'a str) -> Request<'a> {
+    Request::trust(action, Principal::Aws(arn))
+        .with("aws:PrincipalArn", arn)
+        .with("aws:PrincipalAccount", account_of(arn))
+}
+
+/// The request EKS Pod Identity makes on the base role's trust.
+fn from_pods<'a>(
+    action: &'a str,
+    base: &LiveRole,
+    target: Option<&PodIdentityTarget>,
+) -> Request<'a> {
+    let mut req = Request::trust(action, Principal::Service(PODS_SERVICE))
+        .with("aws:SourceAccount", account_of(&base.arn));
+    if let Some(cluster) = target.and_then(|t| t.cluster_info.as_ref()) {
+        req = req.with("aws:SourceArn", &cluster.arn);
+    }
+    req
+}
+
+/// A role's identity policies (inline and attached) and boundary, as evaluated together.
+struct Identity<'a> {
+    docs: Vec<&'a Json>,
+    boundary: Option<&'a Json>,
+}
+
+impl<'a> Identity<'a> {
+    fn of(role: &'a LiveRole, managed: &'a BTreeMap<String, Json>) -> Self {
+        let docs = role
+            .inline_policies
+            .values()
+            .chain(role.managed_policies.iter().filter_map(|a| managed.get(a)))
+            .collect();
+        let boundary = role
+            .permissions_boundary
+            .as_ref()
+            .and_then(|b| managed.get(b));
+        Identity { docs, boundary }
+    }
+
+    fn allows(&self, req: &Request<'_>) -> bool {
+        evaluate(self.docs.iter().copied(), req) == Decision::Allow
+            && self
+                .boundary
+                .is_none_or(|b| evaluate([b], req) == Decision::Allow)
+    }
+
+    /// Allowed by the policies but not by the boundary.
+    fn only_boundary_denies(&self, req: &Request<'_>) -> bool {
+        evaluate(self.docs.iter().copied(), req) == Decision::Allow && !self.allows(req)
+    }
+}
+
+fn trust_allows(role: &LiveRole, req: &Request<'_>) -> bool {
+    evaluate([&role.trust], req) == Decision::Allow
 }
 
 fn uses_external_id(stmt: &Json) -> bool {
@@ -110,34 +213,38 @@ fn uses_external_id(stmt: &Json) -> bool {
         .is_some_and(|c| c.to_string().to_lowercase().contains("sts:externalid"))
 }
 
-/// Services a role's Allow statements grant actions of.
-fn services(role: &LiveRole) -> Vec<String> {
-    let mut out: Vec<String> = role
-        .inline_policies
-        .values()
-        .flat_map(|d| {
-            statements(d)
-                .into_iter()
-                .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow"))
-                .collect::<Vec<_>>()
-        })
-        .flat_map(|s| string_list(s.get("Action")))
-        .filter_map(|a| a.split(':').next().map(str::to_lowercase))
-        .collect();
-    out.sort();
-    out.dedup();
+fn allow_statements(doc: &Json) -> impl Iterator<Item = &Json> {
+    statements(doc)
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow"))
+}
+
+/// Services a role's Allow statements grant actions of, with the policies granting them.
+fn services(role: &LiveRole) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (policy, doc) in &role.inline_policies {
+        for action in allow_statements(doc).flat_map(|s| string_list(s.get("Action"))) {
+            if let Some(svc) = action.split(':').next() {
+                let entry = out.entry(svc.to_lowercase()).or_default();
+                if !entry.contains(policy) {
+                    entry.push(policy.clone());
+                }
+            }
+        }
+    }
     out
 }
 
-/// Actions whose resources the seed's templates scope; `*` on them is too broad.
-const SCOPED_ACTION_PREFIXES: [&str; 6] = [
-    "redshift:getclustercredentials",
-    "s3:",
-    "dynamodb:",
-    "athena:",
-    "glue:",
-    "secretsmanager:",
-];
+/// An action pattern on the base role that reaches beyond AssumeRole/TagSession.
+fn reaches_beyond_assume(pattern: &str) -> bool {
+    let p = pattern.to_lowercase();
+    if !(p.starts_with("sts:") || p == "*") {
+        return true;
+    }
+    STS_ACTIONS
+        .iter()
+        .any(|a| glob(&p, a, true) && *a != ASSUME && *a != TAG)
+}
 
 pub fn diagnose(s: &Subject) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
@@ -152,7 +259,7 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
         );
         return f.0;
     };
-    check_base(&mut f, base, s.pod_identity.as_ref());
+    check_base(&mut f, s, base);
     for (name, connector) in &s.connectors {
         match connector {
             None => f.add(
@@ -163,13 +270,7 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
                 None,
                 "create it (XpanderConnectorRole) or pass the right name",
             ),
-            Some(c) => check_connector(
-                &mut f,
-                base,
-                c,
-                s.access_entries.get(name),
-                s.pod_identity.as_ref().map(|p| p.cluster.as_str()),
-            ),
+            Some(c) => check_connector(&mut f, s, base, c),
         }
     }
     f.0.sort_by(|a, b| {
@@ -181,103 +282,112 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
     f.0
 }
 
-fn check_base(f: &mut Findings, base: &LiveRole, target: Option<&PodIdentityTarget>) {
+fn check_base(f: &mut Findings, s: &Subject, base: &LiveRole) {
     let name = &base.name;
-    let trust = [&base.trust];
-    if !allowed(
-        &trust,
-        &Request::trust(ASSUME, Principal::Service(PODS_SERVICE)),
-    ) {
+    let target = s.pod_identity.as_ref();
+    if !trust_allows(base, &from_pods(ASSUME, base, target)) {
         f.add("BASE_TRUST_NO_POD_IDENTITY", Severity::Error, name, "the base role's trust does not admit pods.eks.amazonaws.com for sts:AssumeRole, so Pod Identity cannot attach it".into(), Some(&base.trust), "trust {\"Service\": \"pods.eks.amazonaws.com\"} with Action [\"sts:AssumeRole\", \"sts:TagSession\"] (seed step 1)");
-    } else if !allowed(
-        &trust,
-        &Request::trust(TAG, Principal::Service(PODS_SERVICE)),
-    ) {
-        f.add("TAG_SESSION_TRUST", Severity::Error, name, "the base role's trust lets Pod Identity assume it but not tag the session; EKS always tags Pod Identity sessions".into(), Some(&base.trust), "add \"sts:TagSession\" to the Action of the pods.eks.amazonaws.com statement");
+    } else if !trust_allows(base, &from_pods(TAG, base, target)) {
+        f.add("TAG_SESSION_TRUST", Severity::Error, name, "the base role's trust lets Pod Identity assume it but not tag the session; EKS tags Pod Identity sessions".into(), Some(&base.trust), "add \"sts:TagSession\" to the Action of the pods.eks.amazonaws.com statement");
     }
-    for (policy, doc) in &base.inline_policies {
-        for stmt in statements(doc) {
-            if stmt.get("Effect").and_then(Json::as_str) != Some("Allow") {
-                continue;
-            }
-            let broad = string_list(stmt.get("Action")).into_iter().find(|a| {
-                let a = a.to_lowercase();
-                a != ASSUME.to_lowercase() && a != TAG.to_lowercase()
-            });
+    let mut documents: Vec<(String, &Json)> = base
+        .inline_policies
+        .iter()
+        .map(|(k, v)| (format!("inline policy {k:?}"), v))
+        .collect();
+    documents.extend(
+        base.managed_policies
+            .iter()
+            .filter_map(|a| s.managed.get(a).map(|d| (format!("managed policy {a}"), d))),
+    );
+    for (label, doc) in documents {
+        for stmt in allow_statements(doc) {
+            let beyond = string_list(stmt.get("Action"))
+                .into_iter()
+                .find(|a| reaches_beyond_assume(a));
             if let Some(action) =
-                broad.or_else(|| stmt.get("NotAction").map(|_| "NotAction".to_string()))
+                beyond.or_else(|| stmt.get("NotAction").map(|_| "NotAction".to_string()))
             {
-                f.add("BASE_SERVICE_PERMISSIONS", Severity::Error, name, format!("inline policy {policy:?} grants {action:?} to the base role; it should only assume connector roles"), Some(stmt), "move service permissions to a connector role (seed: \"Restrict base role\")");
+                f.add("BASE_SERVICE_PERMISSIONS", Severity::Error, name, format!("{label} grants {action:?} to the base role; it should only assume connector roles"), Some(stmt), "move service permissions to a connector role (seed: \"Restrict base role\")");
             }
             let star = string_list(stmt.get("Resource")).iter().any(|r| r == "*");
             if star
                 && string_list(stmt.get("Action"))
                     .iter()
-                    .any(|a| a.eq_ignore_ascii_case(ASSUME))
+                    .any(|a| glob(a, ASSUME, true))
             {
                 f.add(
                     "BASE_ASSUMES_ANY_ROLE",
                     Severity::Warning,
                     name,
-                    format!("inline policy {policy:?} lets the base role assume any role"),
+                    format!("{label} lets the base role assume any role"),
                     Some(stmt),
                     "list the connector role ARNs instead of \"*\"",
                 );
             }
         }
     }
-    for arn in &base.managed_policies {
-        f.add(
-            "BASE_SERVICE_PERMISSIONS",
-            Severity::Error,
-            name,
-            format!("managed policy {arn} is attached to the base role"),
-            None,
-            "detach it; give the permissions to a connector role (seed: \"Restrict base role\")",
-        );
-    }
     if let Some(t) = target {
-        match &t.association {
-            None => f.add("POD_IDENTITY_MISSING", Severity::Error, name, format!("no Pod Identity association for {}/{} on cluster {}", t.namespace, t.service_account, t.cluster), None, "aws eks create-pod-identity-association for the xpander service account with the base role (or set podIdentity on XpanderBaseRole)"),
-            Some(a) if a.role_arn != base.arn => f.add("POD_IDENTITY_OTHER_ROLE", Severity::Error, name, format!("the Pod Identity association {} for {}/{} points to {}, not the base role", a.association_id, t.namespace, t.service_account, a.role_arn), None, "update the association's role to the base role"),
-            Some(_) => {}
+        match (&t.cluster_info, &t.association) {
+            (None, _) => f.add("CLUSTER_NOT_FOUND", Severity::Error, name, format!("EKS cluster {:?} does not exist in this account and region", t.cluster), None, "check --cluster / clusterName and the region"),
+            (Some(_), None) => f.add("POD_IDENTITY_MISSING", Severity::Error, name, format!("no Pod Identity association for {}/{} on cluster {}", t.namespace, t.service_account, t.cluster), None, "aws eks create-pod-identity-association for the xpander service account with the base role (or set podIdentity on XpanderBaseRole)"),
+            (Some(_), Some(a)) if a.role_arn != base.arn => {
+                let evidence = json!({"associationId": a.association_id, "namespace": a.namespace, "serviceAccount": a.service_account, "roleArn": a.role_arn});
+                f.add("POD_IDENTITY_OTHER_ROLE", Severity::Error, name, format!("the Pod Identity association {} for {}/{} points to {}, not the base role", a.association_id, t.namespace, t.service_account, a.role_arn), Some(&evidence), "update the association's role to the base role");
+            }
+            _ => {}
         }
     }
-    check_common(f, base);
+    check_common(f, s, base);
 }
 
-fn check_connector(
-    f: &mut Findings,
-    base: &LiveRole,
-    c: &LiveRole,
-    entry: Option<&Option<AccessEntry>>,
-    cluster: Option<&str>,
-) {
+fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole) {
     let name = &c.name;
-    let trust = [&c.trust];
-    let identity: Vec<&Json> = c.inline_policies.values().collect();
-    let base_identity: Vec<&Json> = base.inline_policies.values().collect();
+    let identity = Identity::of(c, &s.managed);
+    let base_identity = Identity::of(base, &s.managed);
+    let stale: Vec<&Json> = statements(&c.trust)
+        .into_iter()
+        .filter(|st| {
+            string_list(st.get("Principal").and_then(|p| p.get("AWS")))
+                .iter()
+                .any(|p| p.starts_with("AROA") || p.starts_with("AIDA"))
+        })
+        .collect();
+    for st in &stale {
+        let id = string_list(st.get("Principal").and_then(|p| p.get("AWS")))
+            .into_iter()
+            .find(|p| p.starts_with("AROA") || p.starts_with("AIDA"))
+            .unwrap_or_default();
+        f.add("STALE_PRINCIPAL", Severity::Error, name, format!("the trust names {id}, the unique id of a role that was deleted; a role recreated with the same name is a different principal"), Some(st), "rewrite the trust policy with the role's ARN (XpanderConnectorRole does this when baseRoleId changes)");
+    }
+    let tags_disabled = s
+        .pod_identity
+        .as_ref()
+        .and_then(|t| t.association.as_ref())
+        .is_some_and(|a| a.disable_session_tags);
 
     for (who, arn, sid) in [
         ("the base role", base.arn.as_str(), "AllowFromBaseRole"),
         ("the role itself", c.arn.as_str(), "SelfAssume"),
     ] {
-        let assume = Request::trust(ASSUME, Principal::Aws(arn));
-        if !allowed(&trust, &assume) {
-            let blockers = blocked_by_condition(trust, &assume);
-            let names_it = |s: &&&Json| {
-                string_list(s.get("Principal").and_then(|p| p.get("AWS")))
+        let assume = from_role(ASSUME, arn);
+        if !trust_allows(c, &assume) {
+            let names_it = |st: &&&Json| {
+                string_list(st.get("Principal").and_then(|p| p.get("AWS")))
                     .iter()
                     .any(|p| p == arn)
             };
+            let blockers = blocked_by_condition([&c.trust], &assume);
             if let Some(stmt) = blockers
                 .iter()
                 .filter(names_it)
-                .find(|s| uses_external_id(s))
+                .find(|st| uses_external_id(st))
             {
                 f.add("EXTERNAL_ID_ON_INTERNAL", Severity::Error, name, format!("the trust statement admitting {who} requires an ExternalId; the AI Gateway passes none when it chains or re-assumes, so this fails with AccessDenied"), Some(stmt), &format!("remove the Condition from {sid}; only CrossAccountWithExternalId carries the ExternalId"));
+            } else if !stale.is_empty() && arn == base.arn {
+                // A stale unique id explains it; STALE_PRINCIPAL already says so.
             } else if arn == base.arn {
-                let cloud_only = statements(&c.trust).iter().any(|s| uses_external_id(s));
+                let cloud_only = statements(&c.trust).iter().any(|st| uses_external_id(st));
                 let summary = if cloud_only {
                     "the trust admits the xpander platform (with ExternalId) but not the base role: the connector works in cloud mode but not self-hosted".to_string()
                 } else {
@@ -287,17 +397,29 @@ fn check_connector(
             } else {
                 f.add("TRUST_MISSING_SELF", Severity::Error, name, "the trust does not admit the role itself; the AI Gateway re-assumes it to refresh credentials".into(), Some(&c.trust), &format!("add a {sid} statement: Principal {{\"AWS\": \"{}\"}}, Action [\"sts:AssumeRole\", \"sts:TagSession\"]", c.arn));
             }
-        } else if !allowed(&trust, &Request::trust(TAG, Principal::Aws(arn))) {
+        } else if !trust_allows(c, &from_role(TAG, arn)) {
             let stmt = statements(&c.trust)
                 .into_iter()
-                .find(|s| crate::iam::eval::statement_applies(s, &assume));
-            f.add("TAG_SESSION_TRUST", Severity::Error, name, format!("the trust lets {who} call sts:AssumeRole but not sts:TagSession; Pod Identity session tags are transitive, so the chained call fails with AccessDenied: sts:TagSession"), stmt, &format!("add \"sts:TagSession\" to the Action of {sid}"));
+                .find(|st| crate::iam::eval::statement_applies(st, &assume));
+            // Without session tags (disableSessionTags) nothing is carried into the chain.
+            let severity = if tags_disabled {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            f.add("TAG_SESSION_TRUST", severity, name, format!("the trust lets {who} call sts:AssumeRole but not sts:TagSession; Pod Identity session tags are transitive, so the chained call fails with AccessDenied: sts:TagSession"), stmt, &format!("add \"sts:TagSession\" to the Action of {sid}"));
         }
     }
 
-    if !allowed(&identity, &Request::identity(ASSUME, &c.arn)) {
-        f.add("SELF_ASSUME_PERMISSION_MISSING", Severity::Error, name, "no permission policy lets the role assume itself".into(), None, "put the SelfAssumeAndTagSession policy: Allow sts:AssumeRole + sts:TagSession on the role's own ARN");
-    } else if !allowed(&identity, &Request::identity(TAG, &c.arn)) {
+    let self_assume = Request::identity(ASSUME, &c.arn);
+    if !identity.allows(&self_assume) {
+        let why = if identity.only_boundary_denies(&self_assume) {
+            " (its permissions boundary denies it)"
+        } else {
+            ""
+        };
+        f.add("SELF_ASSUME_PERMISSION_MISSING", Severity::Error, name, format!("no permission lets the role assume itself{why}"), None, "put the SelfAssumeAndTagSession policy: Allow sts:AssumeRole + sts:TagSession on the role's own ARN");
+    } else if !identity.allows(&Request::identity(TAG, &c.arn)) {
         f.add(
             "TAG_SESSION_PERMISSION",
             Severity::Error,
@@ -307,65 +429,100 @@ fn check_connector(
             "add \"sts:TagSession\" to SelfAssumeAndTagSession",
         );
     }
-    if !allowed(&base_identity, &Request::identity(ASSUME, &c.arn)) {
-        f.add("BASE_CANNOT_ASSUME", Severity::Error, &base.name, format!("the base role has no permission to assume {}", c.arn), None, &format!("grant the base role sts:AssumeRole + sts:TagSession on {} (AssumeConnectorRoles, or the connector's xpander-assume-{} policy)", c.arn, c.name));
-    } else if !allowed(&base_identity, &Request::identity(TAG, &c.arn)) {
+    let chain = Request::identity(ASSUME, &c.arn);
+    if !base_identity.allows(&chain) {
+        let why = if base_identity.only_boundary_denies(&chain) {
+            " (its permissions boundary denies it)"
+        } else {
+            ""
+        };
+        f.add("BASE_CANNOT_ASSUME", Severity::Error, &base.name, format!("the base role has no permission to assume {}{why}", c.arn), None, &format!("grant the base role sts:AssumeRole + sts:TagSession on {} (AssumeConnectorRoles, or the connector's xpander-assume-{} policy), within its permissions boundary", c.arn, c.name));
+    } else if !base_identity.allows(&Request::identity(TAG, &c.arn)) {
+        let evidence = base
+            .inline_policies
+            .get(&crate::iam::templates::grant_policy_name(&c.name))
+            .or(base
+                .inline_policies
+                .get(crate::iam::templates::POLICY_ASSUME_CONNECTORS));
         f.add(
             "TAG_SESSION_PERMISSION",
             Severity::Error,
             &base.name,
             format!("the base role may assume {} but not tag the session", c.arn),
-            None,
+            evidence,
             "add \"sts:TagSession\" next to sts:AssumeRole in the base role's policy",
         );
     }
 
     let svc = services(c);
-    let has = |p: &str| svc.iter().any(|s| s == p);
-    if (has("redshift") || has("redshift-data")) && has("eks") {
-        f.add("MIXED_DATA_SOURCES", Severity::Warning, name, "one role holds both Redshift and EKS permissions".into(), None, "split into one connector role per data source (seed: \"Separate roles per data source\")");
+    let redshift: Vec<&String> = ["redshift", "redshift-data"]
+        .iter()
+        .filter_map(|k| svc.get(*k))
+        .flatten()
+        .collect();
+    if let (false, Some(eks)) = (redshift.is_empty(), svc.get("eks")) {
+        let evidence = json!({"redshift": redshift, "eks": eks});
+        f.add("MIXED_DATA_SOURCES", Severity::Warning, name, "one role holds both Redshift and EKS permissions".into(), Some(&evidence), "split into one connector role per data source (seed: \"Separate roles per data source\")");
     }
     for (policy, doc) in &c.inline_policies {
-        for stmt in statements(doc) {
-            let star = string_list(stmt.get("Resource")).iter().any(|r| r == "*");
+        for stmt in allow_statements(doc) {
+            if !string_list(stmt.get("Resource")).iter().any(|r| r == "*") {
+                continue;
+            }
             let scoped = string_list(stmt.get("Action")).into_iter().find(|a| {
-                let a = a.to_lowercase();
-                a == "*" || SCOPED_ACTION_PREFIXES.iter().any(|p| a.starts_with(p))
+                SCOPED_ACTIONS
+                    .iter()
+                    .any(|concrete| glob(a, concrete, true))
             });
-            if let (true, Some(action)) = (star, scoped) {
+            if let Some(action) = scoped {
                 f.add("RESOURCE_STAR", Severity::Warning, name, format!("policy {policy:?} grants {action:?} on Resource \"*\""), Some(stmt), "scope the Resource to the cluster, bucket, table or work group ARNs (seed: \"Scope resources\")");
             }
         }
     }
-    if has("eks") {
-        if let (Some(entry), Some(cluster)) = (entry, cluster) {
+    let config_map_only = s
+        .pod_identity
+        .as_ref()
+        .and_then(|t| t.cluster_info.as_ref().map(|c| (t, c)))
+        .filter(|(_, c)| c.authentication_mode == "CONFIG_MAP");
+    if let (true, Some((t, cluster))) = (svc.contains_key("eks"), config_map_only) {
+        let evidence =
+            json!({"cluster": t.cluster, "authenticationMode": cluster.authentication_mode});
+        f.add("EKS_AUTH_MODE", Severity::Error, name, format!("cluster {} authenticates with CONFIG_MAP only, so this EKS connector cannot get an access entry (its Kubernetes access)", t.cluster), Some(&evidence), "switch the cluster to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP; one-way)");
+    }
+    if svc.contains_key("eks") {
+        let cluster = s
+            .pod_identity
+            .as_ref()
+            .filter(|t| {
+                t.cluster_info
+                    .as_ref()
+                    .is_some_and(|c| c.authentication_mode != "CONFIG_MAP")
+            })
+            .map(|t| t.cluster.as_str());
+        if let (Some(entry), Some(cluster)) = (s.access_entries.get(name), cluster) {
             match entry {
                 None => f.add("EKS_ACCESS_ENTRY_MISSING", Severity::Error, name, format!("the EKS connector has no access entry on cluster {cluster}, so Kubernetes API calls are refused"), None, "aws eks create-access-entry --principal-arn <connector ARN> --type STANDARD, then associate-access-policy (or set eks on XpanderConnectorRole)"),
-                Some(e) if e.policies.is_empty() => f.add("EKS_ACCESS_POLICY_MISSING", Severity::Error, name, format!("the access entry on {cluster} has no access policy"), None, "aws eks associate-access-policy with AmazonEKSViewPolicy (read-only) or the seed's AmazonEKSClusterAdminPolicy"),
+                Some(e) if e.policies.is_empty() => {
+                    let evidence = json!({"accessEntryArn": e.access_entry_arn, "accessPolicies": []});
+                    f.add("EKS_ACCESS_POLICY_MISSING", Severity::Error, name, format!("the access entry on {cluster} has no access policy"), Some(&evidence), "aws eks associate-access-policy with AmazonEKSViewPolicy (read-only) or the seed's AmazonEKSClusterAdminPolicy")
+                }
                 Some(e) if e.policies.keys().any(|p| p.ends_with("/AmazonEKSClusterAdminPolicy")) => f.add("EKS_CLUSTER_ADMIN", Severity::Info, name, format!("the connector is cluster admin on {cluster} (the seed's choice)"), None, "consider AmazonEKSViewPolicy if the connector only reads"),
                 Some(_) => {}
             }
         }
     }
-    for principal in statements(&c.trust)
-        .iter()
-        .flat_map(|s| string_list(s.get("Principal").and_then(|p| p.get("AWS"))))
-    {
-        if principal.starts_with("AROA") || principal.starts_with("AIDA") {
-            f.add("STALE_PRINCIPAL", Severity::Error, name, format!("the trust names {principal}, the unique id of a role that was deleted; a role recreated with the same name is a different principal"), None, "rewrite the trust policy with the role's ARN (XpanderConnectorRole does this when baseRoleId changes)");
-        }
-    }
-    check_common(f, c);
+    check_common(f, s, c);
 }
 
-fn check_common(f: &mut Findings, role: &LiveRole) {
+fn check_common(f: &mut Findings, s: &Subject, role: &LiveRole) {
+    let quota = s.trust_quota.unwrap_or(TRUST_POLICY_MAX_CHARS);
     let trust = policy_size(&role.trust);
-    if trust * 10 > TRUST_POLICY_MAX_CHARS * 9 {
+    if trust * 10 > quota * 9 {
         f.add(
             "SIZE_NEAR_QUOTA",
             Severity::Warning,
             &role.name,
-            format!("the trust policy is {trust} of {TRUST_POLICY_MAX_CHARS} characters"),
+            format!("the trust policy is {trust} of {quota} characters"),
             None,
             "shorten it or raise the ACLSizePerRole quota",
         );
@@ -491,9 +648,15 @@ mod tests {
                 cluster: "c".into(),
                 namespace: "xpander".into(),
                 service_account: "xpander".into(),
+                cluster_info: Some(ClusterInfo {
+                    arn: "arn:aws:eks:us-east-1:123456789012:cluster/c".into(),
+                    authentication_mode: "API_AND_CONFIG_MAP".into(),
+                }),
                 association: Some(assoc),
             }),
             access_entries: [("xpander-eks-connector".to_string(), Some(entry))].into(),
+            managed: BTreeMap::new(),
+            trust_quota: None,
         }
     }
 
@@ -571,15 +734,97 @@ mod tests {
             json!({"AWS": "AROAOLDBASEROLE"});
         s.base.as_mut().unwrap().inline_policies.insert("Extra".into(), json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}));
         s.pod_identity.as_mut().unwrap().association = None;
-        let c = codes(&s);
-        for want in [
-            "STALE_PRINCIPAL",
-            "BASE_SERVICE_PERMISSIONS",
-            "POD_IDENTITY_MISSING",
-            "TRUST_MISSING_BASE_ROLE",
-        ] {
-            assert!(c.contains(&want), "{want} not in {c:?}");
-        }
+        let mut c = codes(&s);
+        c.sort();
+        assert_eq!(
+            c,
+            [
+                "BASE_SERVICE_PERMISSIONS",
+                "POD_IDENTITY_MISSING",
+                "STALE_PRINCIPAL"
+            ],
+            "a stale id explains the missing base role"
+        );
+    }
+
+    #[test]
+    fn boundaries_and_managed_policies_count() {
+        let mut s = correct();
+        let base = s.base.as_mut().unwrap();
+        let grant = std::mem::take(&mut base.inline_policies);
+        base.managed_policies
+            .insert("arn:aws:iam::123456789012:policy/grant".into());
+        s.managed.insert(
+            "arn:aws:iam::123456789012:policy/grant".into(),
+            grant.into_values().next().unwrap(),
+        );
+        assert_eq!(
+            codes(&s),
+            Vec::<&str>::new(),
+            "a grant in a managed policy is a grant"
+        );
+        let base = s.base.as_mut().unwrap();
+        base.permissions_boundary = Some("arn:aws:iam::123456789012:policy/boundary".into());
+        s.managed.insert(
+            "arn:aws:iam::123456789012:policy/boundary".into(),
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}),
+        );
+        assert_eq!(codes(&s), ["BASE_CANNOT_ASSUME"]);
+    }
+
+    #[test]
+    fn conditions_on_caller_keys_are_evaluated() {
+        let mut s = correct();
+        statement_mut(connector(&mut s), "AllowFromBaseRole")["Principal"] =
+            json!({"AWS": "arn:aws:iam::123456789012:root"});
+        statement_mut(connector(&mut s), "AllowFromBaseRole")["Condition"] = json!({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/xpander-base-role"}});
+        assert_eq!(codes(&s), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn wildcards_are_matched_not_compared() {
+        let mut s = correct();
+        s.base
+            .as_mut()
+            .unwrap()
+            .inline_policies
+            .values_mut()
+            .next()
+            .unwrap()["Statement"][0]["Action"] = json!(["sts:AssumeRole", "sts:Tag*"]);
+        connector(&mut s).inline_policies.insert(
+            "Wide".into(),
+            json!({"Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:Get*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}),
+        );
+        let found = diagnose(&s);
+        let c: Vec<_> = found
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| (f.code, f.summary.clone()))
+            .collect();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].0, "RESOURCE_STAR");
+        assert!(c[0].1.contains("dynamodb:Get*"));
+    }
+
+    #[test]
+    fn missing_cluster_and_config_map_mode() {
+        let mut s = correct();
+        s.pod_identity.as_mut().unwrap().cluster_info = None;
+        s.pod_identity.as_mut().unwrap().association = None;
+        s.access_entries.clear();
+        assert_eq!(codes(&s), ["CLUSTER_NOT_FOUND"]);
+        let mut s = correct();
+        s.pod_identity
+            .as_mut()
+            .unwrap()
+            .cluster_info
+            .as_mut()
+            .unwrap()
+            .authentication_mode = "CONFIG_MAP".into();
+        s.access_entries.clear();
+        assert_eq!(codes(&s), ["EKS_AUTH_MODE"]);
     }
 
     #[test]

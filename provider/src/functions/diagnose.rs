@@ -16,6 +16,7 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:diagnose",
     description: "Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.",
     inputs_from: None,
+    also_required: &[],
     inputs: &[
         Prop::input("baseRoleName", Ty::String, "Name of the base role.").required(),
         Prop::input("connectorRoleNames", Ty::StringList, "Names of the connector roles."),
@@ -54,6 +55,10 @@ impl Function for Diagnose {
         args: &PropertyMap,
         _preview: bool,
     ) -> Result<PropertyMap, Vec<Failure>> {
+        let failures = SPEC.check_args(args);
+        if !failures.is_empty() {
+            return Err(failures);
+        }
         let (a, _) = typed_args::<Args>(args).map_err(|f| vec![f])?;
         let scope = Scope {
             base_role: a.base_role_name,

@@ -17,6 +17,8 @@ pub struct FunctionSpec {
     /// Inputs shared with a resource (its input properties).
     pub inputs_from: Option<&'static ResourceSpec>,
     pub inputs: &'static [Prop],
+    /// Inputs required here though optional on the resource they come from.
+    pub also_required: &'static [&'static str],
     pub outputs: &'static [Prop],
 }
 
@@ -27,6 +29,45 @@ impl FunctionSpec {
             .map(|r| r.props.iter().filter(|p| p.input).collect::<Vec<_>>())
             .unwrap_or_default();
         shared.into_iter().chain(self.inputs.iter()).collect()
+    }
+
+    pub fn required(&self) -> Vec<&'static str> {
+        let own = self
+            .input_props()
+            .into_iter()
+            .filter(|p| p.required_input)
+            .map(|p| p.name);
+        own.chain(self.also_required.iter().copied()).collect()
+    }
+
+    /// Required inputs and types, named by property path.
+    pub fn check_args(&self, args: &PropertyMap) -> Vec<Failure> {
+        let mut failures: Vec<Failure> = self
+            .required()
+            .into_iter()
+            .filter(|name| {
+                args.get(*name)
+                    .is_none_or(|v| matches!(v, crate::rpc::values::PropertyValue::Null))
+            })
+            .map(|name| Failure::new(name, format!("{name} is required")))
+            .collect();
+        let known: serde_json::Map<String, serde_json::Value> = args
+            .iter()
+            .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
+            .collect();
+        let types = self.inputs_from.map(|r| r.types).unwrap_or(&[]);
+        let mut errors = Vec::new();
+        crate::resources::spec::type_failures(&self.input_props(), types, &known, "", &mut errors);
+        failures.extend(errors.into_iter().map(|(p, r)| Failure::new(p, r)));
+        for key in args.keys() {
+            if !self.input_props().iter().any(|p| p.name == key) {
+                failures.push(Failure::new(
+                    key.clone(),
+                    format!("{key:?} is not an argument of {}", self.token),
+                ));
+            }
+        }
+        failures
     }
 }
 

@@ -18,6 +18,7 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:renderConnectorPolicies",
     description: "Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.",
     inputs_from: Some(&connector_role::SPEC),
+    also_required: &["roleName"],
     inputs: &[
         Prop::input("accountId", Ty::String, "Account the role would live in; defaults to the provider's account."),
         Prop::input("partition", Ty::String, "AWS partition (`aws`, `aws-cn`, `aws-us-gov`); defaults to the region's."),
@@ -100,6 +101,10 @@ impl Function for RenderConnectorPolicies {
         args: &PropertyMap,
         preview: bool,
     ) -> Result<PropertyMap, Vec<Failure>> {
+        let failures = SPEC.check_args(args);
+        if !failures.is_empty() {
+            return Err(failures);
+        }
         let resource_args: PropertyMap = args
             .iter()
             .filter(|(k, _)| !OWN_KEYS.contains(&k.as_str()))
@@ -110,15 +115,8 @@ impl Function for RenderConnectorPolicies {
             &resource_args,
             |a, f, w| a.validate(f, w),
         );
-        let mut failures = checked.failures;
-        if !matches!(args.get("roleName"), Some(PropertyValue::String(_))) {
-            failures.push(Failure::new(
-                "roleName",
-                "roleName is required: a function has no resource name to autoname from",
-            ));
-        }
-        if !failures.is_empty() {
-            return Err(failures);
+        if !checked.failures.is_empty() {
+            return Err(checked.failures);
         }
         let (parsed, _) = typed_args::<ConnectorArgs>(&resource_args).map_err(|f| vec![f])?;
         let ctx = account(provider, args, preview)

@@ -200,6 +200,19 @@ pub fn run_check<T: DeserializeOwned>(
                 .push(Failure::new(p.name, format!("{} is required", p.name)));
         }
     }
+    let known: serde_json::Map<String, Json> = news
+        .iter()
+        .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
+        .collect();
+    let props: Vec<&spec::Prop> = spec.props.iter().filter(|p| p.input).collect();
+    let mut type_errors = Vec::new();
+    spec::type_failures(&props, spec.types, &known, "", &mut type_errors);
+    if !type_errors.is_empty() {
+        checked
+            .failures
+            .extend(type_errors.into_iter().map(|(p, r)| Failure::new(p, r)));
+        return checked;
+    }
     match typed_args::<T>(news) {
         Ok((args, unknown)) => {
             let mut failures = Vec::new();

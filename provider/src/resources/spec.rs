@@ -1,6 +1,8 @@
 //! Resource properties described once, as data: the schema, unknown-key
 //! checks, secretness and preview unknowns are all derived from these tables.
 
+use serde_json::Value as Json;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
     String,
@@ -132,5 +134,118 @@ impl ResourceSpec {
     }
     pub fn prop(&self, name: &str) -> Option<&Prop> {
         self.props.iter().find(|p| p.name == name)
+    }
+}
+
+/// Type errors of a JSON object against a property table, each named by its
+/// full path, so `maxSessionDuration: "long"` fails on `maxSessionDuration`
+/// rather than wherever serde happened to be. Nulls count as absent.
+pub fn type_failures(
+    props: &[&Prop],
+    types: &[TypeSpec],
+    value: &serde_json::Map<String, Json>,
+    path: &str,
+    out: &mut Vec<(String, String)>,
+) {
+    for (key, v) in value {
+        let sub = crate::rpc::values::join_key(path, key);
+        match props.iter().find(|p| p.name == key) {
+            Some(p) => check_type(p.ty, types, v, &sub, out),
+            None if !path.is_empty() => {
+                out.push((sub.clone(), format!("{sub} is not a known field")))
+            }
+            None => {}
+        }
+    }
+}
+
+fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(String, String)>) {
+    let mut fail = |expected: &str| {
+        out.push((
+            path.to_string(),
+            format!("{path} must be {expected}, got {}", describe(v)),
+        ))
+    };
+    match (ty, v) {
+        (_, Json::Null) => {}
+        (Ty::String, Json::String(_))
+        | (Ty::Boolean, Json::Bool(_))
+        | (Ty::Number, Json::Number(_)) => {}
+        (Ty::Integer, Json::Number(n)) if n.is_i64() || n.is_u64() => {}
+        (Ty::Document, Json::Object(_) | Json::String(_)) => {}
+        (Ty::StringList, Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                if !item.is_string() {
+                    let p = crate::rpc::values::join_index(path, i);
+                    out.push((
+                        p.clone(),
+                        format!("{p} must be a string, got {}", describe(item)),
+                    ));
+                }
+            }
+        }
+        (Ty::StringMap, Json::Object(m)) => {
+            for (k, item) in m {
+                if !item.is_string() {
+                    let p = crate::rpc::values::join_key(path, k);
+                    out.push((
+                        p.clone(),
+                        format!("{p} must be a string, got {}", describe(item)),
+                    ));
+                }
+            }
+        }
+        (Ty::DocumentMap, Json::Object(m)) => {
+            for (k, item) in m {
+                if !(item.is_object() || item.is_string()) {
+                    let p = crate::rpc::values::join_key(path, k);
+                    out.push((
+                        p.clone(),
+                        format!(
+                            "{p} must be a policy document (object or JSON string), got {}",
+                            describe(item)
+                        ),
+                    ));
+                }
+            }
+        }
+        (Ty::Object(name), Json::Object(m)) => {
+            if let Some(t) = types.iter().find(|t| t.name == name) {
+                let props: Vec<&Prop> = t.props.iter().collect();
+                type_failures(&props, types, m, path, out);
+            }
+        }
+        (Ty::ObjectList(name), Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check_type(
+                    Ty::Object(name),
+                    types,
+                    item,
+                    &crate::rpc::values::join_index(path, i),
+                    out,
+                );
+            }
+        }
+        (Ty::String, _) => fail("a string"),
+        (Ty::Integer, _) => fail("a whole number"),
+        (Ty::Number, _) => fail("a number"),
+        (Ty::Boolean, _) => fail("true or false"),
+        (Ty::StringList, _) => fail("a list of strings"),
+        (Ty::StringMap, _) => fail("a map of strings"),
+        (Ty::Document, _) => fail("a policy document (object or JSON string)"),
+        (Ty::DocumentMap, _) => fail("a map of policy documents"),
+        (Ty::Object(_), _) => fail("an object"),
+        (Ty::ObjectList(_), _) => fail("a list of objects"),
+    }
+}
+
+fn describe(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
     }
 }

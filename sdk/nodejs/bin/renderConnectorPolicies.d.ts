@@ -3,7 +3,7 @@ import * as inputs from "./types/input";
 /**
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
-export declare function renderConnectorPolicies(args?: RenderConnectorPoliciesArgs, opts?: pulumi.InvokeOptions): Promise<RenderConnectorPoliciesResult>;
+export declare function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?: pulumi.InvokeOptions): Promise<RenderConnectorPoliciesResult>;
 export interface RenderConnectorPoliciesArgs {
     /**
      * Account the role would live in; defaults to the provider's account.
@@ -82,7 +82,7 @@ export interface RenderConnectorPoliciesArgs {
     /**
      * IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
      */
-    roleName?: string;
+    roleName: string;
     /**
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
@@ -136,7 +136,7 @@ export interface RenderConnectorPoliciesResult {
 /**
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
-export declare function renderConnectorPoliciesOutput(args?: RenderConnectorPoliciesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<RenderConnectorPoliciesResult>;
+export declare function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<RenderConnectorPoliciesResult>;
 export interface RenderConnectorPoliciesOutputArgs {
     /**
      * Account the role would live in; defaults to the provider's account.
@@ -215,7 +215,7 @@ export interface RenderConnectorPoliciesOutputArgs {
     /**
      * IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
      */
-    roleName?: pulumi.Input<string>;
+    roleName: pulumi.Input<string>;
     /**
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */

@@ -10,7 +10,6 @@ const utilities = require("./utilities");
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
 function renderConnectorPolicies(args, opts) {
-    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
@@ -41,7 +40,6 @@ function renderConnectorPolicies(args, opts) {
  * Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
  */
 function renderConnectorPoliciesOutput(args, opts) {
-    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,

@@ -102,6 +102,7 @@ class AwaitableRenderConnectorPoliciesResult(RenderConnectorPoliciesResult):
 
 
 def render_connector_policies(
+        role_name: Optional[_builtins.str] = None,
         account_id: Optional[_builtins.str] = None,
         athena: Optional['AthenaArgs'] = None,
         base_role_arn: Optional[_builtins.str] = None,
@@ -120,7 +121,6 @@ def render_connector_policies(
         policies: Optional[Mapping[str, Any]] = None,
         redshift: Optional['RedshiftArgs'] = None,
         region: Optional[_builtins.str] = None,
-        role_name: Optional[_builtins.str] = None,
         s3: Optional['S3Args'] = None,
         tags: Optional[Mapping[str, _builtins.str]] = None,
         trusted_account_id: Optional[_builtins.str] = None,
@@ -128,6 +128,7 @@ def render_connector_policies(
     """
     Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
 
+    :param _builtins.str role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param _builtins.str account_id: Account the role would live in; defaults to the provider's account.
     :param 'AthenaArgs' athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
@@ -146,12 +147,12 @@ def render_connector_policies(
     :param Mapping[str, Any] policies: Additional inline policies by name: JSON objects or JSON strings.
     :param 'RedshiftArgs' redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
     :param _builtins.str region: Region for regional ARNs; defaults to the provider's.
-    :param _builtins.str role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param 'S3Args' s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
     :param Mapping[str, _builtins.str] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
     :param _builtins.str trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
     __args__: dict[str, Any] = dict()
+    __args__['roleName'] = role_name
     __args__['accountId'] = account_id
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
@@ -170,7 +171,6 @@ def render_connector_policies(
     __args__['policies'] = policies
     __args__['redshift'] = redshift
     __args__['region'] = region
-    __args__['roleName'] = role_name
     __args__['s3'] = s3
     __args__['tags'] = tags
     __args__['trustedAccountId'] = trusted_account_id
@@ -181,6 +181,7 @@ def render_connector_policies(
 
 
 def render_connector_policies_output(
+        role_name: Optional[pulumi.Input[_builtins.str]] = None,
         account_id: Optional[pulumi.Input[_builtins.str]] = None,
         athena: Optional[pulumi.Input['AthenaArgs']] = None,
         base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
@@ -199,7 +200,6 @@ def render_connector_policies_output(
         policies: Optional[pulumi.Input[Mapping[str, Any]]] = None,
         redshift: Optional[pulumi.Input['RedshiftArgs']] = None,
         region: Optional[pulumi.Input[_builtins.str]] = None,
-        role_name: Optional[pulumi.Input[_builtins.str]] = None,
         s3: Optional[pulumi.Input['S3Args']] = None,
         tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
         trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None,
@@ -207,6 +207,7 @@ def render_connector_policies_output(
     """
     Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.
 
+    :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param pulumi.Input[_builtins.str] account_id: Account the role would live in; defaults to the provider's account.
     :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
@@ -225,12 +226,12 @@ def render_connector_policies_output(
     :param pulumi.Input[Mapping[str, Any]] policies: Additional inline policies by name: JSON objects or JSON strings.
     :param pulumi.Input['RedshiftArgs'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
     :param pulumi.Input[_builtins.str] region: Region for regional ARNs; defaults to the provider's.
-    :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param pulumi.Input['S3Args'] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
     :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
     :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
     __args__: dict[str, Any] = dict()
+    __args__['roleName'] = role_name
     __args__['accountId'] = account_id
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
@@ -249,7 +250,6 @@ def render_connector_policies_output(
     __args__['policies'] = policies
     __args__['redshift'] = redshift
     __args__['region'] = region
-    __args__['roleName'] = role_name
     __args__['s3'] = s3
     __args__['tags'] = tags
     __args__['trustedAccountId'] = trusted_account_id
