@@ -323,22 +323,12 @@ impl Resource for BaseRole {
                 let attached_drift = olds
                     .get("attachedPolicyArns")
                     .is_some_and(|a| matches!(a, PropertyValue::Array(items) if !items.is_empty()));
-                for (key, drift) in [
-                    ("trustPolicy", trust_drift),
-                    ("policies", policies_drift),
-                    ("attachedPolicyArns", attached_drift),
-                ] {
-                    if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
-                        result
-                            .entries
-                            .push((key.to_string(), DiffKind::Update, false));
-                    }
-                }
+                result.drift("trustPolicy", trust_drift);
+                result.drift("policies", policies_drift);
+                result.drift("attachedPolicyArns", attached_drift);
             }
         }
-        let replacing = result.entries.iter().any(|(_, _, r)| *r);
-        result.delete_before_replace =
-            replacing && old_inputs.get("roleName") == news.get("roleName");
+        result.settle_replacement(old_inputs, news);
         result
     }
 
@@ -380,11 +370,7 @@ impl Resource for BaseRole {
             live_assoc.as_ref(),
             &role_arn,
         ));
-        let result = execute(ctx, &cloud, &steps).await;
-        let (applied, failure) = match result {
-            Ok(a) => (a, None),
-            Err(f) => (f.applied.clone(), Some(f)),
-        };
+        let (applied, failure) = apply(ctx, &cloud, &steps).await;
         let role_id = applied
             .created_role
             .as_ref()
@@ -409,7 +395,7 @@ impl Resource for BaseRole {
         &self,
         ctx: &OpCtx<'_>,
         id: &str,
-        olds: Option<&PropertyMap>,
+        _olds: Option<&PropertyMap>,
         old_inputs: Option<&PropertyMap>,
     ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
         let cloud = ctx.provider.cloud().await?;
@@ -447,7 +433,6 @@ impl Resource for BaseRole {
             }
             None => None,
         };
-        let _ = olds;
         let cfg = ctx.provider.config();
         let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
         let own_policies: BTreeMap<String, Json> = live
@@ -539,11 +524,7 @@ impl Resource for BaseRole {
             live_assoc.as_ref(),
             &role_arn,
         ));
-        let result = execute(ctx, &cloud, &steps).await;
-        let (applied, failure) = match result {
-            Ok(a) => (a, None),
-            Err(f) => (f.applied.clone(), Some(f)),
-        };
+        let (applied, failure) = apply(ctx, &cloud, &steps).await;
         let role_id = applied
             .created_role
             .as_ref()

@@ -881,22 +881,12 @@ impl Resource for ConnectorRole {
                     documents_differ(&p.to_json(), &r.role.inline_policies, &account.partition)
                 });
                 let grant_missing = r.grant.is_some() && !olds.contains_key("grantPolicyName");
-                for (key, drift) in [
-                    ("trustPolicy", trust_drift),
-                    ("policies", policies_drift),
-                    ("grantPolicyName", grant_missing),
-                ] {
-                    if drift && !result.entries.iter().any(|(k, _, _)| k == key) {
-                        result
-                            .entries
-                            .push((key.to_string(), DiffKind::Update, false));
-                    }
-                }
+                result.drift("trustPolicy", trust_drift);
+                result.drift("policies", policies_drift);
+                result.drift("grantPolicyName", grant_missing);
             }
         }
-        let replacing = result.entries.iter().any(|(_, _, r)| *r);
-        result.delete_before_replace =
-            replacing && old_inputs.get("roleName") == news.get("roleName");
+        result.settle_replacement(old_inputs, news);
         result
     }
 
@@ -940,10 +930,7 @@ impl Resource for ConnectorRole {
         };
         let mut steps = plan_role(live.as_ref(), &r.role, &cloud.account.partition);
         steps.extend(plan_extras(&r, &extras, None, &cloud.account.partition));
-        let (applied, failure) = match execute(ctx, &cloud, &steps).await {
-            Ok(a) => (a, None),
-            Err(f) => (f.applied.clone(), Some(f)),
-        };
+        let (applied, failure) = apply(ctx, &cloud, &steps).await;
         let role_id = applied
             .created_role
             .as_ref()
@@ -1108,10 +1095,7 @@ impl Resource for ConnectorRole {
             old_r.as_ref(),
             &cloud.account.partition,
         ));
-        let (applied, failure) = match execute(ctx, &cloud, &steps).await {
-            Ok(a) => (a, None),
-            Err(f) => (f.applied.clone(), Some(f)),
-        };
+        let (applied, failure) = apply(ctx, &cloud, &steps).await;
         let role_id = applied
             .created_role
             .as_ref()

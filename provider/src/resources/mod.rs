@@ -69,6 +69,23 @@ pub struct DiffResult {
     pub delete_before_replace: bool,
 }
 
+impl DiffResult {
+    /// Records drift of an output (found by refresh) as an update of it.
+    pub fn drift(&mut self, key: &str, drifted: bool) {
+        if drifted && !self.entries.iter().any(|(k, _, _)| k == key) {
+            self.entries
+                .push((key.to_string(), DiffKind::Update, false));
+        }
+    }
+
+    /// A replacement that keeps the role name must delete the old role first.
+    pub fn settle_replacement(&mut self, old_inputs: &PropertyMap, news: &PropertyMap) {
+        let replacing = self.entries.iter().any(|(_, _, r)| *r);
+        self.delete_before_replace =
+            replacing && old_inputs.get("roleName") == news.get("roleName");
+    }
+}
+
 /// Errors of Create/Read/Update/Delete, by what the engine should do.
 #[derive(Debug)]
 pub enum OpError {
@@ -424,6 +441,22 @@ pub async fn execute(
         progress: &progress,
     };
     executor.run(steps).await
+}
+
+/// Runs a plan for Create/Update: what was applied, and the failure if one
+/// stopped it (the caller decides whether that is a partial state).
+pub async fn apply(
+    ctx: &OpCtx<'_>,
+    cloud: &crate::rpc::Cloud,
+    steps: &[crate::plan::Step],
+) -> (
+    crate::plan::executor::Applied,
+    Option<crate::plan::executor::Failed>,
+) {
+    match execute(ctx, cloud, steps).await {
+        Ok(applied) => (applied, None),
+        Err(failed) => (failed.applied.clone(), Some(failed)),
+    }
 }
 
 /// Reports a failure after the role exists as a partial state, so the engine
