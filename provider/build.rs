@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(files, [&root])?;
     tonic_prost_build::configure()
+        .codec_path("crate::rpc::codec::WireCodec")
         .build_server(true)
         .build_client(true)
         .compile_fds(fds)?;

@@ -1,6 +1,7 @@
 //! The gRPC face of the provider: the tonic service, the shared provider
 //! state (config, lazily built AWS clients, engine log), and value decoding.
 
+pub mod codec;
 pub mod engine_log;
 pub mod errors;
 pub mod server;
