@@ -204,8 +204,8 @@ def bench_rpc_and_preview(binary: Path, sim: AwsSim, home: Path, report: Report,
             "Answers larger than ~250 bytes (GetSchema, Check of most connectors, Create/Update previews) wait "
             "~40 ms before they leave the provider: its gRPC socket does not set TCP_NODELAY, so Nagle's algorithm "
             "holds the last segment until the client's delayed ACK. This dominates the Check, GetSchema and "
-            "preview rows; Diff answers are small and show the real cost. Reported to the lead "
-            "(tests/reliability/test_responsiveness.py, strict xfail).")
+            "preview rows; Diff answers are small and show the real cost. Pinned by "
+            "tests/reliability/test_responsiveness.py::test_larger_responses_are_not_delayed.")
     report.add("rpc", f"Check, connector with secret ExternalId (n={n})", p50_p99(check),
                f"p50 = {measure.percentile(check, 50) / floor_p50:.1f}× the floor; {check_bytes} B answer{stall_note}")
 
