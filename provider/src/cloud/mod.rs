@@ -16,7 +16,8 @@ use sdk::SdkAws;
 
 pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
     // Adaptive mode shares one client-side rate limiter across all calls, so
-    // parallel registrations back off together under IAM throttling; a short
+    // parallel registrations back off together under IAM throttling (standard
+    // mode exhausted its retry quota with 20 connectors at 5 req/s); a short
     // maximum backoff keeps them from idling long after tokens return
     // (20 connectors at 5 req/s: 61 s with the default 20 s cap, 30 s with 2 s).
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(

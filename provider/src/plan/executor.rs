@@ -39,6 +39,23 @@ fn ok_if_gone(r: Result<(), CloudError>) -> Result<(), CloudError> {
     }
 }
 
+/// IAM's aggregate inline-policy quota is what limits connectors per base
+/// role; say so, and what to do, where it bites.
+fn explain_grant_limit(e: CloudError, policy: &str) -> CloudError {
+    if e.class() != ErrorClass::LimitExceeded
+        || !policy.starts_with(crate::iam::templates::GRANT_PREFIX)
+    {
+        return e;
+    }
+    CloudError {
+        message: format!(
+            "{} (a base role's inline policies total at most 10,240 characters, about 59 connector grants: give further connectors grantBaseRole: false and list their ARNs in the base role's connectorRoleArns, which holds about 200, or use a second base role)",
+            e.message
+        ),
+        ..e
+    }
+}
+
 impl Executor<'_> {
     pub async fn run(&self, steps: &[Step]) -> Result<Applied, Failed> {
         let mut applied = Applied::default();
@@ -154,7 +171,8 @@ impl Executor<'_> {
             } => {
                 let doc = document.to_string();
                 self.retrying(&what, never, || api.put_role_policy(role, name, &doc))
-                    .await?;
+                    .await
+                    .map_err(|e| explain_grant_limit(e, name))?;
             }
             Step::DeletePolicy { role, name } => ok_if_gone(
                 self.retrying(&what, never, || api.delete_role_policy(role, name))

@@ -722,8 +722,8 @@ pub fn plan_extras(
     steps
 }
 
-/// Delete order (DESIGN): revoke the grant, remove access policies and the
-/// entry, then empty and delete the role.
+/// Delete order (DESIGN): revoke the grant, remove the access entry (which
+/// takes its access policy associations with it), then empty and delete the role.
 pub fn plan_delete(old: &Rendered, live_role: Option<&LiveRole>, live: &LiveExtras) -> Vec<Step> {
     let mut steps = Vec::new();
     if let Some(g) = &old.grant {
@@ -732,14 +732,7 @@ pub fn plan_delete(old: &Rendered, live_role: Option<&LiveRole>, live: &LiveExtr
             name: g.name.clone(),
         });
     }
-    if let (Some(a), Some(entry)) = (&old.access, &live.access) {
-        for arn in entry.policies.keys() {
-            steps.push(Step::DisassociateAccessPolicy {
-                cluster: a.cluster.clone(),
-                principal_arn: a.principal_arn.clone(),
-                policy_arn: arn.clone(),
-            });
-        }
+    if let (Some(a), Some(_)) = (&old.access, &live.access) {
         steps.push(Step::DeleteAccessEntry {
             cluster: a.cluster.clone(),
             principal_arn: a.principal_arn.clone(),
