@@ -51,10 +51,7 @@ impl<U: Message + Default> Decoder for WireDecoder<U> {
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
         self.0.decode(buf).map_err(|s| {
             if s.code() == Code::Internal {
-                Status::invalid_argument(format!(
-                    "malformed request (not a valid protobuf message): {}",
-                    s.message()
-                ))
+                Status::invalid_argument(format!("malformed request: {}", s.message()))
             } else {
                 s
             }
