@@ -282,25 +282,7 @@ impl Resource for BaseRole {
     }
 
     fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
-        let mut news = req.news.clone();
-        if let Err(f) = role::autoname(
-            req.name,
-            req.olds,
-            &mut news,
-            req.random_seed,
-            &req.autonaming,
-        ) {
-            return Checked {
-                inputs: news,
-                failures: vec![f],
-                warnings: vec![],
-            };
-        }
-        let mut checked = run_check::<BaseRoleArgs>(&SPEC, &news, |args, failures, _warnings| {
-            args.validate(failures)
-        });
-        checked.inputs = news;
-        checked
+        role::check_role::<BaseRoleArgs>(&SPEC, req, |args, failures, _| args.validate(failures))
     }
 
     fn diff(

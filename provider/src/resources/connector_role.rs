@@ -832,25 +832,9 @@ impl Resource for ConnectorRole {
     }
 
     fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
-        let mut news = req.news.clone();
-        if let Err(f) = role::autoname(
-            req.name,
-            req.olds,
-            &mut news,
-            req.random_seed,
-            &req.autonaming,
-        ) {
-            return Checked {
-                inputs: news,
-                failures: vec![f],
-                warnings: vec![],
-            };
-        }
-        let mut checked = run_check::<ConnectorArgs>(&SPEC, &news, |args, failures, warnings| {
+        role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
             args.validate(failures, warnings)
-        });
-        checked.inputs = news;
-        checked
+        })
     }
 
     fn diff(

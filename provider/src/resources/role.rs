@@ -170,6 +170,33 @@ pub fn autoname(
     Ok(())
 }
 
+/// Check for a role resource: fill `roleName`, then the shared pipeline with
+/// the resource's rules. The checked inputs keep the user's values as sent
+/// (secret wrappers included) plus the name.
+pub fn check_role<T: serde::de::DeserializeOwned>(
+    spec: &super::spec::ResourceSpec,
+    req: &super::CheckRequest<'_>,
+    rules: impl FnOnce(&T, &mut Vec<Failure>, &mut Vec<String>),
+) -> super::Checked {
+    let mut news = req.news.clone();
+    if let Err(f) = autoname(
+        req.name,
+        req.olds,
+        &mut news,
+        req.random_seed,
+        &req.autonaming,
+    ) {
+        return super::Checked {
+            inputs: news,
+            failures: vec![f],
+            warnings: vec![],
+        };
+    }
+    let mut checked = super::run_check::<T>(spec, &news, rules);
+    checked.inputs = news;
+    checked
+}
+
 /// The deploying account and partition as recorded in a role's outputs.
 pub fn account_from_outputs(
     olds: &PropertyMap,

@@ -42,6 +42,22 @@ impl XpanderProvider {
             .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}; this provider manages xpander:index:XpanderBaseRole and xpander:index:XpanderConnectorRole")))
     }
 
+    /// The resource a request is for, and the resource's name (from the URN
+    /// when an older engine leaves `name` empty).
+    fn target(
+        &self,
+        type_token: &str,
+        urn: &str,
+        name: &str,
+    ) -> Result<(Arc<dyn Resource>, String), Status> {
+        let name = if name.is_empty() {
+            name_from_urn(urn)
+        } else {
+            name.to_string()
+        };
+        Ok((self.resource(type_token, urn)?, name))
+    }
+
     fn ctx<'a>(&'a self, urn: &'a str, name: &'a str, timeout: f64) -> OpCtx<'a> {
         OpCtx {
             urn,
@@ -285,12 +301,7 @@ impl ResourceProvider for XpanderProvider {
         req: Request<pb::CheckRequest>,
     ) -> Result<Response<pb::CheckResponse>, Status> {
         let req = req.into_inner();
-        let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() {
-            name_from_urn(&req.urn)
-        } else {
-            req.name.clone()
-        };
+        let (resource, name) = self.target(&req.r#type, &req.urn, &req.name)?;
         let olds = decode(req.olds.as_ref(), "olds")?;
         let news = match req.news.as_ref().map(decode_struct).transpose() {
             Ok(n) => n.unwrap_or_default(),
@@ -407,12 +418,7 @@ impl ResourceProvider for XpanderProvider {
         req: Request<pb::CreateRequest>,
     ) -> Result<Response<pb::CreateResponse>, Status> {
         let req = req.into_inner();
-        let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() {
-            name_from_urn(&req.urn)
-        } else {
-            req.name.clone()
-        };
+        let (resource, name) = self.target(&req.r#type, &req.urn, &req.name)?;
         let inputs = decode(req.properties.as_ref(), "properties")?;
         let ctx = self.ctx(&req.urn, &name, req.timeout);
         let (id, outputs) = resource
@@ -431,12 +437,7 @@ impl ResourceProvider for XpanderProvider {
         req: Request<pb::ReadRequest>,
     ) -> Result<Response<pb::ReadResponse>, Status> {
         let req = req.into_inner();
-        let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() {
-            name_from_urn(&req.urn)
-        } else {
-            req.name.clone()
-        };
+        let (resource, name) = self.target(&req.r#type, &req.urn, &req.name)?;
         if req.id.is_empty() {
             return Ok(Response::new(pb::ReadResponse::default()));
         }
@@ -480,12 +481,7 @@ impl ResourceProvider for XpanderProvider {
         req: Request<pb::UpdateRequest>,
     ) -> Result<Response<pb::UpdateResponse>, Status> {
         let req = req.into_inner();
-        let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() {
-            name_from_urn(&req.urn)
-        } else {
-            req.name.clone()
-        };
+        let (resource, name) = self.target(&req.r#type, &req.urn, &req.name)?;
         let olds = decode(req.olds.as_ref(), "olds")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let news = decode(req.news.as_ref(), "news")?;
@@ -502,12 +498,7 @@ impl ResourceProvider for XpanderProvider {
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
         let req = req.into_inner();
-        let resource = self.resource(&req.r#type, &req.urn)?;
-        let name = if req.name.is_empty() {
-            name_from_urn(&req.urn)
-        } else {
-            req.name.clone()
-        };
+        let (resource, name) = self.target(&req.r#type, &req.urn, &req.name)?;
         let olds = decode(req.properties.as_ref(), "properties")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let ctx = self.ctx(&req.urn, &name, req.timeout);
