@@ -8,9 +8,13 @@ PY      := $(VENV)/bin/python
 BIN     := target/debug/pulumi-resource-xpander
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' provider/Cargo.toml | head -n 1)
 PLUGIN_DIR := $(HOME)/.pulumi/plugins/resource-xpander-v$(VERSION)
+# npm installs follow the committed lock files; the stamp is the file npm
+# itself writes at the end of an install.
+SDK_NPM     := sdk/nodejs/node_modules/.package-lock.json
+EXAMPLE_NPM := sdk-examples/typescript/node_modules/.package-lock.json
 export PYTHONPATH := $(CURDIR)/tests
 
-.PHONY: all build release install schema sdks demo test test-rust test-python check-schema bench lint clean venv
+.PHONY: all build release install schema sdks demo test test-rust test-python test-cli check-schema bench lint clean venv pulumi
 
 all: build
 
@@ -52,14 +56,21 @@ check-schema: build
 	@$(BIN) schema | diff -u schema.json - >/dev/null || { echo "schema.json is stale: run 'make schema'"; exit 1; }
 
 test-python: venv build
-	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/sdk
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/sdk --ignore=tests/cli
 
-test: lint test-rust check-schema check-sdks test-sdks test-python
+# The Pulumi CLI and its Python and Node.js language hosts, built from their Go
+# modules (tools/pulumi) into a cache outside the clone; the last line printed
+# is the folder that holds them.
+pulumi:
+	@bash tools/pulumi/build.sh
 
-# SDKs (tools/sdkgen). npm installs follow the committed lock files; the
-# stamp is the file npm itself writes at the end of an install.
-SDK_NPM     := sdk/nodejs/node_modules/.package-lock.json
-EXAMPLE_NPM := sdk-examples/typescript/node_modules/.package-lock.json
+# The example projects and the user paths through the real `pulumi` CLI.
+test-cli: venv build pulumi $(EXAMPLE_NPM)
+	$(PY) -m pytest tests/cli -q -p no:cacheprovider
+
+test: lint test-rust check-schema check-sdks test-sdks test-python test-cli
+
+# SDKs (tools/sdkgen).
 .PHONY: check-sdks test-sdks
 
 $(SDK_NPM): sdk/nodejs/package-lock.json

@@ -68,4 +68,8 @@ const s3 = s3Buckets.length > 0
 export const baseRoleArn = base.arn;
 export const redshiftRoleArn = redshift.arn;
 export const eksRoleArn = eks.arn;
-export const s3RoleArn = s3?.arn;
+// A stack output exists only while the connector does: `export const` would
+// always declare it and the engine warns about an undefined output.
+if (s3) {
+    module.exports.s3RoleArn = s3.arn;
+}

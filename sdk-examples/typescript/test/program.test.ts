@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CheckingMocks, project, stack, valueOf } from "./mocks";
 
 const mocks = new CheckingMocks();
-let program: typeof import("../index");
+// s3RoleArn is exported only when the S3 connector exists (see index.ts).
+let program: typeof import("../index") & { s3RoleArn?: pulumi.Output<string> };
 
 before(async () => {
     pulumi.runtime.setAllConfig({
