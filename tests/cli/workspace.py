@@ -91,7 +91,6 @@ class Pulumi:
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-            PULUMI_SKIP_CONFIRMATIONS="true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
             # The Python host runs programs with this interpreter; the SDK is
             # the one generated in this checkout.

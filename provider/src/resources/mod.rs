@@ -66,6 +66,9 @@ pub enum DiffKind {
 pub struct DiffResult {
     /// (property path, kind, replaces)
     pub entries: Vec<(String, DiffKind, bool)>,
+    /// Entries that are drift of an output: the engine shows them by comparing
+    /// outputs, not inputs (an input of the same name may not have changed).
+    pub drifted: Vec<String>,
     pub delete_before_replace: bool,
 }
 
@@ -75,6 +78,7 @@ impl DiffResult {
         if drifted && !self.entries.iter().any(|(k, _, _)| k == key) {
             self.entries
                 .push((key.to_string(), DiffKind::Update, false));
+            self.drifted.push(key.to_string());
         }
     }
 

@@ -382,7 +382,8 @@ impl ResourceProvider for XpanderProvider {
                 (DiffKind::Update, true) => K::UpdateReplace,
             };
             let top = path.split(['.', '[']).next().unwrap_or(path).to_string();
-            let is_input = spec.prop(&top).is_some_and(|p| p.input);
+            let is_input =
+                spec.prop(&top).is_some_and(|p| p.input) && !result.drifted.contains(path);
             detailed.insert(
                 path.clone(),
                 pb::PropertyDiff {
