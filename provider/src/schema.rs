@@ -37,12 +37,8 @@ fn property(p: &Prop) -> Json {
     if p.replaces {
         m.insert("willReplaceOnChanges".into(), Json::Bool(true));
     }
-    if let Some(d) = p.default {
-        let value = match p.ty {
-            Ty::Boolean => Json::Bool(d == "true"),
-            _ => Json::String(d.into()),
-        };
-        m.insert("default".into(), value);
+    if let Some(d) = p.default_value() {
+        m.insert("default".into(), d.to_json());
     }
     v
 }
@@ -124,6 +120,18 @@ fn function(f: &FunctionSpec) -> Json {
     })
 }
 
+/// Pulumi's own schema marshaller leaves out empty `required` lists; doing the
+/// same keeps `pulumi package get-schema` and schema.json identical.
+fn omit_empty_required(v: &mut Json) {
+    if let Json::Object(m) = v {
+        m.retain(|k, v| {
+            !(matches!(k.as_str(), "required" | "requiredInputs")
+                && v.as_array().is_some_and(Vec::is_empty))
+        });
+        m.values_mut().for_each(omit_empty_required);
+    }
+}
+
 pub fn schema() -> Json {
     let resources: Vec<&ResourceSpec> = vec![
         &crate::resources::base_role::SPEC,
@@ -144,7 +152,7 @@ pub fn schema() -> Json {
         .iter()
         .map(|f| (f.spec().token.to_string(), function(f.spec())))
         .collect();
-    json!({
+    let mut doc = json!({
         "name": PACKAGE,
         "displayName": "xpander",
         "version": env!("CARGO_PKG_VERSION"),
@@ -173,7 +181,9 @@ pub fn schema() -> Json {
                 "respectSchemaVersion": true
             }
         }
-    })
+    });
+    omit_empty_required(&mut doc);
+    doc
 }
 
 pub fn schema_json() -> String {

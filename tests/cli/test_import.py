@@ -39,15 +39,6 @@ NO_CODE_GENERATION = (
     "GenerateProgram; `pulumi import --out FILE` imports both roles, then exits 1 with "
     "`error: method GenerateProgram not implemented`, leaving FILE empty"
 )
-# The provider's Read for an import returns inputs without the defaults its
-# Check fills in, and its Diff compares inputs as they are: the engine keeps
-# Read's inputs in the state, so the first preview sees `path` (which replaces
-# the role) and `podIdentityTrust` added.
-IMPORTED_INPUTS_LACK_DEFAULTS = (
-    "provider: Read on import omits the defaulted inputs path=\"/\" (both roles) and podIdentityTrust=true "
-    "(connector), so the first preview of a matching program plans `base replace [diff: +path]` and "
-    "`redshift replace [diff: +path,podIdentityTrust]`, refused only because import protected them"
-)
 
 
 class PlannedChanges(AssertionError):
@@ -177,7 +168,6 @@ xpander.XpanderConnectorRole(
 """
 
 
-@pytest.mark.xfail(strict=True, raises=PlannedChanges, reason=IMPORTED_INPUTS_LACK_DEFAULTS)
 def test_import_only_reads_and_a_program_of_its_inputs_has_no_changes(hand_built, aws, tmp_path, pulumi_home):
     """The import without code generation, then the program a user writes from
     what it recorded: the provider's half of the round trip, which needs no

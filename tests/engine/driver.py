@@ -613,7 +613,9 @@ def _refresh_one(engine: Engine, resource: ResourceState) -> tuple[Event, Resour
 
 def _import_one(engine: Engine, urn: str, type_: str, name: str, id_: str) -> tuple[ResourceState, Event]:
     """`pulumi import`: Read by id alone (no properties, no inputs), then
-    Check(olds=inputs, news=inputs); Check failures are only warnings."""
+    Check(olds=inputs, news=inputs), whose failures are only warnings. The
+    state keeps Read's inputs, not Check's (ImportStep.Apply in the real engine:
+    a provider whose Check adds defaults must still diff cleanly afterwards)."""
     response = _rpc(engine, "import", urn, "Read",
                     provider_pb2.ReadRequest(id=id_, urn=urn, name=name, type=type_))
     if not response.id:
@@ -627,10 +629,7 @@ def _import_one(engine: Engine, urn: str, type_: str, name: str, id_: str) -> tu
     check = _rpc(engine, "import", urn, "Check", provider_pb2.CheckRequest(
         urn=urn, olds=to_struct(inputs), news=to_struct(inputs), randomSeed=os.urandom(32), name=name, type=type_
     ))
-    if check.failures:
-        event.warnings.extend(f"{f.property}: {f.reason}" for f in check.failures)
-    elif check.HasField("inputs"):
-        inputs = from_struct(check.inputs)
+    event.warnings.extend(f"{f.property}: {f.reason}" for f in check.failures)
     return ResourceState(urn, type_, name, response.id, inputs, outputs), event
 
 

@@ -303,7 +303,9 @@ pub fn preview_outputs(
 }
 
 /// Top-level input changes between the last deployment and now, with
-/// replacement flags from the table. Documents compare canonically.
+/// replacement flags from the table. Documents compare canonically. An absent
+/// input equals its schema default: SDKs fill defaults in, while inputs read
+/// back by `pulumi import` (and programs in languages that do not) leave them out.
 pub fn diff_inputs(
     spec: &ResourceSpec,
     old_inputs: &PropertyMap,
@@ -311,12 +313,14 @@ pub fn diff_inputs(
 ) -> DiffResult {
     let mut result = DiffResult::default();
     for p in spec.props.iter().filter(|p| p.input) {
-        let old = old_inputs
-            .get(p.name)
-            .filter(|v| !matches!(v, PropertyValue::Null));
-        let new = news
-            .get(p.name)
-            .filter(|v| !matches!(v, PropertyValue::Null));
+        let given = |m: &PropertyMap| {
+            m.get(p.name)
+                .filter(|v| !matches!(v, PropertyValue::Null))
+                .cloned()
+                .or_else(|| p.default_value())
+        };
+        let (old, new) = (given(old_inputs), given(news));
+        let (old, new) = (old.as_ref(), new.as_ref());
         let kind = match (old, new) {
             (None, None) => continue,
             (None, Some(_)) => DiffKind::Add,
@@ -525,6 +529,19 @@ mod tests {
         assert_eq!(
             diff_inputs(&SPEC, &old, &new).entries,
             [("roleName".to_string(), DiffKind::Update, true)]
+        );
+    }
+
+    #[test]
+    fn an_absent_input_equals_its_default() {
+        // What `pulumi import` stores (no defaults) against what an SDK sends.
+        let imported = map(json!({"roleName": "r"}));
+        let program = map(json!({"roleName": "r", "path": "/", "podIdentityTrust": true, "grantBaseRole": true}));
+        assert!(diff_inputs(&SPEC, &imported, &program).entries.is_empty());
+        let moved = map(json!({"roleName": "r", "path": "/xpander/"}));
+        assert_eq!(
+            diff_inputs(&SPEC, &imported, &moved).entries,
+            [("path".to_string(), DiffKind::Update, true)]
         );
     }
 }

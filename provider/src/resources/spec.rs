@@ -2,6 +2,7 @@
 //! checks, secretness and preview unknowns are all derived from these tables.
 
 use serde_json::Value as Json;
+use crate::rpc::values::PropertyValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
@@ -110,6 +111,15 @@ impl Prop {
             default: Some(value),
             ..self
         }
+    }
+    /// The schema default as a value of the property's type.
+    pub fn default_value(&self) -> Option<PropertyValue> {
+        let d = self.default?;
+        Some(match self.ty {
+            Ty::Boolean => PropertyValue::Bool(d == "true"),
+            Ty::Integer | Ty::Number => PropertyValue::Number(d.parse().ok()?),
+            _ => PropertyValue::String(d.into()),
+        })
     }
 }
 
