@@ -93,7 +93,7 @@ check-sdks: venv $(SDK_NPM)
 test-sdks: venv build $(SDK_NPM) $(EXAMPLE_NPM)
 	$(PY) -m pytest tests/sdk -q -p no:cacheprovider
 
-demo: venv build
+demo: venv build pulumi
 	$(PY) tests/demo.py
 
 bench: venv

@@ -1,136 +1,116 @@
-"""`make demo`: the seed's architecture deployed end to end on the local AWS
-simulator, through the same gRPC calls the Pulumi engine makes.
+"""`make demo`: the seed's architecture deployed end to end by the real `pulumi`
+CLI (built from its Go modules by tools/pulumi) on the local AWS simulator.
 
-The stack is the real `sdk-examples/python` program, run by Pulumi's Python
-runtime against the generated SDK; its resource monitor hands each
-registration to the engine driver (tests/engine), which drives the provider.
+The stack is sdk-examples/python with a file backend in a temporary folder and
+passphrase secrets: preview → up → add the S3 connector through stack config
+(`preview --diff`, `up`) → refresh → the AI Gateway's credential chain
+(pod → base role → connector → self-assume) → destroy.
 
-preview → up → add a connector (update) → refresh → destroy, then a summary:
-the roles, their documents, and the AI Gateway's credential chain
-(pod → base role → connector → self-assume) succeeding.
+`transcript()` is also what README.md shows; tests/cli/test_readme.py runs it
+and fails when the README no longer matches what the CLI prints.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from pulumi.runtime.proto import engine_pb2  # noqa: E402
-
 from awssim.harness import AwsSim  # noqa: E402
-from e2e.seed import CLUSTER, ORG_ID, chain, provider_config, role_arn  # noqa: E402
-from engine import Engine, ProviderProcess, Secret, Stack, format_preview  # noqa: E402
-from engine.values import render  # noqa: E402
-from sdk.program import PYTHON_EXAMPLE, engine_program  # noqa: E402
+from cli.workspace import Pulumi, copy_project, install_provider, toolchain  # noqa: E402
+from e2e.seed import CLUSTER, chain  # noqa: E402
 
-BINARY = REPO / "target" / "debug" / "pulumi-resource-xpander"
-PROJECT = "xpander-iam"  # sdk-examples/python/Pulumi.yaml
-STACK = "dev"
+ORGANIZATION_ID = "org-7f3a9c21"
+ROLES = ("xpander-base-role", "xpander-redshift-access", "xpander-eks-connector", "xpander-s3-connector")
 
-
-def example(s3_buckets: list[str], exports: dict):
-    """The Python example with its stack config, as an engine-driver program."""
-    config = {
-        "clusterName": CLUSTER,
-        "organizationId": Secret(ORG_ID),
-        "redshiftClusterId": "analytics",
-        "redshiftDatabase": "dev",
-        "s3Buckets": s3_buckets,
-    }
-    return engine_program(PYTHON_EXAMPLE, PROJECT, STACK, config, exports)
+# What changes from run to run, so the README can hold one run's output.
+VOLATILE = [
+    (re.compile(r"\(\d+(\.\d+)?s\)"), "(…s)"),
+    (re.compile(r"Duration: \d+s"), "Duration: …s"),
+    (re.compile(r"default_(\d+_\d+_\d+)::[0-9a-f-]{36}"), r"default_\1::…"),
+    (re.compile(r"\ba-[0-9a-z]{17}\b"), "a-…"),
+    (re.compile(r"\bAROA[0-9A-Z]{17}\b"), "AROA…"),
+]
 
 
-def heading(text: str) -> None:
-    print(f"\n\033[1m== {text}\033[0m")
+def normalise(text: str) -> str:
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
-def diagnostics(logs) -> str:
-    """Non-ephemeral warnings and errors, grouped by resource as `pulumi preview` prints them."""
-    lines = []
-    for log in logs:
-        if log.ephemeral or log.severity < engine_pb2.WARNING:
-            continue
-        level = "warning" if log.severity == engine_pb2.WARNING else "error"
-        type_, name = log.urn.split("::")[-2:]
-        lines += [f"  {type_} ({name}):", f"    {level}: {log.message}"]
-    return "Diagnostics:\n" + "\n".join(lines) + "\n" if lines else ""
-
-
-def show_role(iam, name: str) -> None:
-    role = iam.get_role(RoleName=name)["Role"]
-    trust = role["AssumeRolePolicyDocument"]
-    trust = trust if isinstance(trust, dict) else json.loads(trust)
-    print(f"\n{role['Arn']}")
-    for stmt in trust["Statement"]:
-        who = stmt["Principal"]
-        cond = " (ExternalId condition)" if "Condition" in stmt else ""
-        print(f"  trust  {stmt.get('Sid', '-'):28} {json.dumps(who)}{cond}")
-    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-        doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        doc = doc if isinstance(doc, dict) else json.loads(doc)
-        actions = sorted({a for s in doc["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])})
-        print(f"  policy {policy:28} {len(actions)} actions: {', '.join(actions[:3])}{' …' if len(actions) > 3 else ''}")
-
-
-def main() -> int:
-    started = time.monotonic()
+def transcript(work: Path, show: Callable[[str, str], None]) -> None:
+    """Runs the demo; `show(command, output)` receives each step as a user sees it."""
     with AwsSim(propagation_delay=2.0) as sim:
         sim.boto3_client("eks").create_cluster(
             name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={}
         )
-        env = {**os.environ, **sim.provider_env()}
-        with ProviderProcess(BINARY, env=env) as proc:
-            engine = Engine(proc, project=PROJECT, stack=STACK)
-            engine.boot(provider_config(sim))
-            stack = Stack(engine)
-            exports: dict = {}
+        install_provider(work / "pulumi-home")
+        project = copy_project(REPO / "sdk-examples" / "python", work / "xpander-iam")
+        pulumi = Pulumi(root=work, project=project, aws_env=sim.provider_env(), home=work / "pulumi-home")
+        pulumi.init({"clusterName": CLUSTER}, {"organizationId": ORGANIZATION_ID})
+        show("pulumi config", pulumi.run("config").stdout)
+        show("pulumi preview", pulumi.preview().stdout)
+        show("pulumi up --yes   # IAM propagation delay of the simulator: 2 s", pulumi.run("up", "--yes").stdout)
+        pulumi.config_set("s3Buckets[0]", "xpander-data", path=True)
+        show("pulumi config set --path 's3Buckets[0]' xpander-data && pulumi preview --diff", pulumi.preview("--diff").stdout)
+        show("pulumi up --yes --skip-preview", pulumi.up().stdout)
+        show("pulumi refresh --yes --skip-preview", pulumi.refresh().stdout)
+        show("pulumi stack output", pulumi.run("stack", "output").stdout)
 
-            heading(f"pulumi preview --diff   ({PYTHON_EXAMPLE.relative_to(REPO)})")
-            print(format_preview(stack.preview(example([], exports))))
-            print(diagnostics(proc.logs))
+        lines = []
+        for name, arn in sorted(pulumi.outputs().items()):
+            if name != "baseRoleArn":
+                assumed = chain(sim, arn)["AssumedRoleUser"]["Arn"]
+                lines.append(f"ok  {name:16} {assumed}")
+        show("the AI Gateway's chain: pod credentials → base role → connector → self-assume", "\n".join(lines))
 
-            heading("pulumi up (IAM propagation delay: 2 s; no fixed sleeps)")
-            t = time.monotonic()
-            print(format_preview(stack.up(example([], exports))))
-            print(f"done in {time.monotonic() - t:.1f}s")
-            for log in proc.logs:
-                if log.ephemeral and "waiting" in log.message:
-                    print(f"  progress: {log.message}")
-                    break
+        iam = sim.boto3_client("iam")
+        show("what AWS holds", "\n".join(describe_role(iam, name) for name in ROLES))
+        show("pulumi destroy --yes --skip-preview", pulumi.destroy().stdout)
+        left = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+        if left:
+            raise SystemExit(f"roles left after destroy: {left}")
 
-            heading("pulumi config set --path 's3Buckets[0]' xpander-data && pulumi up   (seed: Adding a New Connector)")
-            print(format_preview(stack.up(example(["xpander-data"], exports))))
-            print("Outputs (the IAM Role ARNs for the xpander UI):")
-            for name, value in exports.items():
-                print(f"    {name:16} {render(value)}")
 
-            heading("pulumi refresh")
-            print(format_preview(stack.refresh()))
+def describe_role(iam, name: str) -> str:
+    role = iam.get_role(RoleName=name)["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = trust if isinstance(trust, dict) else json.loads(trust)
+    lines = [role["Arn"]]
+    for stmt in trust["Statement"]:
+        condition = "  (ExternalId condition)" if "Condition" in stmt else ""
+        lines.append(f"  trust  {stmt.get('Sid', '-'):28} {json.dumps(stmt['Principal'])}{condition}")
+    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        doc = doc if isinstance(doc, dict) else json.loads(doc)
+        actions = sorted({a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])})
+        more = " …" if len(actions) > 3 else ""
+        lines.append(f"  policy {policy:28} {len(actions)} actions: {', '.join(actions[:3])}{more}")
+    return "\n".join(lines)
 
-            heading("What AWS holds")
-            iam = sim.boto3_client("iam")
-            for name in ("xpander-base-role", "xpander-redshift-access", "xpander-eks-connector", "xpander-s3-connector"):
-                show_role(iam, name)
-            state = stack.get("redshift")
-            print(f"\nstate: trustPolicy of the Redshift connector is stored as {render(state.outputs['trustPolicy'])}")
 
-            heading("The AI Gateway's chain: pod → base role → connector → self-assume")
-            for name in ("xpander-redshift-access", "xpander-eks-connector", "xpander-s3-connector"):
-                result = chain(sim, role_arn(name))
-                print(f"  ok  {result['AssumedRoleUser']['Arn']}")
+def main() -> int:
+    started = time.monotonic()
+    try:
+        bin_dir = toolchain()
+    except RuntimeError as err:
+        print(f"make demo needs the Pulumi CLI built from its Go modules, and the build failed:\n{err}", file=sys.stderr)
+        return 1
+    print(f"pulumi and its language hosts: {bin_dir}")
 
-            heading("pulumi destroy")
-            print(format_preview(stack.destroy()))
-            left = [r["RoleName"] for r in iam.list_roles()["Roles"]]
-            print(f"roles left: {left or 'none'}")
-            if left:
-                return 1
+    def show(command: str, output: str) -> None:
+        print(f"\n\033[1m$ {command}\033[0m\n{output.rstrip()}")
+
+    with tempfile.TemporaryDirectory(prefix="xpander-demo-") as work:
+        transcript(Path(work), show)
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s")
     return 0
 

@@ -83,7 +83,8 @@ impl Executor<'_> {
         Fut: std::future::Future<Output = Result<T, CloudError>>,
     {
         let progress = self.progress;
-        with_retry(
+        let mut waited = None;
+        let result = with_retry(
             &self.budget,
             retry_on,
             |err, attempt, elapsed| {
@@ -93,6 +94,7 @@ impl Executor<'_> {
                     ErrorClass::Throttled => "throttled by AWS, backing off",
                     _ => "retrying after a transient AWS error",
                 };
+                waited = Some(elapsed);
                 progress(format!(
                     "{what}: {why} (attempt {attempt}, {:.1}s)",
                     elapsed.as_secs_f64()
@@ -100,7 +102,13 @@ impl Executor<'_> {
             },
             op,
         )
-        .await
+        .await;
+        // The engine keeps showing a resource's last message beside "created":
+        // after a wait, say that the step went through.
+        if let (Ok(_), Some(elapsed)) = (&result, waited) {
+            progress(format!("{what}: done after {:.1}s", elapsed.as_secs_f64()));
+        }
+        result
     }
 
     async fn run_step(&self, step: &Step, applied: &mut Applied) -> Result<(), CloudError> {
