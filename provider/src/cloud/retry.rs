@@ -14,14 +14,23 @@ use super::error::{CloudError, ErrorClass};
 pub struct Budget {
     pub deadline: Instant,
     pub cancel: CancellationToken,
+    /// What set the limit, named in the error when it runs out.
+    pub set_by: &'static str,
 }
+
+pub const SET_BY_PROPAGATION_TIMEOUT: &str = "the provider's propagationTimeout";
 
 impl Budget {
     pub fn new(limit: Duration, cancel: CancellationToken) -> Self {
         Budget {
             deadline: Instant::now() + limit,
             cancel,
+            set_by: SET_BY_PROPAGATION_TIMEOUT,
         }
+    }
+
+    pub fn set_by(self, set_by: &'static str) -> Self {
+        Budget { set_by, ..self }
     }
 }
 
@@ -67,9 +76,10 @@ where
         if Instant::now() + jittered > budget.deadline {
             return Err(CloudError {
                 message: format!(
-                    "{} (still failing after {attempt} attempts over {:.1}s; raise the provider's propagationTimeout if IAM is slow in this account)",
+                    "{} (still failing after {attempt} attempts over {:.1}s; raise {} if IAM is slow in this account)",
                     err.message,
-                    started.elapsed().as_secs_f64()
+                    started.elapsed().as_secs_f64(),
+                    budget.set_by
                 ),
                 ..err
             });
@@ -154,6 +164,25 @@ mod tests {
         .await;
         assert!(r.unwrap_err().message.contains("propagationTimeout"));
         assert!(start.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn the_error_names_what_set_the_limit() {
+        let budget = Budget::new(Duration::from_millis(50), CancellationToken::new())
+            .set_by("this resource's customTimeouts");
+        let r: Result<(), _> = with_retry(
+            &budget,
+            |_| true,
+            |_, _, _| {},
+            || async { Err(invalid_principal()) },
+        )
+        .await;
+        let message = r.unwrap_err().message;
+        assert!(
+            message.contains("raise this resource's customTimeouts"),
+            "{message}"
+        );
+        assert!(!message.contains("propagationTimeout"), "{message}");
     }
 
     #[tokio::test]

@@ -435,11 +435,14 @@ pub async fn execute(
     cloud: &crate::rpc::Cloud,
     steps: &[crate::plan::Step],
 ) -> Result<crate::plan::executor::Applied, crate::plan::executor::Failed> {
-    let mut limit = ctx.provider.config().propagation_timeout();
-    if let Some(t) = ctx.timeout {
-        limit = limit.min(t);
-    }
-    let budget = crate::cloud::retry::Budget::new(limit, ctx.provider.cancel_token());
+    let propagation = ctx.provider.config().propagation_timeout();
+    let budget = match ctx.timeout {
+        Some(t) if t < propagation => {
+            crate::cloud::retry::Budget::new(t, ctx.provider.cancel_token())
+                .set_by("this resource's customTimeouts")
+        }
+        _ => crate::cloud::retry::Budget::new(propagation, ctx.provider.cancel_token()),
+    };
     let urn = ctx.urn.to_string();
     let provider = ctx.provider;
     let progress = move |msg: String| provider.progress(&urn, &msg);
@@ -536,7 +539,9 @@ mod tests {
     fn an_absent_input_equals_its_default() {
         // What `pulumi import` stores (no defaults) against what an SDK sends.
         let imported = map(json!({"roleName": "r"}));
-        let program = map(json!({"roleName": "r", "path": "/", "podIdentityTrust": true, "grantBaseRole": true}));
+        let program = map(
+            json!({"roleName": "r", "path": "/", "podIdentityTrust": true, "grantBaseRole": true}),
+        );
         assert!(diff_inputs(&SPEC, &imported, &program).entries.is_empty());
         let moved = map(json!({"roleName": "r", "path": "/xpander/"}));
         assert_eq!(

@@ -105,6 +105,16 @@ impl RoleArgs {
     }
 }
 
+/// After a rename through `aliases` the URN changes while the role stays: the
+/// ownership tag must follow, or a later create under the new URN would not
+/// recognise the role as its own.
+pub fn owner_tag_is_stale(olds: &PropertyMap, urn: &str) -> bool {
+    let Some(PropertyValue::Object(tags)) = olds.get("tagsAll") else {
+        return false;
+    };
+    matches!(tags.get(OWNER_TAG), Some(PropertyValue::String(v)) if *v != owner_tag_value(urn))
+}
+
 /// Tag values cannot hold `$` (parent separators in URNs) nor exceed 256
 /// characters, so the URN is made safe, or hashed when long.
 pub fn owner_tag_value(urn: &str) -> String {
@@ -297,6 +307,19 @@ pub fn ensure_owned(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_rename_makes_the_owner_tag_stale() {
+        let old = "urn:pulumi:dev::p::xpander:index:XpanderConnectorRole::old";
+        let tags = PropertyMap::from([(
+            OWNER_TAG.to_string(),
+            PropertyValue::String(owner_tag_value(old)),
+        )]);
+        let olds = PropertyMap::from([("tagsAll".to_string(), PropertyValue::Object(tags))]);
+        assert!(!owner_tag_is_stale(&olds, old));
+        assert!(owner_tag_is_stale(&olds, &old.replace("::old", "::new")));
+        assert!(!owner_tag_is_stale(&PropertyMap::new(), old));
+    }
 
     #[test]
     fn autonames_are_stable_and_valid() {

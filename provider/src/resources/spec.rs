@@ -1,8 +1,8 @@
 //! Resource properties described once, as data: the schema, unknown-key
 //! checks, secretness and preview unknowns are all derived from these tables.
 
-use serde_json::Value as Json;
 use crate::rpc::values::PropertyValue;
+use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {

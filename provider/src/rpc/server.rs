@@ -349,10 +349,7 @@ impl ResourceProvider for XpanderProvider {
             failures: checked
                 .failures
                 .into_iter()
-                .map(|f| pb::CheckFailure {
-                    property: f.property,
-                    reason: f.reason,
-                })
+                .map(resource_check_failure)
                 .collect(),
         }))
     }
@@ -366,7 +363,11 @@ impl ResourceProvider for XpanderProvider {
         let olds = decode(req.olds.as_ref(), "olds")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let news = decode(req.news.as_ref(), "news")?;
-        let result = resource.diff(&self.state, &olds, &old_inputs, &news);
+        let mut result = resource.diff(&self.state, &olds, &old_inputs, &news);
+        result.drift(
+            "tagsAll",
+            crate::resources::role::owner_tag_is_stale(&olds, &req.urn),
+        );
         let spec = resource.spec();
         let mut diffs = Vec::new();
         let mut replaces = Vec::new();
@@ -561,4 +562,27 @@ async fn profile_region(cfg: &ProviderConfig) -> Option<String> {
     }
     use aws_config::meta::region::ProvideRegion;
     b.build().region().await.map(|r| r.to_string())
+}
+
+/// The engine prints a resource's CheckFailure as "property P value V has a
+/// problem", looking P up as a top-level input: a nested path (`s3.buckets`)
+/// would show the value as nil. So the failure names the top-level input and
+/// the reason keeps the full path.
+fn resource_check_failure(f: crate::resources::Failure) -> pb::CheckFailure {
+    let top = f.property.split(['.', '[']).next().unwrap_or_default();
+    if top == f.property {
+        return pb::CheckFailure {
+            property: f.property,
+            reason: f.reason,
+        };
+    }
+    let reason = if f.reason.contains(&f.property) {
+        f.reason
+    } else {
+        format!("{}: {}", f.property, f.reason)
+    };
+    pb::CheckFailure {
+        property: top.to_string(),
+        reason,
+    }
 }
