@@ -13,8 +13,10 @@ use xpander_provider::rpc::{server::XpanderProvider, ProviderState};
 const MAX_MESSAGE: usize = 400 << 20;
 
 /// The engine address: the last positional argument. Flags the engine may
-/// add (`--logtostderr`, `-v=N`, `--tracing <endpoint>`) are skipped.
-fn engine_address(args: &[String]) -> Option<String> {
+/// add (`--logtostderr`, `-v=N`, `--tracing <endpoint>`) are skipped. Any
+/// other word (a mistyped subcommand) is refused rather than left waiting as
+/// a server nobody will call.
+fn engine_address(args: &[String]) -> Result<Option<String>, String> {
     let mut positional = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -24,11 +26,22 @@ fn engine_address(args: &[String]) -> Option<String> {
             continue;
         }
         if !a.starts_with('-') {
+            if !is_address(a) {
+                return Err(format!(
+                    "unknown command {a:?}: the commands are schema, doctor, version and --help; the Pulumi engine passes its address (HOST:PORT)"
+                ));
+            }
             positional.push(a.clone());
         }
         i += 1;
     }
-    positional.pop()
+    Ok(positional.pop())
+}
+
+fn is_address(a: &str) -> bool {
+    a.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 async fn shutdown_signal() {
@@ -68,6 +81,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => {}
     }
 
+    let engine = match engine_address(&args) {
+        Ok(engine) => engine,
+        Err(message) => {
+            eprintln!("pulumi-resource-xpander: {message}");
+            std::process::exit(2);
+        }
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     {
@@ -77,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let state = Arc::new(ProviderState::new());
-    if let Some(addr) = engine_address(&args) {
+    if let Some(addr) = engine {
         state.log.connect(&addr);
     }
     let service = ResourceProviderServer::new(XpanderProvider::new(state))
@@ -183,8 +203,8 @@ mod tests {
     #[test]
     fn address_is_the_last_positional() {
         assert_eq!(
-            engine_address(&args(&["127.0.0.1:1234"])).as_deref(),
-            Some("127.0.0.1:1234")
+            engine_address(&args(&["127.0.0.1:1234"])),
+            Ok(Some("127.0.0.1:1234".into()))
         );
         assert_eq!(
             engine_address(&args(&[
@@ -193,10 +213,27 @@ mod tests {
                 "--tracing",
                 "http://t",
                 "127.0.0.1:5"
-            ]))
-            .as_deref(),
-            Some("127.0.0.1:5")
+            ])),
+            Ok(Some("127.0.0.1:5".into()))
         );
-        assert_eq!(engine_address(&args(&["--logtostderr"])), None);
+        assert_eq!(engine_address(&args(&["--logtostderr"])), Ok(None));
+        assert_eq!(
+            engine_address(&args(&["[::1]:7"])),
+            Ok(Some("[::1]:7".into()))
+        );
+    }
+
+    #[test]
+    fn an_unknown_word_is_not_an_address() {
+        for word in [
+            "deployer-polcy",
+            "schemas",
+            "localhost",
+            "127.0.0.1:",
+            "host:port",
+        ] {
+            let err = engine_address(&args(&[word])).unwrap_err();
+            assert!(err.contains(&format!("{word:?}")), "{err}");
+        }
     }
 }

@@ -7,7 +7,6 @@ import json
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import jsonschema
@@ -22,16 +21,12 @@ REPO = Path(__file__).resolve().parents[2]
 METASCHEMA = REPO.parent / "shared" / "reference" / "pulumi-package-metaschema.json"
 COMMITTED_SCHEMA = REPO / "schema.json"
 
-# Start-up is a few ms for this binary; anything near the engine's 10 s
-# connection budget would be a real problem, not noise.
-PORT_DEADLINE = 2.0
-
 _NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")  # not the lookbehinds (?<= and (?<!
 
 
 def _warned_about(proc, key: str):
     return proc.engine.service.wait_for_log(
-        lambda log: log.severity == engine_pb2.WARNING and key in log.message, timeout=5.0
+        lambda log: log.severity == engine_pb2.WARNING and key in log.message
     )
 
 
@@ -54,9 +49,13 @@ def _check_config_with_unknown_key(proc, key: str):
 
 
 def test_first_stdout_line_is_the_port(provider):
+    # ProviderProcess waits for the port as long as the engine does (its
+    # 10 s connection budget) and fails the fixture past it. How fast the
+    # port comes is a figure, not a contract: `make bench`, process row.
     assert re.fullmatch(rb"[0-9]+\n", provider.first_line), provider.first_line
     assert 1 <= provider.port <= 65535
-    assert provider.startup_seconds < PORT_DEADLINE, f"port took {provider.startup_seconds:.3f} s"
+    # The port is ready when printed: the first call on it is answered.
+    assert provider.stub.GetPluginInfo(empty_pb2.Empty(), timeout=10).version
 
 
 def test_engine_address_is_the_last_argument_and_engine_flags_are_ignored(launch):
@@ -70,11 +69,12 @@ def test_engine_address_is_the_last_argument_and_engine_flags_are_ignored(launch
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_makes_it_exit_zero_promptly(provider, sig):
     provider.stub.GetPluginInfo(empty_pb2.Empty(), timeout=10)
-    started = time.monotonic()
+    # stop() gives the process the engine's grace (SHUTDOWN_GRACE) and then
+    # SIGKILLs it, as the engine does: exit code 0, not -SIGKILL, is the
+    # proof it left by itself within the grace, with no clock reading here.
     code = provider.stop(sig)
-    elapsed = time.monotonic() - started
+    assert code != -signal.SIGKILL, f"not gone {SHUTDOWN_GRACE} s after {signal.Signals(sig).name}: killed"
     assert code == 0, f"exit code {code} after {signal.Signals(sig).name}\n{provider.stderr}"
-    assert elapsed < SHUTDOWN_GRACE
 
 
 def test_attach_mode(launch):
@@ -94,6 +94,16 @@ def test_version_flag_prints_the_crate_version(binary, crate_version):
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0] if result.stdout else ""
     assert crate_version in first_line, f"--version printed {result.stdout!r}"
+
+
+@pytest.mark.parametrize("word", ["deployer-polcy", "schemas", "localhost"])
+def test_an_unknown_first_word_is_refused_not_served(binary, word):
+    """A mistyped subcommand must not start a server that waits forever."""
+    result = subprocess.run([binary, word], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2
+    assert result.stdout == ""  # no port line: no server started
+    assert f'unknown command "{word}"' in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.fixture(scope="module")
