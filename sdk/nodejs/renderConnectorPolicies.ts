@@ -12,6 +12,7 @@ export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
+        "allowWildcards": args.allowWildcards,
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
@@ -41,6 +42,10 @@ export interface RenderConnectorPoliciesArgs {
      * Account the role would live in; defaults to the provider's account.
      */
     accountId?: string;
+    /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: boolean;
     /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */
@@ -168,6 +173,7 @@ export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutpu
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
+        "allowWildcards": args.allowWildcards,
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
@@ -197,6 +203,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * Account the role would live in; defaults to the provider's account.
      */
     accountId?: pulumi.Input<string>;
+    /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: pulumi.Input<boolean>;
     /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */

@@ -44,6 +44,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly accountId: pulumi.Output<string>;
     /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    declare public readonly allowWildcards: pulumi.Output<boolean | undefined>;
+    /**
      * ARN of the role: the value to paste in the xpander UI.
      */
     declare public readonly arn: pulumi.Output<string>;
@@ -151,12 +155,13 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
+            resourceInputs["allowWildcards"] = (args ? args.allowWildcards : undefined) ?? false;
             resourceInputs["athena"] = args ? args.athena : undefined;
             resourceInputs["baseRoleArn"] = args ? args.baseRoleArn : undefined;
             resourceInputs["baseRoleId"] = args ? args.baseRoleId : undefined;
             resourceInputs["description"] = args ? args.description : undefined;
-            resourceInputs["dynamodb"] = args ? args.dynamodb : undefined;
-            resourceInputs["eks"] = args ? args.eks : undefined;
+            resourceInputs["dynamodb"] = args ? (args.dynamodb ? pulumi.output(args.dynamodb).apply(inputs.dynamoDbArgsProvideDefaults) : undefined) : undefined;
+            resourceInputs["eks"] = args ? (args.eks ? pulumi.output(args.eks).apply(inputs.eksArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["externalId"] = args?.externalId ? pulumi.secret(args.externalId) : undefined;
             resourceInputs["grantBaseRole"] = (args ? args.grantBaseRole : undefined) ?? true;
             resourceInputs["managedPolicyArns"] = args ? args.managedPolicyArns : undefined;
@@ -167,7 +172,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["policies"] = args ? args.policies : undefined;
             resourceInputs["redshift"] = args ? args.redshift : undefined;
             resourceInputs["roleName"] = args ? args.roleName : undefined;
-            resourceInputs["s3"] = args ? args.s3 : undefined;
+            resourceInputs["s3"] = args ? (args.s3 ? pulumi.output(args.s3).apply(inputs.s3ArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["trustedAccountId"] = args ? args.trustedAccountId : undefined;
             resourceInputs["accessEntryArn"] = undefined /*out*/;
@@ -180,6 +185,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
         } else {
             resourceInputs["accessEntryArn"] = undefined /*out*/;
             resourceInputs["accountId"] = undefined /*out*/;
+            resourceInputs["allowWildcards"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
             resourceInputs["athena"] = undefined /*out*/;
             resourceInputs["baseRoleArn"] = undefined /*out*/;
@@ -216,6 +222,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
  * The set of arguments for constructing a XpanderConnectorRole resource.
  */
 export interface XpanderConnectorRoleArgs {
+    /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: pulumi.Input<boolean>;
     /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */

@@ -221,7 +221,7 @@ BAD_INPUTS = [
     ({"roleName": "r", "accountId": ACCOUNT, "bogus": 1, "s3": {"buckets": ["xpander-b"]}}, ["bogus"]),
     ({"roleName": "r", "accountId": ACCOUNT, "maxSessionDuration": 60, "s3": {"buckets": ["xpander-b"]}}, ["maxSessionDuration"]),
     ({"roleName": "r" * 65, "accountId": ACCOUNT, "s3": {"buckets": ["xpander-b"]}}, ["roleName"]),
-    ({"roleName": "r", "accountId": ACCOUNT, "eks": {"region": "us-east-1"}}, ["eks.clusterName"]),
+    ({"roleName": "r", "accountId": ACCOUNT, "eks": {"scopedPolicy": True}}, ["eks.clusterName"]),
     ({"roleName": "r", "accountId": ACCOUNT}, ["policies"]),
     ({"roleName": "r", "accountId": ACCOUNT, "trustedAccountId": "210987654321", "s3": {"buckets": ["xpander-b"]}}, ["trustedAccountId"]),
     ({"roleName": "r", "accountId": ACCOUNT, "s3": {"buckets": "xpander-b"}}, ["s3.buckets"]),

@@ -27,13 +27,15 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
-def seed_program(cluster: str, with_s3: bool = False):
+def seed_program(cluster: str, with_s3: bool = False, base_inputs: dict | None = None):
     """Base role on Pod Identity, Redshift and EKS connectors (seed steps 1-2),
-    and optionally an S3 connector added as "Adding a New Connector" describes."""
+    and optionally an S3 connector added as "Adding a New Connector" describes.
+    `base_inputs` adds to (or overrides) the base role's inputs."""
     def program(ctx):
         base = ctx.resource(BASE, "base", {
             "roleName": "xpander-base-role",
             "podIdentity": {"clusterName": cluster},
+            **(base_inputs or {}),
         })
         ctx.resource(CONNECTOR, "redshift", {
             "roleName": "xpander-redshift-access",

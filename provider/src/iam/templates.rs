@@ -74,6 +74,25 @@ pub fn base_grant(connector_arn: &str) -> Json {
     })])
 }
 
+/// A connector's grant on the base role: named with the grant prefix and
+/// holding exactly the document `base_grant` writes, for one role. Anything
+/// else under that prefix is not a grant, whoever wrote it.
+pub fn is_connector_grant(name: &str, doc: &Json) -> bool {
+    if !name.starts_with(GRANT_PREFIX) {
+        return false;
+    }
+    let statements = crate::iam::policy::statements(doc);
+    let [statement] = statements.as_slice() else {
+        return false;
+    };
+    match crate::iam::policy::string_list(statement.get("Resource")).as_slice() {
+        [target] => crate::iam::arn::parse_role_arn(target).is_some_and(|arn| {
+            crate::iam::policy::equivalent(doc, &base_grant(target), &arn.partition)
+        }),
+        _ => false,
+    }
+}
+
 /// What a connector's trust policy admits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorTrust {
@@ -201,6 +220,59 @@ pub fn redshift_data_api() -> Json {
     })])
 }
 
+/// The seed's EKSAccess, or (`cluster` given) the same reads scoped to that
+/// cluster: its ARN for the EKS actions that take one, its node groups, and
+/// its control-plane log group `/aws/eks/<cluster>/cluster`. ListClusters and
+/// DescribeLogGroups support no resource type: they stay on `*`.
+pub fn eks_access_scoped(ctx: &AccountContext, region: &str, cluster: &str) -> Json {
+    let (p, a) = (&ctx.partition, &ctx.account_id);
+    let log_group = format!("arn:{p}:logs:{region}:{a}:log-group:/aws/eks/{cluster}/cluster");
+    document(vec![
+        json!({
+            "Sid": "EKSClusterRead",
+            "Effect": "Allow",
+            "Action": [
+                "eks:DescribeCluster",
+                "eks:ListNodegroups",
+                "eks:ListInsights",
+                "eks:DescribeInsight",
+                "eks:AccessKubernetesApi",
+            ],
+            "Resource": format!("arn:{p}:eks:{region}:{a}:cluster/{cluster}"),
+        }),
+        json!({
+            "Sid": "EKSNodegroupRead",
+            "Effect": "Allow",
+            "Action": "eks:DescribeNodegroup",
+            "Resource": format!("arn:{p}:eks:{region}:{a}:nodegroup/{cluster}/*"),
+        }),
+        json!({
+            "Sid": "EKSListClusters",
+            "Effect": "Allow",
+            "Action": "eks:ListClusters",
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "EKSControlPlaneLogs",
+            "Effect": "Allow",
+            "Action": ["logs:FilterLogEvents", "logs:DescribeLogStreams"],
+            "Resource": log_group.clone(),
+        }),
+        json!({
+            "Sid": "EKSControlPlaneLogEvents",
+            "Effect": "Allow",
+            "Action": "logs:GetLogEvents",
+            "Resource": format!("{log_group}:log-stream:*"),
+        }),
+        json!({
+            "Sid": "LogGroupsList",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": "*",
+        }),
+    ])
+}
+
 pub fn eks_access() -> Json {
     document(vec![
         json!({
@@ -253,24 +325,41 @@ pub fn s3_access(
             }
         })
         .collect();
-    let mut list = json!({
-        "Sid": "S3ListBuckets",
-        "Effect": "Allow",
-        "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-        "Resource": bucket_arns,
-    });
-    if !prefixes.is_empty() {
+    let mut statements = if prefixes.is_empty() {
+        vec![json!({
+            "Sid": "S3ListBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": bucket_arns,
+        })]
+    } else {
+        // `s3:prefix` is a condition key of s3:ListBucket only: in a shared
+        // statement it would never match for GetBucketLocation.
         let like: Vec<String> = prefixes.iter().map(|x| format!("{x}*")).collect();
-        list["Condition"] = json!({"StringLike": {"s3:prefix": like}});
-    }
+        vec![
+            json!({
+                "Sid": "S3ListBuckets",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arns,
+                "Condition": {"StringLike": {"s3:prefix": like}},
+            }),
+            json!({
+                "Sid": "S3BucketLocation",
+                "Effect": "Allow",
+                "Action": "s3:GetBucketLocation",
+                "Resource": bucket_arns,
+            }),
+        ]
+    };
     let mut actions = vec!["s3:GetObject"];
     if !read_only {
         actions.extend(["s3:PutObject", "s3:DeleteObject"]);
     }
-    document(vec![
-        list,
+    statements.push(
         json!({"Sid": "S3ObjectAccess", "Effect": "Allow", "Action": actions, "Resource": object_arns}),
-    ])
+    );
+    document(statements)
 }
 
 pub fn dynamodb_access(
@@ -316,6 +405,7 @@ pub fn athena_access(
     work_groups: &[String],
     output_bucket: Option<&str>,
     glue_databases: &[String],
+    data_buckets: &[String],
 ) -> Json {
     let (p, a) = (&ctx.partition, &ctx.account_id);
     let mut stmts = vec![json!({
@@ -342,6 +432,21 @@ pub fn athena_access(
             "Effect": "Allow",
             "Action": ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
             "Resource": resources,
+        }));
+    }
+    if !data_buckets.is_empty() {
+        // Athena reads the tables' data with the caller's credentials.
+        stmts.push(json!({
+            "Sid": "AthenaSourceBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": data_buckets.iter().map(|b| format!("arn:{p}:s3:::{b}")).collect::<Vec<_>>(),
+        }));
+        stmts.push(json!({
+            "Sid": "AthenaSourceObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": data_buckets.iter().map(|b| format!("arn:{p}:s3:::{b}/*")).collect::<Vec<_>>(),
         }));
     }
     if let Some(bucket) = output_bucket {
@@ -422,12 +527,29 @@ mod tests {
     }
 
     #[test]
+    fn s3_prefix_condition_covers_list_bucket_only() {
+        let doc = s3_access(&ctx(), &["b".into()], &["reports/".into()], true);
+        for s in statements(&doc) {
+            let actions = crate::iam::policy::string_list(s.get("Action"));
+            if s.get("Condition").is_some() {
+                assert_eq!(actions, ["s3:ListBucket"], "{s}");
+            }
+        }
+        let location = statements(&doc)
+            .into_iter()
+            .find(|s| crate::iam::policy::string_list(s.get("Action")) == ["s3:GetBucketLocation"])
+            .expect("GetBucketLocation has a statement of its own");
+        assert!(location.get("Condition").is_none());
+    }
+
+    #[test]
     fn permission_templates_are_valid_identity_policies() {
         let c = ctx();
         for doc in [
             redshift_credentials(&c, "us-east-1", "analytics", "dev", &[]),
             redshift_data_api(),
             eks_access(),
+            eks_access_scoped(&c, "us-east-1", "prod"),
             s3_access(&c, &["b".into()], &["p/".into()], true),
             dynamodb_access(&c, "us-east-1", &["t".into()], false),
             athena_access(
@@ -436,6 +558,7 @@ mod tests {
                 &["primary".into()],
                 Some("out"),
                 &["db".into()],
+                &["data".into()],
             ),
             self_assume_policy("arn:aws:iam::123456789012:role/x"),
             base_grant("arn:aws:iam::123456789012:role/x"),

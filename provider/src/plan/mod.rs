@@ -178,8 +178,9 @@ pub struct RoleSpec {
     pub trust: Json,
     pub inline_policies: BTreeMap<String, Json>,
     pub managed_policies: BTreeSet<String>,
-    /// Live inline policies with this prefix belong to other resources.
-    pub foreign_prefix: Option<&'static str>,
+    /// Connector grants on this role (`templates::is_connector_grant`)
+    /// belong to the connectors and are left alone: the base role.
+    pub keeps_connector_grants: bool,
 }
 
 /// Steps that bring `live` (None: absent) to `want`. Permissions are written
@@ -285,8 +286,9 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
             trust: want.trust.clone(),
         });
     }
-    for name in live.inline_policies.keys() {
-        let foreign = want.foreign_prefix.is_some_and(|p| name.starts_with(p));
+    for (name, document) in &live.inline_policies {
+        let foreign = want.keeps_connector_grants
+            && crate::iam::templates::is_connector_grant(name, document);
         if !want.inline_policies.contains_key(name) && !foreign {
             steps.push(Step::DeletePolicy {
                 role: role.clone(),
@@ -343,7 +345,7 @@ mod tests {
                 {"Sid": "SelfAssume", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/conn"}, "Action": "sts:AssumeRole"}]}),
             inline_policies: [("A".to_string(), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))].into(),
             managed_policies: BTreeSet::new(),
-            foreign_prefix: Some("xpander-assume-"),
+            keeps_connector_grants: true,
         }
     }
 
@@ -386,8 +388,15 @@ mod tests {
         let s = spec();
         let mut live = live_from(&s);
         live.inline_policies.insert("Injected".into(), json!({}));
-        live.inline_policies
-            .insert("xpander-assume-other".into(), json!({}));
+        live.inline_policies.insert(
+            "xpander-assume-other".into(),
+            crate::iam::templates::base_grant("arn:aws:iam::123456789012:role/other"),
+        );
+        // Under the grant prefix, but not a grant: drift like any other.
+        live.inline_policies.insert(
+            "xpander-assume-backdoor".into(),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        );
         live.trust = s.initial_trust.clone();
         live.tags.insert("Stale".into(), "x".into());
         let steps = plan_role(Some(&live), &s, "aws");
@@ -395,7 +404,13 @@ mod tests {
             role: "conn".into(),
             name: "Injected".into()
         }));
-        assert!(!steps.iter().any(|st| matches!(st, Step::DeletePolicy { name, .. } if name.starts_with("xpander-assume-"))));
+        assert!(!steps.iter().any(
+            |st| matches!(st, Step::DeletePolicy { name, .. } if name == "xpander-assume-other")
+        ));
+        assert!(steps.contains(&Step::DeletePolicy {
+            role: "conn".into(),
+            name: "xpander-assume-backdoor".into()
+        }));
         assert!(steps
             .iter()
             .any(|st| matches!(st, Step::UpdateTrust { .. })));

@@ -153,7 +153,7 @@ impl BaseRoleArgs {
             trust: templates::base_trust(),
             inline_policies: self.inline_policies(),
             managed_policies: BTreeSet::new(),
-            foreign_prefix: Some(templates::GRANT_PREFIX),
+            keeps_connector_grants: true,
         }
     }
 }
@@ -420,7 +420,7 @@ impl Resource for BaseRole {
         let own_policies: BTreeMap<String, Json> = live
             .inline_policies
             .iter()
-            .filter(|(k, _)| !k.starts_with(templates::GRANT_PREFIX))
+            .filter(|(k, v)| !templates::is_connector_grant(k, v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let seen = Observed {

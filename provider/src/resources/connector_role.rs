@@ -57,6 +57,7 @@ pub static SPEC: ResourceSpec = ResourceSpec {
         Prop::input("athena", Ty::Object("Athena"), "Athena permissions scoped to work groups (`AthenaAccess`)."),
         Prop::input("policies", Ty::DocumentMap, "Additional inline policies by name: JSON objects or JSON strings."),
         Prop::input("managedPolicyArns", Ty::StringList, "Managed policies to attach (exclusively: others are detached)."),
+        Prop::input("allowWildcards", Ty::Boolean, "Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.").default("false"),
         Prop::assigned("arn", Ty::String, "ARN of the role: the value to paste in the xpander UI."),
         Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role."),
         Prop::assigned("accountId", Ty::String, "Account that owns the role."),
@@ -81,8 +82,8 @@ pub static SPEC: ResourceSpec = ResourceSpec {
             name: "Eks",
             description: "An EKS cluster the connector reads, with its Kubernetes access.",
             props: &[
-                Prop::input("clusterName", Ty::String, "EKS cluster name.").required(),
-                Prop::input("region", Ty::String, "Region of the cluster; defaults to the provider's region."),
+                Prop::input("clusterName", Ty::String, "EKS cluster name, in the provider's region (use a provider for another region).").required(),
+                Prop::input("scopedPolicy", Ty::Boolean, "Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: \"*\"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.").default("false"),
                 Prop::input("accessPolicyArn", Ty::String, "EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice."),
                 Prop::input("accessScope", Ty::Object("AccessScope"), "Scope of the access policy (cluster by default)."),
             ],
@@ -101,7 +102,7 @@ pub static SPEC: ResourceSpec = ResourceSpec {
             props: &[
                 Prop::input("buckets", Ty::StringList, "Bucket names.").required(),
                 Prop::input("prefixes", Ty::StringList, "Key prefixes to restrict object access to."),
-                Prop::input("readOnly", Ty::Boolean, "Only read objects."),
+                Prop::input("readOnly", Ty::Boolean, "Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.").default("true"),
             ],
         },
         TypeSpec {
@@ -109,7 +110,8 @@ pub static SPEC: ResourceSpec = ResourceSpec {
             description: "DynamoDB tables the connector reads (and writes unless read-only).",
             props: &[
                 Prop::input("tables", Ty::StringList, "Table names.").required(),
-                Prop::input("readOnly", Ty::Boolean, "Only read items."),
+                Prop::input("region", Ty::String, "Region of the tables; defaults to the provider's region."),
+                Prop::input("readOnly", Ty::Boolean, "Only read items (the default, least privilege); `false` adds item writes.").default("true"),
             ],
         },
         TypeSpec {
@@ -117,8 +119,10 @@ pub static SPEC: ResourceSpec = ResourceSpec {
             description: "Athena work groups the connector queries.",
             props: &[
                 Prop::input("workGroups", Ty::StringList, "Work group names.").required(),
+                Prop::input("region", Ty::String, "Region of the work groups and Glue catalog; defaults to the provider's region."),
                 Prop::input("outputBucket", Ty::String, "Bucket for query results."),
                 Prop::input("glueDatabases", Ty::StringList, "Glue databases the queries read."),
+                Prop::input("dataBuckets", Ty::StringList, "Buckets holding the tables' data: Athena reads them with the connector's credentials (read only)."),
             ],
         },
     ],
@@ -137,7 +141,7 @@ pub struct RedshiftArgs {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EksArgs {
     pub cluster_name: Option<String>,
-    pub region: Option<String>,
+    pub scoped_policy: Option<bool>,
     pub access_policy_arn: Option<String>,
     pub access_scope: Option<AccessScopeArgs>,
 }
@@ -162,6 +166,7 @@ pub struct S3Args {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DynamoDbArgs {
     pub tables: Option<Vec<String>>,
+    pub region: Option<String>,
     pub read_only: Option<bool>,
 }
 
@@ -169,8 +174,10 @@ pub struct DynamoDbArgs {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AthenaArgs {
     pub work_groups: Option<Vec<String>>,
+    pub region: Option<String>,
     pub output_bucket: Option<String>,
     pub glue_databases: Option<Vec<String>>,
+    pub data_buckets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -191,6 +198,7 @@ pub struct ConnectorArgs {
     pub athena: Option<AthenaArgs>,
     pub policies: Option<BTreeMap<String, Json>>,
     pub managed_policy_arns: Option<Vec<String>>,
+    pub allow_wildcards: Option<bool>,
 }
 
 /// The grant on the base role: (base role name, policy name, document).
@@ -228,6 +236,72 @@ fn custom_document(v: &Json) -> Result<Json, String> {
         Json::String(s) => decode_document(s).map_err(|e| format!("policy document is {e}")),
         Json::Object(_) => Ok(v.clone()),
         _ => Err("policy document must be a JSON object or a JSON string".into()),
+    }
+}
+
+fn is_bucket_name(b: &str) -> bool {
+    (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+/// Resource identifiers that end up in ARNs: `*` or `?` in any of them widens
+/// the grant to every matching resource.
+struct Identifiers<'a> {
+    allow_wildcards: bool,
+    failures: &'a mut Vec<Failure>,
+    warnings: &'a mut Vec<String>,
+}
+
+impl Identifiers<'_> {
+    /// True when the value may be checked further (it has no wildcard).
+    fn check(&mut self, path: &str, value: &str) -> bool {
+        if !value.contains(['*', '?']) {
+            return true;
+        }
+        if self.allow_wildcards {
+            self.warnings.push(format!(
+                "{path} is {value:?}: the wildcard widens the grant to every matching resource (seed: scope resources)"
+            ));
+        } else {
+            self.failures.push(Failure::new(
+                path,
+                format!("{path} is {value:?}: wildcards widen the grant to every matching resource; name the resource, or set allowWildcards: true to accept it"),
+            ));
+        }
+        false
+    }
+
+    fn check_all(&mut self, path: &str, values: &[String]) {
+        for (i, v) in values.iter().enumerate() {
+            self.check(&format!("{path}[{i}]"), v);
+        }
+    }
+
+    fn check_region(&mut self, path: &str, region: &Option<String>) {
+        if let Some(r) = region {
+            if !crate::config::is_region_name(r) {
+                self.failures.push(Failure::new(
+                    path,
+                    format!("{path}: {r:?} is not an AWS region name"),
+                ));
+            }
+        }
+    }
+
+    fn check_bucket(&mut self, path: &str, bucket: &str) {
+        if self.check(path, bucket) && !is_bucket_name(bucket) {
+            self.failures.push(Failure::new(
+                path,
+                format!("{path}: {bucket:?} is not a valid S3 bucket name"),
+            ));
+        }
+    }
+
+    fn check_buckets(&mut self, path: &str, buckets: &[String]) {
+        for (i, b) in buckets.iter().enumerate() {
+            self.check_bucket(&format!("{path}[{i}]"), b);
+        }
     }
 }
 
@@ -276,6 +350,43 @@ impl ConnectorArgs {
         })
     }
 
+    /// Regions, bucket names and wildcards in every identifier that ends up in an ARN.
+    fn validate_identifiers(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
+        let mut ids = Identifiers {
+            allow_wildcards: self.allow_wildcards.unwrap_or(false),
+            failures,
+            warnings,
+        };
+        if let Some(r) = &self.redshift {
+            ids.check_region("redshift.region", &r.region);
+            for (path, value) in [
+                ("redshift.clusterIdentifier", &r.cluster_identifier),
+                ("redshift.databaseName", &r.database_name),
+            ] {
+                if let Some(v) = value {
+                    ids.check(path, v);
+                }
+            }
+        }
+        if let Some(s) = &self.s3 {
+            ids.check_buckets("s3.buckets", &strings(&s.buckets));
+            ids.check_all("s3.prefixes", &strings(&s.prefixes));
+        }
+        if let Some(d) = &self.dynamodb {
+            ids.check_region("dynamodb.region", &d.region);
+            ids.check_all("dynamodb.tables", &strings(&d.tables));
+        }
+        if let Some(a) = &self.athena {
+            ids.check_region("athena.region", &a.region);
+            ids.check_all("athena.workGroups", &strings(&a.work_groups));
+            ids.check_all("athena.glueDatabases", &strings(&a.glue_databases));
+            ids.check_buckets("athena.dataBuckets", &strings(&a.data_buckets));
+            if let Some(b) = &a.output_bucket {
+                ids.check_bucket("athena.outputBucket", b);
+            }
+        }
+    }
+
     pub fn validate(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
         self.role.validate(failures);
         let mut fail = |p: &str, r: String| failures.push(Failure::new(p, r));
@@ -318,14 +429,6 @@ impl ConnectorArgs {
                     "redshift.databaseName",
                     "redshift.databaseName is required".into(),
                 );
-            }
-            if let Some(region) = &r.region {
-                if !crate::config::is_region_name(region) {
-                    fail(
-                        "redshift.region",
-                        format!("{region:?} is not an AWS region name"),
-                    );
-                }
             }
         }
         if let Some(e) = &self.eks {
@@ -377,23 +480,8 @@ impl ConnectorArgs {
             warnings.push("redshift and eks are combined in one connector role; the seed recommends separate roles per data source".into());
         }
         if let Some(s) = &self.s3 {
-            let buckets = strings(&s.buckets);
-            if buckets.is_empty() {
+            if strings(&s.buckets).is_empty() {
                 fail("s3.buckets", "s3.buckets needs at least one bucket".into());
-            }
-            for (i, b) in buckets.iter().enumerate() {
-                let ok = (3..=63).contains(&b.len())
-                    && b.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-                    });
-                if b == "*" {
-                    warnings.push("s3.buckets contains \"*\": the connector can reach every bucket (seed: scope resources)".into());
-                } else if !ok {
-                    fail(
-                        &format!("s3.buckets[{i}]"),
-                        format!("{b:?} is not a valid S3 bucket name"),
-                    );
-                }
             }
         }
         if let Some(d) = &self.dynamodb {
@@ -411,6 +499,9 @@ impl ConnectorArgs {
                     "athena.workGroups needs at least one work group".into(),
                 );
             }
+        }
+        if self.external_id.is_some() && self.base_role_arn.is_none() {
+            warnings.push("externalId without baseRoleArn: the xpander platform can assume this role (cloud mode) but the self-hosted AI Gateway, which chains through the base role without an ExternalId, cannot (seed: \"Connector works in cloud but not self-hosted\"); set baseRoleArn to the base role's ARN".into());
         }
         for (name, doc) in self.policies.iter().flatten() {
             let path = format!("policies[{}]", Json::String(name.clone()));
@@ -461,6 +552,7 @@ impl ConnectorArgs {
         {
             warnings.push("no PodIdentity, CrossAccountWithExternalId or AllowFromBaseRole statement: only the role itself can assume it".into());
         }
+        self.validate_identifiers(failures, warnings);
         if failures.is_empty() && !self.role.name().is_empty() {
             // Account ids are always 12 digits, so sizes computed with a stand-in are exact
             // up to the partition name.
@@ -533,8 +625,12 @@ impl ConnectorArgs {
                 templates::redshift_data_api(),
             );
         }
-        if self.eks.is_some() {
-            inline.insert(templates::POLICY_EKS.into(), templates::eks_access());
+        if let Some(e) = &self.eks {
+            let policy = match (&e.cluster_name, e.scoped_policy.unwrap_or(false)) {
+                (Some(cluster), true) => templates::eks_access_scoped(ctx, &ctx.region, cluster),
+                _ => templates::eks_access(),
+            };
+            inline.insert(templates::POLICY_EKS.into(), policy);
         }
         if let Some(s) = &self.s3 {
             inline.insert(
@@ -543,7 +639,7 @@ impl ConnectorArgs {
                     ctx,
                     &strings(&s.buckets),
                     &strings(&s.prefixes),
-                    s.read_only.unwrap_or(false),
+                    s.read_only.unwrap_or(true),
                 ),
             );
         }
@@ -552,9 +648,9 @@ impl ConnectorArgs {
                 templates::POLICY_DYNAMODB.into(),
                 templates::dynamodb_access(
                     ctx,
-                    &ctx.region,
+                    &region(&d.region),
                     &strings(&d.tables),
-                    d.read_only.unwrap_or(false),
+                    d.read_only.unwrap_or(true),
                 ),
             );
         }
@@ -563,10 +659,11 @@ impl ConnectorArgs {
                 templates::POLICY_ATHENA.into(),
                 templates::athena_access(
                     ctx,
-                    &ctx.region,
+                    &region(&a.region),
                     &strings(&a.work_groups),
                     a.output_bucket.as_deref(),
                     &strings(&a.glue_databases),
+                    &strings(&a.data_buckets),
                 ),
             );
         }
@@ -617,7 +714,7 @@ impl ConnectorArgs {
                 managed_policies: strings(&self.managed_policy_arns)
                     .into_iter()
                     .collect::<BTreeSet<_>>(),
-                foreign_prefix: None,
+                keeps_connector_grants: false,
             },
             arn,
             grant,
@@ -724,18 +821,57 @@ pub fn plan_extras(
 
 /// Delete order (DESIGN): revoke the grant, remove the access entry (which
 /// takes its access policy associations with it), then empty and delete the role.
-pub fn plan_delete(old: &Rendered, live_role: Option<&LiveRole>, live: &LiveExtras) -> Vec<Step> {
+/// What a connector wrote besides its role, as its state's outputs record it.
+/// Delete works from this alone: the inputs may no longer decode, and today's
+/// rendering of them may differ from what was written.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Written {
+    /// (base role name, policy name)
+    pub grant: Option<(String, String)>,
+    /// (cluster, principal ARN)
+    pub access: Option<(String, String)>,
+}
+
+impl Written {
+    pub fn from_outputs(olds: &PropertyMap) -> Written {
+        let text = |key: &str| {
+            olds.get(key)
+                .map(PropertyValue::to_json)
+                .and_then(|v| v.as_str().map(str::to_string))
+        };
+        let grant = match (text("baseRoleArn"), text("grantPolicyName")) {
+            (Some(base), Some(policy)) => parse_role_arn(&base).map(|b| (b.name, policy)),
+            _ => None,
+        };
+        let cluster = olds.get("eks").map(PropertyValue::to_json).and_then(|e| {
+            e.get("clusterName")
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        });
+        let access = match (text("accessEntryArn"), cluster, text("arn")) {
+            (Some(_), Some(cluster), Some(principal)) => Some((cluster, principal)),
+            _ => None,
+        };
+        Written { grant, access }
+    }
+}
+
+pub fn plan_delete(
+    written: &Written,
+    live_role: Option<&LiveRole>,
+    live: &LiveExtras,
+) -> Vec<Step> {
     let mut steps = Vec::new();
-    if let Some(g) = &old.grant {
+    if let Some((base_role, name)) = &written.grant {
         steps.push(Step::DeletePolicy {
-            role: g.base_role.clone(),
-            name: g.name.clone(),
+            role: base_role.clone(),
+            name: name.clone(),
         });
     }
-    if let (Some(a), Some(_)) = (&old.access, &live.access) {
+    if let (Some((cluster, principal_arn)), Some(_)) = (&written.access, &live.access) {
         steps.push(Step::DeleteAccessEntry {
-            cluster: a.cluster.clone(),
-            principal_arn: a.principal_arn.clone(),
+            cluster: cluster.clone(),
+            principal_arn: principal_arn.clone(),
         });
     }
     steps.extend(plan_role_delete(live_role));
@@ -799,6 +935,35 @@ async fn live_extras(cloud: &crate::rpc::Cloud, r: &Rendered) -> Result<LiveExtr
         None => None,
     };
     Ok(LiveExtras { grant, access })
+}
+
+/// Mistakes in `baseRoleArn` that AWS would only report as a principal that
+/// never becomes valid (retried for the whole propagation budget), or as a
+/// grant written on a same-named role of the wrong account.
+async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Result<(), OpError> {
+    let Some(base) = args.base_role_arn.as_deref().and_then(parse_role_arn) else {
+        return Ok(());
+    };
+    let here = &cloud.account;
+    let grant = args.grant_base_role.unwrap_or(true);
+    if base.partition != here.partition || base.account_id != here.account_id {
+        if grant {
+            return Err(OpError::Invalid(format!(
+                "baseRoleArn names a role in {}:{}, but this provider deploys to {}:{}; the grant can only be written in the deploying account: set grantBaseRole: false and list this connector's ARN in that base role's connectorRoleArns (deployed with a provider for that account)",
+                base.partition, base.account_id, here.partition, here.account_id
+            )));
+        }
+        return Ok(());
+    }
+    // A base role created in the same `up` already exists: the connector
+    // depends on its ARN. So an absent role here is a typo, not propagation.
+    if cloud.api.get_role(&base.name).await?.is_none() {
+        return Err(OpError::Invalid(format!(
+            "baseRoleArn names role {:?}, which does not exist in account {}; check the name (for example pass the base role's arn output)",
+            base.name, here.account_id
+        )));
+    }
+    Ok(())
 }
 
 pub struct ConnectorRole;
@@ -898,6 +1063,7 @@ impl Resource for ConnectorRole {
         }
         let cloud = ctx.provider.cloud().await?;
         let r = Self::render(&args, ctx, &cloud.account)?;
+        check_base_role(&args, &cloud).await?;
         let live = cloud.api.get_role(&r.role.name).await?;
         role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
         let extras = if live.is_some() {
@@ -1062,6 +1228,7 @@ impl Resource for ConnectorRole {
         }
         let cloud = ctx.provider.cloud().await?;
         let r = Self::render(&args, ctx, &cloud.account)?;
+        check_base_role(&args, &cloud).await?;
         let old_r = Self::render(&old_args, ctx, &cloud.account).ok();
         let live = cloud.api.get_role(id).await?;
         let extras = live_extras(&cloud, &r).await?;
@@ -1106,18 +1273,21 @@ impl Resource for ConnectorRole {
         &self,
         ctx: &OpCtx<'_>,
         id: &str,
-        _olds: &PropertyMap,
-        old_inputs: &PropertyMap,
+        olds: &PropertyMap,
+        _old_inputs: &PropertyMap,
     ) -> Result<(), OpError> {
         let cloud = ctx.provider.cloud().await?;
-        let mut args = Self::args(old_inputs).unwrap_or_default();
-        if args.role.role_name.is_none() {
-            args.role.role_name = Some(id.to_string());
-        }
-        let r = Self::render(&args, ctx, &cloud.account)?;
+        let written = Written::from_outputs(olds);
         let live = cloud.api.get_role(id).await?;
-        let extras = live_extras(&cloud, &r).await?;
-        let steps = plan_delete(&r, live.as_ref(), &extras);
+        let access = match &written.access {
+            Some((cluster, principal)) => cloud.api.get_access_entry(cluster, principal).await?,
+            None => None,
+        };
+        let extras = LiveExtras {
+            grant: None,
+            access,
+        };
+        let steps = plan_delete(&written, live.as_ref(), &extras);
         execute(ctx, &cloud, &steps)
             .await
             .map(|_| ())
@@ -1297,14 +1467,207 @@ mod tests {
         );
     }
 
+    fn validated(args: &ConnectorArgs) -> (Vec<Failure>, Vec<String>) {
+        let (mut f, mut w) = (vec![], vec![]);
+        args.validate(&mut f, &mut w);
+        (f, w)
+    }
+
+    fn only(source: ConnectorArgs) -> ConnectorArgs {
+        ConnectorArgs {
+            role: RoleArgs {
+                role_name: Some("c".into()),
+                ..Default::default()
+            },
+            ..source
+        }
+    }
+
+    fn policy(args: &ConnectorArgs, name: &str) -> Json {
+        let r = args.render(&ctx(), &BTreeMap::new(), "u").unwrap();
+        r.role.inline_policies[name].clone()
+    }
+
+    fn actions(doc: &Json) -> BTreeSet<String> {
+        crate::iam::policy::statements(doc)
+            .iter()
+            .flat_map(|s| crate::iam::policy::string_list(s.get("Action")))
+            .collect()
+    }
+
+    #[test]
+    fn wildcards_in_identifiers_are_refused_unless_allowed() {
+        let mut args = only(ConnectorArgs {
+            dynamodb: Some(DynamoDbArgs {
+                tables: Some(vec!["orders".into(), "*".into()]),
+                ..Default::default()
+            }),
+            s3: Some(S3Args {
+                buckets: Some(vec!["data".into()]),
+                prefixes: Some(vec!["team-?/".into()]),
+                ..Default::default()
+            }),
+            redshift: Some(RedshiftArgs {
+                cluster_identifier: Some("an*".into()),
+                database_name: Some("dev".into()),
+                ..Default::default()
+            }),
+            athena: Some(AthenaArgs {
+                work_groups: Some(vec!["*".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let (f, _) = validated(&args);
+        let refused: Vec<&str> = f.iter().map(|x| x.property.as_str()).collect();
+        for path in [
+            "dynamodb.tables[1]",
+            "s3.prefixes[0]",
+            "redshift.clusterIdentifier",
+            "athena.workGroups[0]",
+        ] {
+            assert!(refused.contains(&path), "{path} not refused: {f:?}");
+        }
+        assert!(f.iter().all(|x| x.reason.contains("allowWildcards")));
+        args.allow_wildcards = Some(true);
+        let (f, w) = validated(&args);
+        assert!(f.is_empty(), "{f:?}");
+        assert!(
+            w.iter()
+                .any(|m| m.starts_with("dynamodb.tables[1] is \"*\"")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn s3_and_dynamodb_are_read_only_by_default() {
+        let s3 = only(ConnectorArgs {
+            s3: Some(S3Args {
+                buckets: Some(vec!["data".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert!(!actions(&policy(&s3, templates::POLICY_S3)).contains("s3:PutObject"));
+        let dynamo = only(ConnectorArgs {
+            dynamodb: Some(DynamoDbArgs {
+                tables: Some(vec!["t".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let granted = actions(&policy(&dynamo, templates::POLICY_DYNAMODB));
+        assert!(granted.contains("dynamodb:GetItem"), "{granted:?}");
+        assert!(
+            !granted
+                .iter()
+                .any(|a| a.contains("Put") || a.contains("Delete") || a.contains("Update")),
+            "{granted:?}"
+        );
+    }
+
+    #[test]
+    fn athena_reads_its_data_buckets_in_its_region() {
+        let args = only(ConnectorArgs {
+            athena: Some(AthenaArgs {
+                work_groups: Some(vec!["primary".into()]),
+                region: Some("eu-west-1".into()),
+                data_buckets: Some(vec!["lake".into()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let doc = policy(&args, templates::POLICY_ATHENA);
+        let text = doc.to_string();
+        assert!(
+            text.contains("arn:aws:s3:::lake/*") && text.contains("s3:GetObject"),
+            "{text}"
+        );
+        assert!(
+            text.contains("arn:aws:athena:eu-west-1:123456789012:workgroup/primary"),
+            "{text}"
+        );
+        assert!(!text.contains("s3:PutObject"), "{text}");
+    }
+
+    #[test]
+    fn an_external_id_without_base_role_warns_with_the_fix() {
+        let mut args = redshift_args();
+        args.base_role_arn = None;
+        let (_, w) = validated(&args);
+        assert!(
+            w.iter()
+                .any(|m| m.contains("works in cloud but not self-hosted")
+                    && m.contains("set baseRoleArn")),
+            "{w:?}"
+        );
+        assert!(validated(&redshift_args())
+            .1
+            .iter()
+            .all(|m| !m.contains("self-hosted")));
+    }
+
+    #[test]
+    fn the_eks_scoped_policy_names_the_cluster() {
+        let args = only(ConnectorArgs {
+            eks: Some(EksArgs {
+                cluster_name: Some("prod".into()),
+                scoped_policy: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let doc = policy(&args, templates::POLICY_EKS);
+        for s in crate::iam::policy::statements(&doc) {
+            let actions = crate::iam::policy::string_list(s.get("Action"));
+            let resources = crate::iam::policy::string_list(s.get("Resource"));
+            if resources == ["*"] {
+                // The two list actions support no resource type.
+                assert!(
+                    actions == ["eks:ListClusters"] || actions == ["logs:DescribeLogGroups"],
+                    "{s}"
+                );
+            } else {
+                assert!(resources.iter().all(|r| r.contains("prod")), "{s}");
+            }
+        }
+    }
+
     #[test]
     fn delete_revokes_the_grant_first() {
-        let r = redshift_args()
-            .render(&ctx(), &BTreeMap::new(), "u")
-            .unwrap();
-        let steps = plan_delete(&r, None, &LiveExtras::default());
+        let written = Written {
+            grant: Some(("xpander-base-role".into(), "xpander-assume-c".into())),
+            access: None,
+        };
+        let steps = plan_delete(&written, None, &LiveExtras::default());
         assert!(
             matches!(&steps[0], Step::DeletePolicy { role, .. } if role == "xpander-base-role")
+        );
+    }
+
+    #[test]
+    fn delete_finds_what_was_written_in_the_outputs_alone() {
+        let olds = crate::rpc::values::json_to_map(
+            json!({
+                "arn": "arn:aws:iam::123456789012:role/c",
+                "baseRoleArn": "arn:aws:iam::123456789012:role/xpander-base-role",
+                "grantPolicyName": "xpander-assume-c",
+                "eks": {"clusterName": "prod"},
+                "accessEntryArn": "arn:aws:eks:us-east-1:123456789012:access-entry/prod/role/123456789012/c/x",
+            })
+            .as_object()
+            .unwrap(),
+        );
+        assert_eq!(
+            Written::from_outputs(&olds),
+            Written {
+                grant: Some(("xpander-base-role".into(), "xpander-assume-c".into())),
+                access: Some(("prod".into(), "arn:aws:iam::123456789012:role/c".into())),
+            }
+        );
+        assert_eq!(
+            Written::from_outputs(&PropertyMap::new()),
+            Written::default()
         );
     }
 

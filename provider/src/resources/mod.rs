@@ -221,6 +221,15 @@ pub fn run_check<T: DeserializeOwned>(
                 .push(Failure::new(p.name, format!("{} is required", p.name)));
         }
     }
+    // JSON has no NaN or infinity: the typed view would see them as absent.
+    for (key, value) in news {
+        non_finite_paths(key, value, &mut |path| {
+            checked.failures.push(Failure::new(
+                path.clone(),
+                format!("{path} must be a finite number"),
+            ))
+        });
+    }
     let known: serde_json::Map<String, Json> = news
         .iter()
         .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
@@ -247,6 +256,24 @@ pub fn run_check<T: DeserializeOwned>(
         Err(f) => checked.failures.push(f),
     }
     checked
+}
+
+fn non_finite_paths(path: &str, value: &PropertyValue, found: &mut dyn FnMut(String)) {
+    match value {
+        PropertyValue::Number(n) if !n.is_finite() => found(path.to_string()),
+        PropertyValue::Secret(inner) => non_finite_paths(path, inner, found),
+        PropertyValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                non_finite_paths(&format!("{path}[{i}]"), item, found);
+            }
+        }
+        PropertyValue::Object(m) => {
+            for (k, v) in m {
+                non_finite_paths(&format!("{path}.{k}"), v, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Applies the property table to outputs: echoed inputs keep their secret

@@ -10,6 +10,10 @@ export interface RenderConnectorPoliciesArgs {
      */
     accountId?: string;
     /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: boolean;
+    /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */
     athena?: inputs.Athena;
@@ -142,6 +146,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * Account the role would live in; defaults to the provider's account.
      */
     accountId?: pulumi.Input<string>;
+    /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: pulumi.Input<boolean>;
     /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */

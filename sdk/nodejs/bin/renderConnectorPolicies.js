@@ -13,6 +13,7 @@ function renderConnectorPolicies(args, opts) {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
+        "allowWildcards": args.allowWildcards,
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
@@ -43,6 +44,7 @@ function renderConnectorPoliciesOutput(args, opts) {
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:renderConnectorPolicies", {
         "accountId": args.accountId,
+        "allowWildcards": args.allowWildcards,
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,

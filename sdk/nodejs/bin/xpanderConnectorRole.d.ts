@@ -27,6 +27,10 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
      */
     readonly accountId: pulumi.Output<string>;
     /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    readonly allowWildcards: pulumi.Output<boolean | undefined>;
+    /**
      * ARN of the role: the value to paste in the xpander UI.
      */
     readonly arn: pulumi.Output<string>;
@@ -141,6 +145,10 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
  * The set of arguments for constructing a XpanderConnectorRole resource.
  */
 export interface XpanderConnectorRoleArgs {
+    /**
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     */
+    allowWildcards?: pulumi.Input<boolean>;
     /**
      * Athena permissions scoped to work groups (`AthenaAccess`).
      */

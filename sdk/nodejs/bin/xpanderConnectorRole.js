@@ -4,6 +4,7 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.XpanderConnectorRole = void 0;
 const pulumi = require("@pulumi/pulumi");
+const inputs = require("./types/input");
 const utilities = require("./utilities");
 /**
  * An xpander connector role: one per data source, with the seed's four-statement trust policy (PodIdentity, CrossAccountWithExternalId, SelfAssume, AllowFromBaseRole), its own least-privilege permissions, the self-assume policy, and a grant on the base role.
@@ -37,27 +38,28 @@ class XpanderConnectorRole extends pulumi.CustomResource {
      * @param opts A bag of options that control this resource's behavior.
      */
     constructor(name, args, opts) {
-        var _a, _b, _c;
+        var _a, _b, _c, _d;
         let resourceInputs = {};
         opts = opts || {};
         if (!opts.id) {
+            resourceInputs["allowWildcards"] = (_a = (args ? args.allowWildcards : undefined)) !== null && _a !== void 0 ? _a : false;
             resourceInputs["athena"] = args ? args.athena : undefined;
             resourceInputs["baseRoleArn"] = args ? args.baseRoleArn : undefined;
             resourceInputs["baseRoleId"] = args ? args.baseRoleId : undefined;
             resourceInputs["description"] = args ? args.description : undefined;
-            resourceInputs["dynamodb"] = args ? args.dynamodb : undefined;
-            resourceInputs["eks"] = args ? args.eks : undefined;
+            resourceInputs["dynamodb"] = args ? (args.dynamodb ? pulumi.output(args.dynamodb).apply(inputs.dynamoDbArgsProvideDefaults) : undefined) : undefined;
+            resourceInputs["eks"] = args ? (args.eks ? pulumi.output(args.eks).apply(inputs.eksArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["externalId"] = (args === null || args === void 0 ? void 0 : args.externalId) ? pulumi.secret(args.externalId) : undefined;
-            resourceInputs["grantBaseRole"] = (_a = (args ? args.grantBaseRole : undefined)) !== null && _a !== void 0 ? _a : true;
+            resourceInputs["grantBaseRole"] = (_b = (args ? args.grantBaseRole : undefined)) !== null && _b !== void 0 ? _b : true;
             resourceInputs["managedPolicyArns"] = args ? args.managedPolicyArns : undefined;
             resourceInputs["maxSessionDuration"] = args ? args.maxSessionDuration : undefined;
-            resourceInputs["path"] = (_b = (args ? args.path : undefined)) !== null && _b !== void 0 ? _b : "/";
+            resourceInputs["path"] = (_c = (args ? args.path : undefined)) !== null && _c !== void 0 ? _c : "/";
             resourceInputs["permissionsBoundary"] = args ? args.permissionsBoundary : undefined;
-            resourceInputs["podIdentityTrust"] = (_c = (args ? args.podIdentityTrust : undefined)) !== null && _c !== void 0 ? _c : true;
+            resourceInputs["podIdentityTrust"] = (_d = (args ? args.podIdentityTrust : undefined)) !== null && _d !== void 0 ? _d : true;
             resourceInputs["policies"] = args ? args.policies : undefined;
             resourceInputs["redshift"] = args ? args.redshift : undefined;
             resourceInputs["roleName"] = args ? args.roleName : undefined;
-            resourceInputs["s3"] = args ? args.s3 : undefined;
+            resourceInputs["s3"] = args ? (args.s3 ? pulumi.output(args.s3).apply(inputs.s3ArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["trustedAccountId"] = args ? args.trustedAccountId : undefined;
             resourceInputs["accessEntryArn"] = undefined /*out*/;
@@ -71,6 +73,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
         else {
             resourceInputs["accessEntryArn"] = undefined /*out*/;
             resourceInputs["accountId"] = undefined /*out*/;
+            resourceInputs["allowWildcards"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
             resourceInputs["athena"] = undefined /*out*/;
             resourceInputs["baseRoleArn"] = undefined /*out*/;

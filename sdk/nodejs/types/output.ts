@@ -22,6 +22,10 @@ export interface AccessScope {
  */
 export interface Athena {
     /**
+     * Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+     */
+    dataBuckets?: string[];
+    /**
      * Glue databases the queries read.
      */
     glueDatabases?: string[];
@@ -29,6 +33,10 @@ export interface Athena {
      * Bucket for query results.
      */
     outputBucket?: string;
+    /**
+     * Region of the work groups and Glue catalog; defaults to the provider's region.
+     */
+    region?: string;
     /**
      * Work group names.
      */
@@ -40,9 +48,13 @@ export interface Athena {
  */
 export interface DynamoDb {
     /**
-     * Only read items.
+     * Only read items (the default, least privilege); `false` adds item writes.
      */
     readOnly?: boolean;
+    /**
+     * Region of the tables; defaults to the provider's region.
+     */
+    region?: string;
     /**
      * Table names.
      */
@@ -62,13 +74,13 @@ export interface Eks {
      */
     accessScope?: outputs.AccessScope;
     /**
-     * EKS cluster name.
+     * EKS cluster name, in the provider's region (use a provider for another region).
      */
     clusterName: string;
     /**
-     * Region of the cluster; defaults to the provider's region.
+     * Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
      */
-    region?: string;
+    scopedPolicy?: boolean;
 }
 
 /**
@@ -162,7 +174,7 @@ export interface S3 {
      */
     prefixes?: string[];
     /**
-     * Only read objects.
+     * Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
      */
     readOnly?: boolean;
 }

@@ -148,6 +148,10 @@ class AthenaArgsDict(TypedDict):
     """
     Work group names.
     """
+    data_buckets: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
+    """
+    Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+    """
     glue_databases: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
     """
     Glue databases the queries read.
@@ -156,25 +160,37 @@ class AthenaArgsDict(TypedDict):
     """
     Bucket for query results.
     """
+    region: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    Region of the work groups and Glue catalog; defaults to the provider's region.
+    """
 
 
 @pulumi.input_type
 class AthenaArgs:
     def __init__(__self__, *,
                  work_groups: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 data_buckets: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  glue_databases: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 output_bucket: Optional[pulumi.Input[_builtins.str]] = None):
+                 output_bucket: Optional[pulumi.Input[_builtins.str]] = None,
+                 region: Optional[pulumi.Input[_builtins.str]] = None):
         """
         Athena work groups the connector queries.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] work_groups: Work group names.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] data_buckets: Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] glue_databases: Glue databases the queries read.
         :param pulumi.Input[_builtins.str] output_bucket: Bucket for query results.
+        :param pulumi.Input[_builtins.str] region: Region of the work groups and Glue catalog; defaults to the provider's region.
         """
         pulumi.set(__self__, "work_groups", work_groups)
+        if data_buckets is not None:
+            pulumi.set(__self__, "data_buckets", data_buckets)
         if glue_databases is not None:
             pulumi.set(__self__, "glue_databases", glue_databases)
         if output_bucket is not None:
             pulumi.set(__self__, "output_bucket", output_bucket)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
 
     @_builtins.property
     @pulumi.getter(name="workGroups")
@@ -187,6 +203,18 @@ class AthenaArgs:
     @work_groups.setter
     def work_groups(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
         pulumi.set(self, "work_groups", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dataBuckets")
+    def data_buckets(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+        """
+        return pulumi.get(self, "data_buckets")
+
+    @data_buckets.setter
+    def data_buckets(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "data_buckets", value)
 
     @_builtins.property
     @pulumi.getter(name="glueDatabases")
@@ -212,6 +240,18 @@ class AthenaArgs:
     def output_bucket(self, value: Optional[pulumi.Input[_builtins.str]]):
         pulumi.set(self, "output_bucket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        Region of the work groups and Glue catalog; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
+
+    @region.setter
+    def region(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "region", value)
+
 
 class DynamoDbArgsDict(TypedDict):
     """
@@ -223,7 +263,11 @@ class DynamoDbArgsDict(TypedDict):
     """
     read_only: NotRequired[pulumi.Input[_builtins.bool]]
     """
-    Only read items.
+    Only read items (the default, least privilege); `false` adds item writes.
+    """
+    region: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    Region of the tables; defaults to the provider's region.
     """
 
 
@@ -231,15 +275,21 @@ class DynamoDbArgsDict(TypedDict):
 class DynamoDbArgs:
     def __init__(__self__, *,
                  tables: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 read_only: Optional[pulumi.Input[_builtins.bool]] = None):
+                 read_only: Optional[pulumi.Input[_builtins.bool]] = None,
+                 region: Optional[pulumi.Input[_builtins.str]] = None):
         """
         DynamoDB tables the connector reads (and writes unless read-only).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] tables: Table names.
-        :param pulumi.Input[_builtins.bool] read_only: Only read items.
+        :param pulumi.Input[_builtins.bool] read_only: Only read items (the default, least privilege); `false` adds item writes.
+        :param pulumi.Input[_builtins.str] region: Region of the tables; defaults to the provider's region.
         """
         pulumi.set(__self__, "tables", tables)
+        if read_only is None:
+            read_only = True
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
 
     @_builtins.property
     @pulumi.getter
@@ -257,13 +307,25 @@ class DynamoDbArgs:
     @pulumi.getter(name="readOnly")
     def read_only(self) -> Optional[pulumi.Input[_builtins.bool]]:
         """
-        Only read items.
+        Only read items (the default, least privilege); `false` adds item writes.
         """
         return pulumi.get(self, "read_only")
 
     @read_only.setter
     def read_only(self, value: Optional[pulumi.Input[_builtins.bool]]):
         pulumi.set(self, "read_only", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        Region of the tables; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
+
+    @region.setter
+    def region(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "region", value)
 
 
 class EksArgsDict(TypedDict):
@@ -272,7 +334,7 @@ class EksArgsDict(TypedDict):
     """
     cluster_name: pulumi.Input[_builtins.str]
     """
-    EKS cluster name.
+    EKS cluster name, in the provider's region (use a provider for another region).
     """
     access_policy_arn: NotRequired[pulumi.Input[_builtins.str]]
     """
@@ -282,9 +344,9 @@ class EksArgsDict(TypedDict):
     """
     Scope of the access policy (cluster by default).
     """
-    region: NotRequired[pulumi.Input[_builtins.str]]
+    scoped_policy: NotRequired[pulumi.Input[_builtins.bool]]
     """
-    Region of the cluster; defaults to the provider's region.
+    Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
     """
 
 
@@ -294,27 +356,29 @@ class EksArgs:
                  cluster_name: pulumi.Input[_builtins.str],
                  access_policy_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  access_scope: Optional[pulumi.Input['AccessScopeArgs']] = None,
-                 region: Optional[pulumi.Input[_builtins.str]] = None):
+                 scoped_policy: Optional[pulumi.Input[_builtins.bool]] = None):
         """
         An EKS cluster the connector reads, with its Kubernetes access.
-        :param pulumi.Input[_builtins.str] cluster_name: EKS cluster name.
+        :param pulumi.Input[_builtins.str] cluster_name: EKS cluster name, in the provider's region (use a provider for another region).
         :param pulumi.Input[_builtins.str] access_policy_arn: EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice.
         :param pulumi.Input['AccessScopeArgs'] access_scope: Scope of the access policy (cluster by default).
-        :param pulumi.Input[_builtins.str] region: Region of the cluster; defaults to the provider's region.
+        :param pulumi.Input[_builtins.bool] scoped_policy: Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
         """
         pulumi.set(__self__, "cluster_name", cluster_name)
         if access_policy_arn is not None:
             pulumi.set(__self__, "access_policy_arn", access_policy_arn)
         if access_scope is not None:
             pulumi.set(__self__, "access_scope", access_scope)
-        if region is not None:
-            pulumi.set(__self__, "region", region)
+        if scoped_policy is None:
+            scoped_policy = False
+        if scoped_policy is not None:
+            pulumi.set(__self__, "scoped_policy", scoped_policy)
 
     @_builtins.property
     @pulumi.getter(name="clusterName")
     def cluster_name(self) -> pulumi.Input[_builtins.str]:
         """
-        EKS cluster name.
+        EKS cluster name, in the provider's region (use a provider for another region).
         """
         return pulumi.get(self, "cluster_name")
 
@@ -347,16 +411,16 @@ class EksArgs:
         pulumi.set(self, "access_scope", value)
 
     @_builtins.property
-    @pulumi.getter
-    def region(self) -> Optional[pulumi.Input[_builtins.str]]:
+    @pulumi.getter(name="scopedPolicy")
+    def scoped_policy(self) -> Optional[pulumi.Input[_builtins.bool]]:
         """
-        Region of the cluster; defaults to the provider's region.
+        Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
         """
-        return pulumi.get(self, "region")
+        return pulumi.get(self, "scoped_policy")
 
-    @region.setter
-    def region(self, value: Optional[pulumi.Input[_builtins.str]]):
-        pulumi.set(self, "region", value)
+    @scoped_policy.setter
+    def scoped_policy(self, value: Optional[pulumi.Input[_builtins.bool]]):
+        pulumi.set(self, "scoped_policy", value)
 
 
 @pulumi.input_type
@@ -638,7 +702,7 @@ class S3ArgsDict(TypedDict):
     """
     read_only: NotRequired[pulumi.Input[_builtins.bool]]
     """
-    Only read objects.
+    Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
     """
 
 
@@ -652,11 +716,13 @@ class S3Args:
         S3 buckets the connector reads (and writes unless read-only).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] buckets: Bucket names.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] prefixes: Key prefixes to restrict object access to.
-        :param pulumi.Input[_builtins.bool] read_only: Only read objects.
+        :param pulumi.Input[_builtins.bool] read_only: Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
         """
         pulumi.set(__self__, "buckets", buckets)
         if prefixes is not None:
             pulumi.set(__self__, "prefixes", prefixes)
+        if read_only is None:
+            read_only = True
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
 
@@ -688,7 +754,7 @@ class S3Args:
     @pulumi.getter(name="readOnly")
     def read_only(self) -> Optional[pulumi.Input[_builtins.bool]]:
         """
-        Only read objects.
+        Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
         """
         return pulumi.get(self, "read_only")
 

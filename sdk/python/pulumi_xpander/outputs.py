@@ -63,7 +63,9 @@ class Athena(dict):
     @staticmethod
     def __key_warning(key: str):
         suggest = None
-        if key == "glueDatabases":
+        if key == "dataBuckets":
+            suggest = "data_buckets"
+        elif key == "glueDatabases":
             suggest = "glue_databases"
         elif key == "outputBucket":
             suggest = "output_bucket"
@@ -83,13 +85,19 @@ class Athena(dict):
 
     def __init__(__self__, *,
                  work_groups: Sequence[_builtins.str],
+                 data_buckets: Optional[Sequence[_builtins.str]] = None,
                  glue_databases: Optional[Sequence[_builtins.str]] = None,
-                 output_bucket: Optional[_builtins.str] = None):
+                 output_bucket: Optional[_builtins.str] = None,
+                 region: Optional[_builtins.str] = None):
         pulumi.set(__self__, "work_groups", work_groups)
+        if data_buckets is not None:
+            pulumi.set(__self__, "data_buckets", data_buckets)
         if glue_databases is not None:
             pulumi.set(__self__, "glue_databases", glue_databases)
         if output_bucket is not None:
             pulumi.set(__self__, "output_bucket", output_bucket)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
 
     @_builtins.property
     @pulumi.getter(name="workGroups")
@@ -98,6 +106,14 @@ class Athena(dict):
         Work group names.
         """
         return pulumi.get(self, "work_groups")
+
+    @_builtins.property
+    @pulumi.getter(name="dataBuckets")
+    def data_buckets(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+        """
+        return pulumi.get(self, "data_buckets")
 
     @_builtins.property
     @pulumi.getter(name="glueDatabases")
@@ -114,6 +130,14 @@ class Athena(dict):
         Bucket for query results.
         """
         return pulumi.get(self, "output_bucket")
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[_builtins.str]:
+        """
+        Region of the work groups and Glue catalog; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
 
 
 @pulumi.output_type
@@ -140,10 +164,15 @@ class DynamoDb(dict):
 
     def __init__(__self__, *,
                  tables: Sequence[_builtins.str],
-                 read_only: Optional[_builtins.bool] = None):
+                 read_only: Optional[_builtins.bool] = None,
+                 region: Optional[_builtins.str] = None):
         pulumi.set(__self__, "tables", tables)
+        if read_only is None:
+            read_only = True
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
 
     @_builtins.property
     @pulumi.getter
@@ -157,9 +186,17 @@ class DynamoDb(dict):
     @pulumi.getter(name="readOnly")
     def read_only(self) -> Optional[_builtins.bool]:
         """
-        Only read items.
+        Only read items (the default, least privilege); `false` adds item writes.
         """
         return pulumi.get(self, "read_only")
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[_builtins.str]:
+        """
+        Region of the tables; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
 
 
 @pulumi.output_type
@@ -176,6 +213,8 @@ class Eks(dict):
             suggest = "access_scope"
         elif key == "clusterName":
             suggest = "cluster_name"
+        elif key == "scopedPolicy":
+            suggest = "scoped_policy"
 
         if suggest:
             pulumi.log.warn(f"Key '{key}' not found in Eks. Access the value via the '{suggest}' property getter instead.")
@@ -192,20 +231,22 @@ class Eks(dict):
                  cluster_name: _builtins.str,
                  access_policy_arn: Optional[_builtins.str] = None,
                  access_scope: Optional['outputs.AccessScope'] = None,
-                 region: Optional[_builtins.str] = None):
+                 scoped_policy: Optional[_builtins.bool] = None):
         pulumi.set(__self__, "cluster_name", cluster_name)
         if access_policy_arn is not None:
             pulumi.set(__self__, "access_policy_arn", access_policy_arn)
         if access_scope is not None:
             pulumi.set(__self__, "access_scope", access_scope)
-        if region is not None:
-            pulumi.set(__self__, "region", region)
+        if scoped_policy is None:
+            scoped_policy = False
+        if scoped_policy is not None:
+            pulumi.set(__self__, "scoped_policy", scoped_policy)
 
     @_builtins.property
     @pulumi.getter(name="clusterName")
     def cluster_name(self) -> _builtins.str:
         """
-        EKS cluster name.
+        EKS cluster name, in the provider's region (use a provider for another region).
         """
         return pulumi.get(self, "cluster_name")
 
@@ -226,12 +267,12 @@ class Eks(dict):
         return pulumi.get(self, "access_scope")
 
     @_builtins.property
-    @pulumi.getter
-    def region(self) -> Optional[_builtins.str]:
+    @pulumi.getter(name="scopedPolicy")
+    def scoped_policy(self) -> Optional[_builtins.bool]:
         """
-        Region of the cluster; defaults to the provider's region.
+        Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
         """
-        return pulumi.get(self, "region")
+        return pulumi.get(self, "scoped_policy")
 
 
 @pulumi.output_type
@@ -490,6 +531,8 @@ class S3(dict):
         pulumi.set(__self__, "buckets", buckets)
         if prefixes is not None:
             pulumi.set(__self__, "prefixes", prefixes)
+        if read_only is None:
+            read_only = True
         if read_only is not None:
             pulumi.set(__self__, "read_only", read_only)
 
@@ -513,7 +556,7 @@ class S3(dict):
     @pulumi.getter(name="readOnly")
     def read_only(self) -> Optional[_builtins.bool]:
         """
-        Only read objects.
+        Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
         """
         return pulumi.get(self, "read_only")
 

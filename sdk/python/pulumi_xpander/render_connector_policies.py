@@ -104,6 +104,7 @@ class AwaitableRenderConnectorPoliciesResult(RenderConnectorPoliciesResult):
 def render_connector_policies(
         role_name: Optional[_builtins.str] = None,
         account_id: Optional[_builtins.str] = None,
+        allow_wildcards: Optional[_builtins.bool] = None,
         athena: Optional['AthenaArgs'] = None,
         base_role_arn: Optional[_builtins.str] = None,
         base_role_id: Optional[_builtins.str] = None,
@@ -130,6 +131,7 @@ def render_connector_policies(
 
     :param _builtins.str role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param _builtins.str account_id: Account the role would live in; defaults to the provider's account.
+    :param _builtins.bool allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
     :param 'AthenaArgs' athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param _builtins.str base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
@@ -154,6 +156,7 @@ def render_connector_policies(
     __args__: dict[str, Any] = dict()
     __args__['roleName'] = role_name
     __args__['accountId'] = account_id
+    __args__['allowWildcards'] = allow_wildcards
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id
@@ -183,6 +186,7 @@ def render_connector_policies(
 def render_connector_policies_output(
         role_name: Optional[pulumi.Input[_builtins.str]] = None,
         account_id: Optional[pulumi.Input[_builtins.str]] = None,
+        allow_wildcards: Optional[pulumi.Input[_builtins.bool]] = None,
         athena: Optional[pulumi.Input['AthenaArgs']] = None,
         base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
         base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
@@ -209,6 +213,7 @@ def render_connector_policies_output(
 
     :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param pulumi.Input[_builtins.str] account_id: Account the role would live in; defaults to the provider's account.
+    :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
     :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
@@ -233,6 +238,7 @@ def render_connector_policies_output(
     __args__: dict[str, Any] = dict()
     __args__['roleName'] = role_name
     __args__['accountId'] = account_id
+    __args__['allowWildcards'] = allow_wildcards
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id

@@ -21,6 +21,7 @@ __all__ = ['XpanderConnectorRoleArgs', 'XpanderConnectorRole']
 @pulumi.input_type
 class XpanderConnectorRoleArgs:
     def __init__(__self__, *,
+                 allow_wildcards: Optional[pulumi.Input[_builtins.bool]] = None,
                  athena: Optional[pulumi.Input['AthenaArgs']] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
@@ -42,6 +43,7 @@ class XpanderConnectorRoleArgs:
                  trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None):
         """
         The set of arguments for constructing a XpanderConnectorRole resource.
+        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
         :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
@@ -62,6 +64,10 @@ class XpanderConnectorRoleArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
         :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
         """
+        if allow_wildcards is None:
+            allow_wildcards = False
+        if allow_wildcards is not None:
+            pulumi.set(__self__, "allow_wildcards", allow_wildcards)
         if athena is not None:
             pulumi.set(__self__, "athena", athena)
         if base_role_arn is not None:
@@ -106,6 +112,18 @@ class XpanderConnectorRoleArgs:
             pulumi.set(__self__, "tags", tags)
         if trusted_account_id is not None:
             pulumi.set(__self__, "trusted_account_id", trusted_account_id)
+
+    @_builtins.property
+    @pulumi.getter(name="allowWildcards")
+    def allow_wildcards(self) -> Optional[pulumi.Input[_builtins.bool]]:
+        """
+        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        """
+        return pulumi.get(self, "allow_wildcards")
+
+    @allow_wildcards.setter
+    def allow_wildcards(self, value: Optional[pulumi.Input[_builtins.bool]]):
+        pulumi.set(self, "allow_wildcards", value)
 
     @_builtins.property
     @pulumi.getter
@@ -342,6 +360,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 allow_wildcards: Optional[pulumi.Input[_builtins.bool]] = None,
                  athena: Optional[pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']]] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
@@ -367,6 +386,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
         :param pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']] athena: Athena permissions scoped to work groups (`AthenaAccess`).
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
@@ -411,6 +431,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 allow_wildcards: Optional[pulumi.Input[_builtins.bool]] = None,
                  athena: Optional[pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']]] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
@@ -439,6 +460,9 @@ class XpanderConnectorRole(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = XpanderConnectorRoleArgs.__new__(XpanderConnectorRoleArgs)
 
+            if allow_wildcards is None:
+                allow_wildcards = False
+            __props__.__dict__["allow_wildcards"] = allow_wildcards
             __props__.__dict__["athena"] = athena
             __props__.__dict__["base_role_arn"] = base_role_arn
             __props__.__dict__["base_role_id"] = base_role_id
@@ -496,6 +520,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
 
         __props__.__dict__["access_entry_arn"] = None
         __props__.__dict__["account_id"] = None
+        __props__.__dict__["allow_wildcards"] = None
         __props__.__dict__["arn"] = None
         __props__.__dict__["athena"] = None
         __props__.__dict__["base_role_arn"] = None
@@ -537,6 +562,14 @@ class XpanderConnectorRole(pulumi.CustomResource):
         Account that owns the role.
         """
         return pulumi.get(self, "account_id")
+
+    @_builtins.property
+    @pulumi.getter(name="allowWildcards")
+    def allow_wildcards(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        """
+        return pulumi.get(self, "allow_wildcards")
 
     @_builtins.property
     @pulumi.getter

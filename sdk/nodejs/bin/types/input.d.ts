@@ -18,6 +18,10 @@ export interface AccessScope {
  */
 export interface Athena {
     /**
+     * Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+     */
+    dataBuckets?: string[];
+    /**
      * Glue databases the queries read.
      */
     glueDatabases?: string[];
@@ -25,6 +29,10 @@ export interface Athena {
      * Bucket for query results.
      */
     outputBucket?: string;
+    /**
+     * Region of the work groups and Glue catalog; defaults to the provider's region.
+     */
+    region?: string;
     /**
      * Work group names.
      */
@@ -35,9 +43,13 @@ export interface Athena {
  */
 export interface DynamoDb {
     /**
-     * Only read items.
+     * Only read items (the default, least privilege); `false` adds item writes.
      */
     readOnly?: boolean;
+    /**
+     * Region of the tables; defaults to the provider's region.
+     */
+    region?: string;
     /**
      * Table names.
      */
@@ -56,13 +68,13 @@ export interface Eks {
      */
     accessScope?: inputs.AccessScope;
     /**
-     * EKS cluster name.
+     * EKS cluster name, in the provider's region (use a provider for another region).
      */
     clusterName: string;
     /**
-     * Region of the cluster; defaults to the provider's region.
+     * Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
      */
-    region?: string;
+    scopedPolicy?: boolean;
 }
 /**
  * A Redshift cluster and database the connector queries.
@@ -98,7 +110,7 @@ export interface S3 {
      */
     prefixes?: string[];
     /**
-     * Only read objects.
+     * Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
      */
     readOnly?: boolean;
 }
@@ -137,6 +149,10 @@ export interface AssumeRoleArgs {
  */
 export interface AthenaArgs {
     /**
+     * Buckets holding the tables' data: Athena reads them with the connector's credentials (read only).
+     */
+    dataBuckets?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
      * Glue databases the queries read.
      */
     glueDatabases?: pulumi.Input<pulumi.Input<string>[]>;
@@ -144,6 +160,10 @@ export interface AthenaArgs {
      * Bucket for query results.
      */
     outputBucket?: pulumi.Input<string>;
+    /**
+     * Region of the work groups and Glue catalog; defaults to the provider's region.
+     */
+    region?: pulumi.Input<string>;
     /**
      * Work group names.
      */
@@ -154,14 +174,22 @@ export interface AthenaArgs {
  */
 export interface DynamoDbArgs {
     /**
-     * Only read items.
+     * Only read items (the default, least privilege); `false` adds item writes.
      */
     readOnly?: pulumi.Input<boolean>;
+    /**
+     * Region of the tables; defaults to the provider's region.
+     */
+    region?: pulumi.Input<string>;
     /**
      * Table names.
      */
     tables: pulumi.Input<pulumi.Input<string>[]>;
 }
+/**
+ * dynamoDbArgsProvideDefaults sets the appropriate defaults for DynamoDbArgs
+ */
+export declare function dynamoDbArgsProvideDefaults(val: DynamoDbArgs): DynamoDbArgs;
 /**
  * An EKS cluster the connector reads, with its Kubernetes access.
  */
@@ -175,14 +203,18 @@ export interface EksArgs {
      */
     accessScope?: pulumi.Input<inputs.AccessScopeArgs>;
     /**
-     * EKS cluster name.
+     * EKS cluster name, in the provider's region (use a provider for another region).
      */
     clusterName: pulumi.Input<string>;
     /**
-     * Region of the cluster; defaults to the provider's region.
+     * Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: "*"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.
      */
-    region?: pulumi.Input<string>;
+    scopedPolicy?: pulumi.Input<boolean>;
 }
+/**
+ * eksArgsProvideDefaults sets the appropriate defaults for EksArgs
+ */
+export declare function eksArgsProvideDefaults(val: EksArgs): EksArgs;
 /**
  * Endpoint overrides.
  */
@@ -265,7 +297,11 @@ export interface S3Args {
      */
     prefixes?: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Only read objects.
+     * Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
      */
     readOnly?: pulumi.Input<boolean>;
 }
+/**
+ * s3ArgsProvideDefaults sets the appropriate defaults for S3Args
+ */
+export declare function s3ArgsProvideDefaults(val: S3Args): S3Args;
