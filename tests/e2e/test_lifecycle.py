@@ -95,6 +95,9 @@ def test_drift_is_found_by_refresh_and_repaired_by_up(aws, cluster, stack):
 
 def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
     stack.up(seed_program(cluster))
+    iam = aws.boto3_client("iam")
+    old_base = iam.get_role(RoleName="xpander-base-role")["Role"]
+    assert "xpander-assume-xpander-redshift-access" in iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
     def moved(ctx):
         base = ctx.resource(BASE, "base", {
             "roleName": "xpander-base-role",
@@ -108,8 +111,29 @@ def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
             "externalId": Secret(ORG_ID),
             "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"},
         })
-    stack.up(moved)
-    chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")
+    events = stack.up(moved)
+    assert "replace" in [e.op for e in events if e.name == "base"], [(e.name, e.op) for e in events]
+
+    # A new role: new unique id, the new path in its ARN.
+    new_base = iam.get_role(RoleName="xpander-base-role")["Role"]
+    new_arn = f"arn:aws:iam::{ACCOUNT}:role/xpander/xpander-base-role"
+    assert new_base["Arn"] == new_arn and new_base["Path"] == "/xpander/"
+    assert new_base["RoleId"] != old_base["RoleId"], "the base role was not replaced"
+    assert stack.get("base").outputs["roleId"] == new_base["RoleId"]
+    assert [r["RoleId"] for r in iam.list_roles()["Roles"] if r["RoleName"] == "xpander-base-role"] == [new_base["RoleId"]]
+
+    # The grants: the removed EKS connector's is gone, the Redshift one is on the new role.
+    grants = iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
+    assert grants == ["xpander-assume-xpander-redshift-access"], grants
+
+    # The connector trust names the new role, not the old one's dangling unique id.
+    allow = [s for s in trust_of(iam, "xpander-redshift-access")["Statement"] if s.get("Sid") == "AllowFromBaseRole"]
+    assert len(allow) == 1, allow
+    assert allow[0]["Principal"] == {"AWS": new_arn}, allow[0]["Principal"]
+    assert old_base["RoleId"] not in json.dumps(trust_of(iam, "xpander-redshift-access"))
+
+    result = chain(aws, f"arn:aws:iam::{ACCOUNT}:role/xpander-redshift-access")
+    assert result["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{ACCOUNT}:assumed-role/xpander-redshift-access/")
 
 
 def test_attached_managed_policies_are_drift(aws, cluster, stack):

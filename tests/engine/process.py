@@ -64,9 +64,11 @@ class FakeEngine(engine_pb2_grpc.EngineServicer):
         self._root_urn = request.urn
         return engine_pb2.SetRootResourceResponse()
 
-    def wait_for_log(self, predicate, timeout: float = 5.0) -> engine_pb2.LogRequest | None:
+    def wait_for_log(self, predicate, timeout: float = 30.0) -> engine_pb2.LogRequest | None:
         """The first log entry matching ``predicate``, waiting for it to arrive:
-        providers may log from a background task after answering the RPC."""
+        providers may log from a background task after answering the RPC.
+        Returns as soon as it arrives; the timeout only bounds a failing wait,
+        so it is generous for a busy machine."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:

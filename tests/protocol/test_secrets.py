@@ -73,31 +73,83 @@ def test_secret_external_id_in_config_stays_wrapped_and_unprinted(launch, aws_en
     assert_not_printed(proc)
 
 
+PROVIDER_TYPE = "pulumi:providers:xpander"
+# What must be secret, from outside the provider: the seed document's
+# CrossAccountWithExternalId statement conditions the connector role's trust
+# on the organization's ExternalId (the connector input `externalId`), and the
+# provider config's assumeRole carries an ExternalId for the same purpose.
+EXPECTED_SECRET_INPUTS = {
+    ("xpander:index:XpanderConnectorRole", "externalId"),
+    (PROVIDER_TYPE, "assumeRole.externalId"),
+}
+
+
+def secret_input_paths(schema: dict, props: dict, prefix: str = "", seen: tuple = ()) -> list[str]:
+    """Dotted paths of the properties marked secret, following $refs into the
+    package's object types (and through arrays and maps of them)."""
+    found = []
+    for name, prop in sorted(props.items()):
+        path = f"{prefix}{name}"
+        if prop.get("secret"):
+            found.append(path)
+        for inner in (prop, prop.get("items") or {}, prop.get("additionalProperties") or {}):
+            ref = inner.get("$ref", "") if isinstance(inner, dict) else ""
+            if ref.startswith("#/types/") and ref not in seen:
+                type_ = schema.get("types", {}).get(ref[len("#/types/"):], {})
+                found += secret_input_paths(schema, type_.get("properties", {}), f"{path}.", seen + (ref,))
+    return found
+
+
+def schema_secret_inputs(schema: dict) -> set[tuple[str, str]]:
+    found = {(PROVIDER_TYPE, path)
+             for path in secret_input_paths(schema, schema.get("provider", {}).get("inputProperties", {}))}
+    for token, resource in schema.get("resources", {}).items():
+        found |= {(token, path) for path in secret_input_paths(schema, resource.get("inputProperties", {}))}
+    return found
+
+
+def nested(path: str, leaf) -> dict:
+    value = leaf
+    for key in reversed(path.split(".")):
+        value = {key: value}
+    return value
+
+
 def test_secret_resource_inputs_stay_wrapped_and_unprinted(launch, aws_env):
-    """For every resource input the schema marks secret (the connector's
-    ExternalId), Check must echo it wrapped and never print it."""
+    """Every input the schema marks secret (the connector's ExternalId, the
+    provider's assumeRole.externalId): the schema must mark each of the
+    expected ones, and Check (CheckConfig for the provider) must echo it
+    wrapped and never print it."""
     proc = launch(args=VERBOSE, env=aws_env(RUST_LOG="trace"))
     engine = Engine(proc)
     engine.boot({"region": "us-east-1", "skipCredentialsValidation": True})
     schema = json.loads(engine.call("GetSchema", provider_pb2.GetSchemaRequest()).schema)
-    secret_inputs = [
-        (token, name)
-        for token, resource in sorted(schema.get("resources", {}).items())
-        for name, prop in sorted(resource.get("inputProperties", {}).items())
-        if prop.get("secret")
-    ]
-    for token, name in secret_inputs:
-        response = engine.call("Check", provider_pb2.CheckRequest(
-            urn=engine.urn(token, "secretive"),
-            olds=values.to_struct({}),
-            news=values.to_struct({name: Secret(SECRET)}),
-            name="secretive",
-            type=token,
-            randomSeed=bytes(32),
-        ))
+    secret_inputs = schema_secret_inputs(schema)
+    assert secret_inputs == EXPECTED_SECRET_INPUTS, (
+        f"schema marks secret {sorted(secret_inputs)}; expected exactly {sorted(EXPECTED_SECRET_INPUTS)} "
+        f"(missing {sorted(EXPECTED_SECRET_INPUTS - secret_inputs)}, unexpected {sorted(secret_inputs - EXPECTED_SECRET_INPUTS)})"
+    )
+    for token, path in sorted(secret_inputs):
+        if token == PROVIDER_TYPE:
+            # The rest of a valid config around the secret, so the answer has inputs to check.
+            config = {"region": "us-east-1", "skipCredentialsValidation": True}
+            news = {**config, **nested(path, Secret(SECRET))}
+            if path == "assumeRole.externalId":
+                news["assumeRole"]["roleArn"] = ROLE_ARN
+            response = check_config(engine, news)
+            assert not response.failures, [(f.property, f.reason) for f in response.failures]
+        else:
+            response = engine.call("Check", provider_pb2.CheckRequest(
+                urn=engine.urn(token, "secretive"),
+                olds=values.to_struct({}),
+                news=values.to_struct(nested(path, Secret(SECRET))),
+                name="secretive",
+                type=token,
+                randomSeed=bytes(32),
+            ))
         reasons = [f.reason for f in response.failures if SECRET in f.reason or SECRET in f.property]
-        assert not reasons, f"{token}.{name}: CheckFailures quote the secret"
-        if response.HasField("inputs"):
-            assert_wrapped(response.inputs, f"{token} Check inputs")
+        assert not reasons, f"{token}.{path}: CheckFailures quote the secret"
+        assert response.HasField("inputs"), f"{token}.{path}: Check returned no inputs to hold the secret"
+        assert_wrapped(response.inputs, f"{token} Check inputs")
     assert proc.stop() == 0
     assert_not_printed(proc)
