@@ -350,6 +350,17 @@ impl ConnectorArgs {
         })
     }
 
+    /// A grant can only be written in the deploying account: a base role
+    /// elsewhere (another account or partition) needs grantBaseRole: false.
+    fn base_role_elsewhere(&self, here: &AccountContext) -> Option<String> {
+        let base = parse_role_arn(self.base_role_arn.as_deref()?)?;
+        let elsewhere = base.partition != here.partition || base.account_id != here.account_id;
+        (elsewhere && self.grant_base_role.unwrap_or(true)).then(|| format!(
+            "baseRoleArn names a role in {}:{}, but this provider deploys to {}:{}; the grant can only be written in the deploying account: set grantBaseRole: false and list this connector's ARN in that base role's connectorRoleArns (deployed with a provider for that account)",
+            base.partition, base.account_id, here.partition, here.account_id
+        ))
+    }
+
     /// Regions, bucket names and wildcards in every identifier that ends up in an ARN.
     fn validate_identifiers(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
         let mut ids = Identifiers {
@@ -945,14 +956,10 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Res
         return Ok(());
     };
     let here = &cloud.account;
-    let grant = args.grant_base_role.unwrap_or(true);
+    if let Some(reason) = args.base_role_elsewhere(here) {
+        return Err(OpError::Invalid(reason));
+    }
     if base.partition != here.partition || base.account_id != here.account_id {
-        if grant {
-            return Err(OpError::Invalid(format!(
-                "baseRoleArn names a role in {}:{}, but this provider deploys to {}:{}; the grant can only be written in the deploying account: set grantBaseRole: false and list this connector's ARN in that base role's connectorRoleArns (deployed with a provider for that account)",
-                base.partition, base.account_id, here.partition, here.account_id
-            )));
-        }
         return Ok(());
     }
     // A base role created in the same `up` already exists: the connector
@@ -996,9 +1003,17 @@ impl Resource for ConnectorRole {
         &SPEC
     }
 
-    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
+    fn check(&self, req: &CheckRequest<'_>, provider: &crate::rpc::ProviderState) -> Checked {
+        let account = provider.cached_account();
         role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
-            args.validate(failures, warnings)
+            args.validate(failures, warnings);
+            // Known once the provider has met AWS (every Check after the first
+            // deployment step of a run); Create and Update check again.
+            if let Some(account) = &account {
+                if let Some(reason) = args.base_role_elsewhere(account) {
+                    failures.push(Failure::new("baseRoleArn", reason));
+                }
+            }
         })
     }
 
@@ -1631,6 +1646,20 @@ mod tests {
                 assert!(resources.iter().all(|r| r.contains("prod")), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn a_grant_cannot_go_to_a_base_role_in_another_account() {
+        let mut args = redshift_args();
+        assert_eq!(args.base_role_elsewhere(&ctx()), None);
+        args.base_role_arn = Some("arn:aws:iam::210987654321:role/xpander-base-role".into());
+        let reason = args.base_role_elsewhere(&ctx()).unwrap();
+        assert!(
+            reason.contains("aws:210987654321") && reason.contains("grantBaseRole: false"),
+            "{reason}"
+        );
+        args.grant_base_role = Some(false);
+        assert_eq!(args.base_role_elsewhere(&ctx()), None);
     }
 
     #[test]
