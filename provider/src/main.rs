@@ -74,8 +74,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         Some("doctor") => std::process::exit(doctor(&args[1..]).await),
+        Some("deployer-policy") => std::process::exit(deployer_policy(&args[1..])),
         Some("--help") | Some("-h") => {
-            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
+            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander deployer-policy --mode preview|deploy [--role-name-prefix P] [--path /p/]\n                                 [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]\n                                      the IAM policy whoever runs pulumi with this provider needs\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
         _ => {}
@@ -111,6 +112,66 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve_with_incoming_shutdown(incoming, shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// `deployer-policy`: the document of `xpander:index:deployerPolicy`.
+fn deployer_policy(args: &[String]) -> i32 {
+    use xpander_provider::functions::deployer_policy::parse;
+    use xpander_provider::iam::deployer;
+
+    let mut given = std::collections::BTreeMap::new();
+    let mut json = false;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let key = match flag.as_str() {
+            "--json" => {
+                json = true;
+                continue;
+            }
+            "--mode" => "mode",
+            "--role-name-prefix" => "roleNamePrefix",
+            "--path" => "path",
+            "--partition" => "partition",
+            "--account-id" => "accountId",
+            "--region" => "region",
+            "--cluster" => "clusterName",
+            other => {
+                eprintln!("deployer-policy: unknown argument {other:?} (see --help)");
+                return 2;
+            }
+        };
+        match it.next() {
+            Some(value) => given.insert(key, value.clone()),
+            None => {
+                eprintln!("deployer-policy: {flag} needs a value");
+                return 2;
+            }
+        };
+    }
+    let (mode, scope) = match parse(|key| given.get(key).cloned()) {
+        Ok(parsed) => parsed,
+        Err(failures) => {
+            for f in failures {
+                eprintln!("deployer-policy: {}", f.reason);
+            }
+            return 2;
+        }
+    };
+    let document =
+        serde_json::to_string_pretty(&deployer::policy(mode, &scope)).expect("a policy serialises");
+    if !json {
+        println!(
+            "# The IAM policy for {} with pulumi-resource-xpander: {} actions on roles arn:{}:iam::{}:role{}{}*",
+            if mode == deployer::Mode::Preview { "read-only previews and refreshes" } else { "deployments" },
+            deployer::actions(mode).len(),
+            scope.partition,
+            scope.account_id,
+            scope.path,
+            scope.role_name_prefix,
+        );
+    }
+    println!("{document}");
+    0
 }
 
 /// `doctor`: the checks of `xpander:index:diagnose` from a shell, against

@@ -2,6 +2,7 @@
 // *** Do not edit by hand: change the schema and run `make sdks`. ***
 
 // Export members:
+export * from "./deployerPolicy";
 export * from "./diagnose";
 export * from "./provider";
 export * from "./renderConnectorPolicies";

@@ -56,6 +56,7 @@ impl CloudError {
                     message: e.message().unwrap_or("").to_string(),
                     status,
                 }
+                .explain_denied()
             }
             SdkError::DispatchFailure(d) => CloudError {
                 operation,
@@ -85,6 +86,27 @@ impl CloudError {
                 message: describe_chain(&err),
                 status,
             },
+        }
+    }
+
+    /// AWS's AccessDenied names the principal, the action and the resource;
+    /// say which policy of ours grants the action.
+    fn explain_denied(self) -> Self {
+        if self.class() != ErrorClass::AccessDenied {
+            return self;
+        }
+        let (action, mode) = crate::iam::deployer::action_for_operation(self.operation)
+            .unwrap_or((self.operation, crate::iam::deployer::Mode::Deploy));
+        let mode = match mode {
+            crate::iam::deployer::Mode::Preview => "preview",
+            crate::iam::deployer::Mode::Deploy => "deploy",
+        };
+        CloudError {
+            message: format!(
+                "{} (the principal running pulumi needs {action}: `pulumi-resource-xpander deployer-policy --mode {mode}` prints a policy that grants everything this provider calls)",
+                self.message
+            ),
+            ..self
         }
     }
 

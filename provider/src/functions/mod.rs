@@ -1,6 +1,8 @@
 //! Provider functions (Invoke): `renderConnectorPolicies` shows what a
-//! connector would write; `diagnose` runs the doctor's checks on live roles.
+//! connector would write; `diagnose` runs the doctor's checks on live roles;
+//! `deployerPolicy` prints the policy whoever runs `pulumi` needs.
 
+pub mod deployer_policy;
 pub mod diagnose;
 pub mod render;
 
@@ -86,5 +88,6 @@ pub fn registry() -> Vec<Box<dyn Function>> {
     vec![
         Box::new(render::RenderConnectorPolicies),
         Box::new(diagnose::Diagnose),
+        Box::new(deployer_policy::DeployerPolicy),
     ]
 }

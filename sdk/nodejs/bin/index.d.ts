@@ -1,3 +1,4 @@
+export * from "./deployerPolicy";
 export * from "./diagnose";
 export * from "./provider";
 export * from "./renderConnectorPolicies";

@@ -18,6 +18,7 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.types = void 0;
 // Export members:
+__exportStar(require("./deployerPolicy"), exports);
 __exportStar(require("./diagnose"), exports);
 __exportStar(require("./provider"), exports);
 __exportStar(require("./renderConnectorPolicies"), exports);

@@ -2,6 +2,7 @@
 # *** Do not edit by hand: change the schema and run `make sdks`. ***
 
 # Export this package's modules as members:
+from .deployer_policy import *
 from .diagnose import *
 from .provider import *
 from .render_connector_policies import *

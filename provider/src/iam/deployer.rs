@@ -1,0 +1,357 @@
+//! The identity policy whoever runs `pulumi` with this provider needs: every
+//! AWS action the provider calls (cloud/sdk.rs), what it acts on, and whether
+//! a preview needs it, as one table. `deployer-policy` and the
+//! `xpander:index:deployerPolicy` function print documents made from it.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value as Json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Check, Diff, Read, refresh and previews: reads only.
+    Preview,
+    /// Create, update, delete, refresh and import of both resources.
+    Deploy,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "preview" => Some(Mode::Preview),
+            "deploy" => Some(Mode::Deploy),
+            _ => None,
+        }
+    }
+}
+
+/// What the policy is scoped to; `*` where the caller does not say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub partition: String,
+    pub account_id: String,
+    pub region: String,
+    /// Every role the provider manages (base and connectors) starts with it.
+    pub role_name_prefix: String,
+    pub path: String,
+    pub cluster: String,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            partition: "aws".into(),
+            account_id: "*".into(),
+            region: "*".into(),
+            // The names the seed uses and the example projects keep.
+            role_name_prefix: "xpander-".into(),
+            path: "/".into(),
+            cluster: "*".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Roles,
+    /// The base role, handed to EKS Pod Identity.
+    PassRole,
+    ManagedPolicies,
+    /// Actions that support no resource type.
+    Account,
+    Cluster,
+    PodIdentityAssociations,
+    AccessEntries,
+}
+
+/// (action, target, a preview needs it)
+const ACTIONS: &[(&str, Target, bool)] = &[
+    ("iam:GetRole", Target::Roles, true),
+    ("iam:ListRolePolicies", Target::Roles, true),
+    ("iam:GetRolePolicy", Target::Roles, true),
+    ("iam:ListAttachedRolePolicies", Target::Roles, true),
+    ("iam:CreateRole", Target::Roles, false),
+    // CreateRole with tags also needs TagRole; the ownership tag is always set.
+    ("iam:TagRole", Target::Roles, false),
+    ("iam:UntagRole", Target::Roles, false),
+    ("iam:UpdateAssumeRolePolicy", Target::Roles, false),
+    ("iam:UpdateRole", Target::Roles, false),
+    ("iam:PutRolePermissionsBoundary", Target::Roles, false),
+    ("iam:DeleteRolePermissionsBoundary", Target::Roles, false),
+    ("iam:PutRolePolicy", Target::Roles, false),
+    ("iam:DeleteRolePolicy", Target::Roles, false),
+    ("iam:AttachRolePolicy", Target::Roles, false),
+    ("iam:DetachRolePolicy", Target::Roles, false),
+    ("iam:DeleteRole", Target::Roles, false),
+    ("iam:PassRole", Target::PassRole, false),
+    ("iam:GetPolicy", Target::ManagedPolicies, true),
+    ("iam:GetPolicyVersion", Target::ManagedPolicies, true),
+    ("iam:GetAccountSummary", Target::Account, true),
+    ("eks:DescribeCluster", Target::Cluster, true),
+    ("eks:ListPodIdentityAssociations", Target::Cluster, true),
+    ("eks:CreatePodIdentityAssociation", Target::Cluster, false),
+    ("eks:CreateAccessEntry", Target::Cluster, false),
+    (
+        "eks:DescribePodIdentityAssociation",
+        Target::PodIdentityAssociations,
+        true,
+    ),
+    (
+        "eks:UpdatePodIdentityAssociation",
+        Target::PodIdentityAssociations,
+        false,
+    ),
+    (
+        "eks:DeletePodIdentityAssociation",
+        Target::PodIdentityAssociations,
+        false,
+    ),
+    ("eks:TagResource", Target::PodIdentityAssociations, false),
+    ("eks:DescribeAccessEntry", Target::AccessEntries, true),
+    (
+        "eks:ListAssociatedAccessPolicies",
+        Target::AccessEntries,
+        true,
+    ),
+    ("eks:AssociateAccessPolicy", Target::AccessEntries, false),
+    ("eks:DisassociateAccessPolicy", Target::AccessEntries, false),
+    ("eks:DeleteAccessEntry", Target::AccessEntries, false),
+];
+
+/// The IAM action of an SDK operation (`PutRolePolicy` → `iam:PutRolePolicy`)
+/// and the least mode whose policy holds it.
+pub fn action_for_operation(operation: &str) -> Option<(&'static str, Mode)> {
+    ACTIONS
+        .iter()
+        .find(|(action, _, _)| {
+            action
+                .split_once(':')
+                .is_some_and(|(_, verb)| verb == operation)
+        })
+        .map(|(action, _, read)| (*action, if *read { Mode::Preview } else { Mode::Deploy }))
+}
+
+/// The actions a mode needs, sorted.
+pub fn actions(mode: Mode) -> Vec<&'static str> {
+    let mut names: Vec<&str> = ACTIONS
+        .iter()
+        .filter(|(_, _, read)| mode == Mode::Deploy || *read)
+        .map(|(a, _, _)| *a)
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+fn statement(target: Target, scope: &Scope, actions: Vec<&str>) -> Json {
+    let Scope {
+        partition: p,
+        account_id: a,
+        region: r,
+        cluster: c,
+        ..
+    } = scope;
+    let roles = format!(
+        "arn:{p}:iam::{a}:role{}{}*",
+        scope.path, scope.role_name_prefix
+    );
+    let (sid, resource, condition) = match target {
+        Target::Roles => ("XpanderRoles", json!(roles), None),
+        Target::PassRole => (
+            "PassBaseRoleToPodIdentity",
+            json!(roles),
+            Some(json!({"StringEquals": {"iam:PassedToService": "pods.eks.amazonaws.com"}})),
+        ),
+        // Any account: AWS managed policies live in the account named `aws`.
+        Target::ManagedPolicies => (
+            "ReadAttachedManagedPolicies",
+            json!(format!("arn:{p}:iam::*:policy/*")),
+            None,
+        ),
+        Target::Account => ("ReadAccountQuotas", json!("*"), None),
+        Target::Cluster => (
+            "XpanderClusters",
+            json!(format!("arn:{p}:eks:{r}:{a}:cluster/{c}")),
+            None,
+        ),
+        Target::PodIdentityAssociations => (
+            "XpanderPodIdentityAssociations",
+            json!(format!("arn:{p}:eks:{r}:{a}:podidentityassociation/{c}/*")),
+            None,
+        ),
+        Target::AccessEntries => (
+            "XpanderAccessEntries",
+            json!(format!("arn:{p}:eks:{r}:{a}:access-entry/{c}/*")),
+            None,
+        ),
+    };
+    let mut s = json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource});
+    if let Some(c) = condition {
+        s["Condition"] = c;
+    }
+    s
+}
+
+/// The identity policy for `mode`, one statement per kind of resource.
+pub fn policy(mode: Mode, scope: &Scope) -> Json {
+    let targets: BTreeSet<Target> = ACTIONS.iter().map(|(_, t, _)| *t).collect();
+    let statements: Vec<Json> = targets
+        .into_iter()
+        .filter_map(|target| {
+            let actions: Vec<&str> = ACTIONS
+                .iter()
+                .filter(|(_, t, read)| *t == target && (mode == Mode::Deploy || *read))
+                .map(|(a, _, _)| *a)
+                .collect();
+            (!actions.is_empty()).then(|| statement(target, scope, actions))
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Rules for the scope a user gives, by flag/argument name.
+pub fn check_scope(scope: &Scope) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if !matches!(scope.partition.as_str(), "aws" | "aws-cn" | "aws-us-gov") {
+        problems.push((
+            "partition",
+            format!(
+                "{:?} is not an AWS partition (aws, aws-cn, aws-us-gov)",
+                scope.partition
+            ),
+        ));
+    }
+    if scope.account_id != "*" && !crate::iam::arn::is_account_id(&scope.account_id) {
+        problems.push((
+            "accountId",
+            format!("{:?} is not a 12-digit account id", scope.account_id),
+        ));
+    }
+    if scope.region != "*" && !crate::config::is_region_name(&scope.region) {
+        problems.push((
+            "region",
+            format!("{:?} is not an AWS region name", scope.region),
+        ));
+    }
+    if let Err(r) = crate::iam::limits::check_path(&scope.path) {
+        problems.push(("path", r));
+    }
+    let prefix_ok = scope
+        .role_name_prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !prefix_ok {
+        problems.push((
+            "roleNamePrefix",
+            format!(
+                "{:?} may contain only letters, digits and _+=,.@-",
+                scope.role_name_prefix
+            ),
+        ));
+    }
+    if scope.cluster != "*" {
+        if let Err(r) = crate::iam::limits::check_cluster_name(&scope.cluster) {
+            problems.push(("clusterName", r));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::iam::policy::{check_grammar, statements, string_list, DocumentKind};
+
+    #[test]
+    fn preview_holds_reads_only() {
+        for action in actions(Mode::Preview) {
+            let verb = action.split(':').nth(1).unwrap();
+            assert!(
+                verb.starts_with("Get") || verb.starts_with("List") || verb.starts_with("Describe"),
+                "{action}"
+            );
+        }
+        let deploy: BTreeSet<_> = actions(Mode::Deploy).into_iter().collect();
+        assert!(actions(Mode::Preview).iter().all(|a| deploy.contains(a)));
+    }
+
+    #[test]
+    fn documents_are_valid_and_scoped() {
+        let scope = Scope {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            cluster: "prod".into(),
+            ..Scope::default()
+        };
+        for mode in [Mode::Preview, Mode::Deploy] {
+            let doc = policy(mode, &scope);
+            check_grammar(&doc, DocumentKind::Identity).unwrap();
+            let mut seen = BTreeSet::new();
+            for s in statements(&doc) {
+                let resources = string_list(s.get("Resource"));
+                let acts = string_list(s.get("Action"));
+                if resources == ["*"] {
+                    assert_eq!(acts, ["iam:GetAccountSummary"]);
+                }
+                seen.extend(acts);
+            }
+            assert_eq!(seen.into_iter().collect::<Vec<_>>(), actions(mode));
+        }
+        let text = policy(Mode::Deploy, &scope).to_string();
+        assert!(text.contains("arn:aws:iam::123456789012:role/xpander-*"));
+        assert!(text.contains("arn:aws:eks:us-east-1:123456789012:cluster/prod"));
+        assert!(text.contains("pods.eks.amazonaws.com"));
+    }
+
+    #[test]
+    fn the_table_covers_every_call_the_provider_makes() {
+        let source = include_str!("../cloud/sdk.rs");
+        let operations: BTreeSet<&str> = source
+            .split("from_sdk(\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(operations.len() > 30, "{operations:?}");
+        for op in operations {
+            // sts:GetCallerIdentity needs no permission at all.
+            if op != "GetCallerIdentity" {
+                assert!(
+                    action_for_operation(op).is_some(),
+                    "{op} is missing from ACTIONS"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_sdk_operation_has_an_action() {
+        assert_eq!(
+            action_for_operation("PutRolePolicy"),
+            Some(("iam:PutRolePolicy", Mode::Deploy))
+        );
+        assert_eq!(
+            action_for_operation("DescribeAccessEntry"),
+            Some(("eks:DescribeAccessEntry", Mode::Preview))
+        );
+        assert_eq!(action_for_operation("Nope"), None);
+    }
+
+    #[test]
+    fn a_path_and_prefix_scope_the_roles() {
+        let scope = Scope {
+            path: "/xpander/".into(),
+            role_name_prefix: "team-a-".into(),
+            ..Scope::default()
+        };
+        assert!(policy(Mode::Deploy, &scope)
+            .to_string()
+            .contains("arn:aws:iam::*:role/xpander/team-a-*"));
+        assert!(check_scope(&scope).is_empty());
+        let bad = Scope {
+            role_name_prefix: "a b".into(),
+            account_id: "12".into(),
+            ..Scope::default()
+        };
+        let names: Vec<_> = check_scope(&bad).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["accountId", "roleNamePrefix"]);
+    }
+}
