@@ -108,3 +108,17 @@ def test_eks_region_is_refused_rather_than_ignored(engine):
         news=to_struct({"roleName": "c", "eks": {"clusterName": "prod", "region": "eu-west-1"}}),
     ))
     assert [(f.property, "eks.region" in f.reason) for f in response.failures] == [("eks", True)]
+
+
+def test_managed_policies_beyond_the_accounts_quota_are_refused_before_any_write(aws, stack):
+    iam = aws.boto3_client("iam")
+    iam.create_role(RoleName="xpander-base-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    quota = iam.get_account_summary()["SummaryMap"]["AttachedPoliciesPerRoleQuota"]
+    arns = [f"arn:aws:iam::123456789012:policy/p{i}" for i in range(quota + 1)]
+    aws.clear_requests()
+    with pytest.raises(StepFailed) as failed:
+        stack.up(redshift(role_arn("xpander-base-role"), grantBaseRole=False, managedPolicyArns=arns))
+    assert f"AttachedPoliciesPerRoleQuota is {quota}" in str(failed.value)
+    assert [r for r in aws.requests() if r["mutating"]] == []

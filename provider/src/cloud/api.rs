@@ -92,6 +92,16 @@ pub struct ClusterInfo {
     pub authentication_mode: String,
 }
 
+/// IAM quotas of the account that a role's inputs can exceed; adjustable
+/// per account, so read rather than assumed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountQuotas {
+    /// AssumeRolePolicySizeQuota
+    pub trust_policy_chars: Option<usize>,
+    /// AttachedPoliciesPerRoleQuota (10 unless raised; at most 20)
+    pub attached_policies_per_role: Option<usize>,
+}
+
 #[async_trait]
 pub trait AwsApi: Send + Sync {
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError>;
@@ -122,8 +132,8 @@ pub trait AwsApi: Send + Sync {
     async fn delete_role(&self, role: &str) -> Result<(), CloudError>;
     /// The default version's document of a managed policy (None: no such policy).
     async fn get_managed_policy(&self, arn: &str) -> Result<Option<Json>, CloudError>;
-    /// The account's trust-policy size quota (AssumeRolePolicySizeQuota).
-    async fn trust_policy_quota(&self) -> Result<Option<usize>, CloudError>;
+    /// The account's IAM quotas that inputs can exceed (GetAccountSummary).
+    async fn account_quotas(&self) -> Result<AccountQuotas, CloudError>;
     async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, CloudError>;
 
     async fn find_pod_identity(

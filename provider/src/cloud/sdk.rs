@@ -399,17 +399,23 @@ impl AwsApi for SdkAws {
             .transpose()
     }
 
-    async fn trust_policy_quota(&self) -> Result<Option<usize>, CloudError> {
+    async fn account_quotas(&self) -> Result<AccountQuotas, CloudError> {
+        use aws_sdk_iam::types::SummaryKeyType;
         let out = self
             .iam
             .get_account_summary()
             .send()
             .await
             .map_err(|e| CloudError::from_sdk("GetAccountSummary", e))?;
-        Ok(out
-            .summary_map()
-            .and_then(|m| m.get(&aws_sdk_iam::types::SummaryKeyType::AssumeRolePolicySizeQuota))
-            .and_then(|v| usize::try_from(*v).ok()))
+        let quota = |key: SummaryKeyType| {
+            out.summary_map()
+                .and_then(|m| m.get(&key))
+                .and_then(|v| usize::try_from(*v).ok())
+        };
+        Ok(AccountQuotas {
+            trust_policy_chars: quota(SummaryKeyType::AssumeRolePolicySizeQuota),
+            attached_policies_per_role: quota(SummaryKeyType::AttachedPoliciesPerRoleQuota),
+        })
     }
 
     async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, CloudError> {

@@ -42,7 +42,11 @@ pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudErr
         }
     }
     // Reading the quota needs iam:GetAccountSummary; without it the default applies.
-    let trust_quota = api.trust_policy_quota().await.ok().flatten();
+    let trust_quota = api
+        .account_quotas()
+        .await
+        .ok()
+        .and_then(|q| q.trust_policy_chars);
     let pod_identity = match &scope.cluster {
         Some(cluster) => {
             let namespace = scope.namespace.clone().unwrap_or_else(|| "xpander".into());

@@ -5,7 +5,9 @@
 pub const TRUST_POLICY_MAX_CHARS: usize = 2048;
 /// Aggregate size of all inline policies of one role.
 pub const INLINE_POLICIES_MAX_CHARS: usize = 10_240;
-pub const MANAGED_POLICIES_PER_ROLE: usize = 20;
+/// AWS's ceiling for AttachedPoliciesPerRoleQuota (10 by default): Check uses
+/// the account's own quota once the provider has read it.
+pub const MANAGED_POLICIES_PER_ROLE_MAX: usize = 20;
 pub const MAX_TAGS: usize = 50;
 pub const ROLE_NAME_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 1000;

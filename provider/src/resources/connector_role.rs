@@ -350,6 +350,15 @@ impl ConnectorArgs {
         })
     }
 
+    /// More managed policies than the account lets a role have.
+    fn too_many_managed_policies(&self, quota: usize) -> Option<Failure> {
+        let count = self.managed_policy_arns.as_ref().map_or(0, Vec::len);
+        (count > quota).then(|| Failure::new(
+            "managedPolicyArns",
+            format!("managedPolicyArns lists {count} policies; the account's AttachedPoliciesPerRoleQuota is {quota} (10 unless raised, at most 20): raise it with Service Quotas or merge policies"),
+        ))
+    }
+
     /// A grant can only be written in the deploying account: a base role
     /// elsewhere (another account or partition) needs grantBaseRole: false.
     fn base_role_elsewhere(&self, here: &AccountContext) -> Option<String> {
@@ -547,15 +556,6 @@ impl ConnectorArgs {
                     format!("{arn:?} is not a managed policy ARN"),
                 );
             }
-        }
-        if managed.len() > limits::MANAGED_POLICIES_PER_ROLE {
-            fail(
-                "managedPolicyArns",
-                format!(
-                    "at most {} managed policies per role",
-                    limits::MANAGED_POLICIES_PER_ROLE
-                ),
-            );
         }
         if self.pod_identity_trust == Some(false)
             && self.external_id.is_none()
@@ -973,6 +973,25 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Res
     Ok(())
 }
 
+/// The account's quotas, read before anything is written: a role left
+/// half-attached by LimitExceeded is worse than a refusal.
+async fn check_quotas(
+    args: &ConnectorArgs,
+    provider: &crate::rpc::ProviderState,
+    cloud: &crate::rpc::Cloud,
+) -> Result<(), OpError> {
+    if args.managed_policy_arns.as_ref().is_none_or(Vec::is_empty) {
+        return Ok(());
+    }
+    match provider.attached_policy_quota(cloud).await? {
+        Some(quota) => match args.too_many_managed_policies(quota) {
+            Some(f) => Err(OpError::Invalid(f.reason)),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
 pub struct ConnectorRole;
 
 impl ConnectorRole {
@@ -1005,8 +1024,12 @@ impl Resource for ConnectorRole {
 
     fn check(&self, req: &CheckRequest<'_>, provider: &crate::rpc::ProviderState) -> Checked {
         let account = provider.cached_account();
+        let quota = provider
+            .cached_attached_policy_quota()
+            .unwrap_or(limits::MANAGED_POLICIES_PER_ROLE_MAX);
         role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
             args.validate(failures, warnings);
+            failures.extend(args.too_many_managed_policies(quota));
             // Known once the provider has met AWS (every Check after the first
             // deployment step of a run); Create and Update check again.
             if let Some(account) = &account {
@@ -1079,6 +1102,7 @@ impl Resource for ConnectorRole {
         let cloud = ctx.provider.cloud().await?;
         let r = Self::render(&args, ctx, &cloud.account)?;
         check_base_role(&args, &cloud).await?;
+        check_quotas(&args, ctx.provider, &cloud).await?;
         let live = cloud.api.get_role(&r.role.name).await?;
         role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
         let extras = if live.is_some() {
@@ -1244,6 +1268,7 @@ impl Resource for ConnectorRole {
         let cloud = ctx.provider.cloud().await?;
         let r = Self::render(&args, ctx, &cloud.account)?;
         check_base_role(&args, &cloud).await?;
+        check_quotas(&args, ctx.provider, &cloud).await?;
         let old_r = Self::render(&old_args, ctx, &cloud.account).ok();
         let live = cloud.api.get_role(id).await?;
         let extras = live_extras(&cloud, &r).await?;
@@ -1660,6 +1685,25 @@ mod tests {
         );
         args.grant_base_role = Some(false);
         assert_eq!(args.base_role_elsewhere(&ctx()), None);
+    }
+
+    #[test]
+    fn managed_policies_are_held_to_the_accounts_quota() {
+        let mut args = redshift_args();
+        args.managed_policy_arns = Some(
+            (0..11)
+                .map(|i| format!("arn:aws:iam::123456789012:policy/p{i}"))
+                .collect(),
+        );
+        let failure = args.too_many_managed_policies(10).unwrap();
+        assert_eq!(failure.property, "managedPolicyArns");
+        assert!(
+            failure.reason.contains("lists 11")
+                && failure
+                    .reason
+                    .contains("AttachedPoliciesPerRoleQuota is 10")
+        );
+        assert!(args.too_many_managed_policies(20).is_none());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub struct ProviderState {
     config: RwLock<ProviderConfig>,
     cloud: tokio::sync::Mutex<Option<Arc<Cloud>>>,
     account: RwLock<Option<AccountContext>>,
+    attached_policy_quota: RwLock<Option<usize>>,
     pub log: EngineLog,
     cancel: CancellationToken,
 }
@@ -43,6 +44,7 @@ impl ProviderState {
             config: RwLock::new(ProviderConfig::default()),
             cloud: tokio::sync::Mutex::new(None),
             account: RwLock::new(None),
+            attached_policy_quota: RwLock::new(None),
             log: EngineLog::default(),
             cancel: CancellationToken::new(),
         }
@@ -74,6 +76,23 @@ impl ProviderState {
     /// to render documents without making a call of their own).
     pub fn cached_account(&self) -> Option<AccountContext> {
         self.account.read().ok().and_then(|a| a.clone())
+    }
+
+    /// The account's managed-policies-per-role quota, once an operation read it.
+    pub fn cached_attached_policy_quota(&self) -> Option<usize> {
+        self.attached_policy_quota.read().ok().and_then(|q| *q)
+    }
+
+    /// Reads the account's managed-policies-per-role quota (once per process).
+    pub async fn attached_policy_quota(&self, cloud: &Cloud) -> Result<Option<usize>, CloudError> {
+        if let Some(q) = self.cached_attached_policy_quota() {
+            return Ok(Some(q));
+        }
+        let quota = cloud.api.account_quotas().await?.attached_policies_per_role;
+        if let (Some(q), Ok(mut slot)) = (quota, self.attached_policy_quota.write()) {
+            *slot = Some(q);
+        }
+        Ok(quota)
     }
 
     /// AWS clients, built and authenticated on first use. A failure is not
