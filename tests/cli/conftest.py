@@ -16,6 +16,8 @@ from e2e.seed import CLUSTER
 CANARY = "org-canary-9f3e7c1d5b"
 PROPAGATION_DELAY_S = 0.5
 EXAMPLES = {"python": REPO / "sdk-examples" / "python", "typescript": REPO / "sdk-examples" / "typescript"}
+# Programs that need no SDK, deployed by their own tests.
+PROGRAMS = {**EXAMPLES, "yaml": REPO / "sdk-examples" / "yaml"}
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +41,7 @@ def sim(aws: AwsSim) -> AwsSim:
 
 
 def project_copy(language: str, target) -> object:
-    folder = copy_project(EXAMPLES[language], target)
+    folder = copy_project(PROGRAMS[language], target)
     if language == "typescript":
         # The program the Node.js host runs is package.json's main: bin/index.js.
         subprocess.run(["node_modules/.bin/tsc"], cwd=folder, check=True, capture_output=True, text=True)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI and its Python and Node.js language hosts from their Go
-# modules (pinned by the go.mod/go.sum files beside this script) into a cache
+# Builds the Pulumi CLI and its Python, Node.js and YAML language hosts from
+# their Go modules (pinned by the go.mod/go.sum files beside this script) into a cache
 # folder outside the clone, so every clone on this machine shares one build.
 # The folder that holds the binaries is the last line printed.
 #
@@ -10,14 +10,16 @@
 # proxy serves none of their pseudo-versions here; the newest releases that still
 # ship each host inside github.com/pulumi/pulumi/sdk/v3 are 3.79.0 (Python) and
 # 3.68.0 (Node.js). The CLI speaks to older hosts by design (it falls back when a
-# host answers Unimplemented).
+# host answers Unimplemented). The YAML host is a tagged module of its own
+# (github.com/pulumi/pulumi-yaml), built at its newest release.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 cli_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi\/pkg\/v3 \(v[0-9.]*\).*/\1/p' "$here/go.mod")"
 python_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi\/sdk\/v3 \(v[0-9.]*\).*/\1/p' "$here/python-host/go.mod")"
 nodejs_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi\/sdk\/v3 \(v[0-9.]*\).*/\1/p' "$here/nodejs-host/go.mod")"
-[ -n "$cli_version" ] && [ -n "$python_version" ] && [ -n "$nodejs_version" ] || {
+yaml_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi-yaml \(v[0-9.]*\).*/\1/p' "$here/yaml-host/go.mod")"
+[ -n "$cli_version" ] && [ -n "$python_version" ] && [ -n "$nodejs_version" ] && [ -n "$yaml_version" ] || {
     echo "tools/pulumi: cannot read the pinned versions from the go.mod files" >&2
     exit 1
 }
@@ -27,7 +29,7 @@ key="$(cat "$here"/go.mod "$here"/go.sum "$here"/*-host/go.mod "$here"/*-host/go
     "$here/pulumi-language-python-exec" | sha256sum | cut -c1-12)"
 cache="${PULUMI_XPANDER_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-xpander/toolchain}"
 bin="$cache/pulumi-$cli_version-$key/bin"
-binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-language-nodejs)
+binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-language-nodejs pulumi-language-yaml)
 
 complete() {
     local b
@@ -58,10 +60,10 @@ progress() {
 }
 
 build() {
-    local name="$1" dir="$2" version="$3" main="$4"
+    local name="$1" dir="$2" version="$3" main="$4" version_var="${5:-github.com/pulumi/pulumi/sdk/v3/go/common/version.Version}"
     echo "building $name $version (first build on a machine: several minutes)"
     if ! (cd "$dir" && go build -v -o "$staging/$name" \
-        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+        -ldflags "-s -w -X $version_var=$version" \
         "$main" 2>&1 >/dev/null) | tee "$staging/$name.log" | progress "$name"; then
         tail -n 30 "$staging/$name.log" >&2
         echo "tools/pulumi: building $name failed (log above)" >&2
@@ -76,6 +78,8 @@ build pulumi-language-python "$here/python-host" "$python_version" \
     github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
 build pulumi-language-nodejs "$here/nodejs-host" "$nodejs_version" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+build pulumi-language-yaml "$here/yaml-host" "$yaml_version" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version
 install -m 0755 "$here/pulumi-language-python-exec" "$staging/pulumi-language-python-exec"
 
 mkdir -p "$(dirname "$bin")"

@@ -350,6 +350,12 @@ impl ConnectorArgs {
         })
     }
 
+    /// The seed's "works in cloud but not self-hosted" setup. Only meaningful
+    /// when `baseRoleArn` is absent, not merely unknown during a preview.
+    fn cloud_only_warning(&self) -> Option<String> {
+        (self.external_id.is_some() && self.base_role_arn.is_none()).then(|| "externalId without baseRoleArn: the xpander platform can assume this role (cloud mode) but the self-hosted AI Gateway, which chains through the base role without an ExternalId, cannot (seed: \"Connector works in cloud but not self-hosted\"); set baseRoleArn to the base role's ARN".to_string())
+    }
+
     /// More managed policies than the account lets a role have.
     fn too_many_managed_policies(&self, quota: usize) -> Option<Failure> {
         let count = self.managed_policy_arns.as_ref().map_or(0, Vec::len);
@@ -519,9 +525,6 @@ impl ConnectorArgs {
                     "athena.workGroups needs at least one work group".into(),
                 );
             }
-        }
-        if self.external_id.is_some() && self.base_role_arn.is_none() {
-            warnings.push("externalId without baseRoleArn: the xpander platform can assume this role (cloud mode) but the self-hosted AI Gateway, which chains through the base role without an ExternalId, cannot (seed: \"Connector works in cloud but not self-hosted\"); set baseRoleArn to the base role's ARN".into());
         }
         for (name, doc) in self.policies.iter().flatten() {
             let path = format!("policies[{}]", Json::String(name.clone()));
@@ -1027,8 +1030,15 @@ impl Resource for ConnectorRole {
         let quota = provider
             .cached_attached_policy_quota()
             .unwrap_or(limits::MANAGED_POLICIES_PER_ROLE_MAX);
+        let base_role_unknown = req
+            .news
+            .get("baseRoleArn")
+            .is_some_and(PropertyValue::contains_unknown);
         role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
             args.validate(failures, warnings);
+            if !base_role_unknown {
+                warnings.extend(args.cloud_only_warning());
+            }
             failures.extend(args.too_many_managed_policies(quota));
             // Known once the provider has met AWS (every Check after the first
             // deployment step of a run); Create and Update check again.
@@ -1634,17 +1644,12 @@ mod tests {
     fn an_external_id_without_base_role_warns_with_the_fix() {
         let mut args = redshift_args();
         args.base_role_arn = None;
-        let (_, w) = validated(&args);
+        let w = args.cloud_only_warning().unwrap();
         assert!(
-            w.iter()
-                .any(|m| m.contains("works in cloud but not self-hosted")
-                    && m.contains("set baseRoleArn")),
-            "{w:?}"
+            w.contains("works in cloud but not self-hosted") && w.contains("set baseRoleArn"),
+            "{w}"
         );
-        assert!(validated(&redshift_args())
-            .1
-            .iter()
-            .all(|m| !m.contains("self-hosted")));
+        assert_eq!(redshift_args().cloud_only_warning(), None);
     }
 
     #[test]
