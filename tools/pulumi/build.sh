@@ -26,10 +26,11 @@ yaml_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi-yaml \(v[0-9.]*\).*/\1/p
 
 # The folder name changes whenever a pin, a checksum or the exec shim changes.
 key="$(cat "$here"/go.mod "$here"/go.sum "$here"/*-host/go.mod "$here"/*-host/go.sum \
-    "$here/pulumi-language-python-exec" | sha256sum | cut -c1-12)"
+    "$here/pulumi-language-python-exec" "$here/pulumi-resource-pulumi-python" | sha256sum | cut -c1-12)"
 cache="${PULUMI_XPANDER_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-xpander/toolchain}"
 bin="$cache/pulumi-$cli_version-$key/bin"
-binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-language-nodejs pulumi-language-yaml)
+binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-language-nodejs pulumi-language-yaml
+    pulumi-resource-pulumi-python)
 
 complete() {
     local b
@@ -80,7 +81,7 @@ build pulumi-language-nodejs "$here/nodejs-host" "$nodejs_version" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 build pulumi-language-yaml "$here/yaml-host" "$yaml_version" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version
-install -m 0755 "$here/pulumi-language-python-exec" "$staging/pulumi-language-python-exec"
+install -m 0755 "$here/pulumi-language-python-exec" "$here/pulumi-resource-pulumi-python" "$staging/"
 
 mkdir -p "$(dirname "$bin")"
 rm -rf "$bin"
