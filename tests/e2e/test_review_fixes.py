@@ -122,3 +122,24 @@ def test_managed_policies_beyond_the_accounts_quota_are_refused_before_any_write
         stack.up(redshift(role_arn("xpander-base-role"), grantBaseRole=False, managedPolicyArns=arns))
     assert f"AttachedPoliciesPerRoleQuota is {quota}" in str(failed.value)
     assert [r for r in aws.requests() if r["mutating"]] == []
+
+
+@pytest.mark.parametrize("mode", [None, "CONFIG_MAP"])
+def test_an_eks_connector_needs_a_cluster_that_takes_access_entries(aws, stack, mode):
+    """Refused at preview, before any write: a missing cluster, or one whose
+    authentication mode has no access entries (CONFIG_MAP)."""
+    if mode:
+        aws.boto3_client("eks").create_cluster(
+            name="legacy", roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},
+            accessConfig={"authenticationMode": mode},
+        )
+    aws.clear_requests()
+
+    def program(ctx):
+        ctx.resource(CONNECTOR, "eks", {"roleName": "xpander-eks-connector", "eks": {"clusterName": "legacy"}})
+
+    with pytest.raises(StepFailed) as failed:
+        stack.preview(program)
+    expected = "authenticationMode CONFIG_MAP" if mode else "does not exist"
+    assert expected in str(failed.value) and "eks.clusterName" in str(failed.value)
+    assert [r for r in aws.requests() if r["mutating"]] == []

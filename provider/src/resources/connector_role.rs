@@ -976,6 +976,25 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Res
     Ok(())
 }
 
+/// Access entries need a cluster that exists and whose authentication mode
+/// admits them: said before anything is written (AWS would refuse only at
+/// CreateAccessEntry, after the role exists).
+async fn check_cluster(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Result<(), OpError> {
+    let Some(cluster) = args.eks.as_ref().and_then(|e| e.cluster_name.as_deref()) else {
+        return Ok(());
+    };
+    match cloud.api.describe_cluster(cluster).await? {
+        None => Err(OpError::Invalid(format!(
+            "eks.clusterName: cluster {cluster:?} does not exist in {}, the provider's region (for a cluster in another region, use a provider with that region)",
+            cloud.account.region
+        ))),
+        Some(c) if c.authentication_mode == "CONFIG_MAP" => Err(OpError::Invalid(format!(
+            "eks.clusterName: cluster {cluster:?} uses authenticationMode CONFIG_MAP, which has no access entries; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --name {cluster} --access-config authenticationMode=API_AND_CONFIG_MAP)"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
 /// The account's quotas, read before anything is written: a role left
 /// half-attached by LimitExceeded is worse than a refusal.
 async fn check_quotas(
@@ -1103,6 +1122,13 @@ impl Resource for ConnectorRole {
                 },
                 None => PropertyMap::new(),
             };
+            // A preview reads the cluster when it can: a cluster the connector
+            // cannot get an access entry on fails here, not halfway through `up`.
+            if args.eks.is_some() {
+                if let Ok(cloud) = ctx.provider.cloud().await {
+                    check_cluster(&args, &cloud).await?;
+                }
+            }
             let mut out = preview_outputs(&SPEC, inputs, &known, false);
             if args.eks.is_some() {
                 out.insert("accessEntryArn".into(), PropertyValue::Unknown);
@@ -1113,6 +1139,7 @@ impl Resource for ConnectorRole {
         let r = Self::render(&args, ctx, &cloud.account)?;
         check_base_role(&args, &cloud).await?;
         check_quotas(&args, ctx.provider, &cloud).await?;
+        check_cluster(&args, &cloud).await?;
         let live = cloud.api.get_role(&r.role.name).await?;
         role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
         let extras = if live.is_some() {
@@ -1279,6 +1306,7 @@ impl Resource for ConnectorRole {
         let r = Self::render(&args, ctx, &cloud.account)?;
         check_base_role(&args, &cloud).await?;
         check_quotas(&args, ctx.provider, &cloud).await?;
+        check_cluster(&args, &cloud).await?;
         let old_r = Self::render(&old_args, ctx, &cloud.account).ok();
         let live = cloud.api.get_role(id).await?;
         let extras = live_extras(&cloud, &r).await?;
