@@ -15,6 +15,7 @@ from awssim.harness import AwsSim
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "awssim_config(**config): simulator config for this test (see tests/conftest.py)")
+    config.addinivalue_line("markers", "deployer_paths(*paths): IAM paths the e2e deployer's printed policies cover")
 
 
 @pytest.fixture(scope="session")

@@ -159,8 +159,11 @@ fn deployer_policy(args: &[String]) -> i32 {
     };
     let document =
         serde_json::to_string_pretty(&deployer::policy(mode, &scope)).expect("a policy serialises");
+    // A closed pipe (`| head`) ends the output, not the process with a panic.
+    let mut out = std::io::stdout().lock();
     if !json {
-        println!(
+        let _ = writeln!(
+            out,
             "# The IAM policy for {} with pulumi-resource-xpander: {} actions on roles arn:{}:iam::{}:role{}{}*",
             if mode == deployer::Mode::Preview { "read-only previews and refreshes" } else { "deployments" },
             deployer::actions(mode).len(),
@@ -170,7 +173,7 @@ fn deployer_policy(args: &[String]) -> i32 {
             scope.role_name_prefix,
         );
     }
-    println!("{document}");
+    let _ = writeln!(out, "{document}");
     0
 }
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
+from . import policy_grammar as grammar
 from .pod_identity import PodIdentityError, pod_credentials
-from .wire import DEFAULT_REGION, Response, read_body
+from .state import iam
+from .wire import DEFAULT_REGION, AwsError, Response, read_body
 
 PREFIX = "/_awssim/"
+PRINCIPAL_POLICY_NAME = "awssim-principal"
+_USER_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+_PATH_RE = re.compile(r"^(/|/[\u0021-\u007E]+/)$")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -30,6 +36,7 @@ class ControlApi:
             ("DELETE", "requests"): self._clear_requests,
             ("GET", "sessions"): self._sessions,
             ("POST", "pod-identity/credentials"): self._pod_credentials,
+            ("POST", "principals"): self._create_principal,
         }
 
     def handle(self, environ: dict) -> Response:
@@ -89,3 +96,59 @@ class ControlApi:
         except PodIdentityError as err:
             return _error(err.status, err.code, err.message)
         return Response.json(creds)
+
+    def _create_principal(self, body: dict, query: dict) -> Response:
+        """An IAM user with an inline identity policy (and optional boundary) and an access key."""
+        unknown = set(body) - {"name", "policy", "boundary", "path", "policyArns", "tags"}
+        if unknown:
+            raise ValueError(f"unknown principal keys: {sorted(unknown)}")
+        name, path = body.get("name"), body.get("path", "/")
+        if not isinstance(name, str) or not _USER_NAME_RE.match(name):
+            raise ValueError("name must be an IAM user name: 1-64 characters of [\\w+=,.@-]")
+        if not isinstance(path, str) or not _PATH_RE.match(path):
+            raise ValueError("path must be / or /segments/")
+        policy = _document(body.get("policy"), "policy")
+        boundary = body.get("boundary")
+        if not (isinstance(boundary, str) and boundary.startswith("arn:")):
+            boundary = _document(boundary, "boundary")
+        tags = body.get("tags") or {}
+        policy_arns = body.get("policyArns") or []
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ValueError("tags must map strings to strings")
+        if not isinstance(policy_arns, list) or not all(isinstance(a, str) for a in policy_arns):
+            raise ValueError("policyArns must be a list of policy ARNs")
+        with self.sim.state.lock:
+            backend = iam()
+            if name in backend.users:
+                return _error(409, "EntityAlreadyExists", f"User with name {name} already exists.")
+            missing = [a for a in policy_arns + ([boundary] if isinstance(boundary, str) else []) if a not in backend.managed_policies]
+            if missing:
+                raise ValueError(f"no such managed policy: {missing[0]}")
+            user = backend.create_user(DEFAULT_REGION, name, path, [{"Key": k, "Value": v} for k, v in tags.items()])
+            if policy is not None:
+                user.put_policy(PRINCIPAL_POLICY_NAME, json.dumps(policy))
+            for arn in policy_arns:
+                backend.attach_user_policy(arn, name)
+            if boundary is not None:
+                self.sim.state.user_boundaries[user.id] = boundary
+            key = backend.create_access_key(name)
+        return Response.json(
+            {
+                "UserName": user.name,
+                "Arn": user.arn,
+                "UserId": user.id,
+                "AccessKeyId": key.access_key_id,
+                "SecretAccessKey": key.secret_access_key,
+            }
+        )
+
+
+def _document(value: object, what: str) -> dict | None:
+    """A policy document given as JSON text or as an object, checked like IAM checks identity policies."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value)
+    try:
+        return grammar.parse(text, grammar.IDENTITY)
+    except AwsError as err:
+        raise ValueError(f"{what}: {err.code}: {err.message}") from None

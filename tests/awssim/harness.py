@@ -26,6 +26,8 @@ from botocore.config import Config
 READY_PREFIX = "AWSSIM_READY "
 START_TIMEOUT_S = 15
 REGION = "us-east-1"
+# The administrator's access key (and secret): allowed everything, for test set-up.
+ADMIN_KEY = "testing"
 _TESTS_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -85,20 +87,29 @@ class AwsSim:
 
     # --- clients ------------------------------------------------------------------------
 
-    def provider_env(self) -> dict[str, str]:
-        """Environment for a process using the AWS SDK's default chain (e.g. the provider)."""
-        return {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+    def provider_env(self, credentials: dict | None = None) -> dict[str, str]:
+        """Environment for a process using the AWS SDK's default chain (e.g. the provider):
+        the administrator key, or the given `credentials` — from principal(), STS
+        (`Credentials`) or pod_credentials()."""
+        env = {
+            "AWS_ACCESS_KEY_ID": ADMIN_KEY,
+            "AWS_SECRET_ACCESS_KEY": ADMIN_KEY,
             "AWS_REGION": REGION,
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL": self.url,
         }
+        if credentials is not None:
+            env["AWS_ACCESS_KEY_ID"] = credentials["AccessKeyId"]
+            env["AWS_SECRET_ACCESS_KEY"] = credentials["SecretAccessKey"]
+            token = credentials.get("SessionToken") or credentials.get("Token")
+            if token:
+                env["AWS_SESSION_TOKEN"] = token
+        return env
 
     def boto3_client(self, service: str, config: Config | None = None, **creds: str):
         """A boto3 client for `service`; credentials default to the account admin ("testing")."""
-        creds.setdefault("aws_access_key_id", "testing")
-        creds.setdefault("aws_secret_access_key", "testing")
+        creds.setdefault("aws_access_key_id", ADMIN_KEY)
+        creds.setdefault("aws_secret_access_key", ADMIN_KEY)
         return boto3.client(
             service,
             endpoint_url=self.url,
@@ -108,14 +119,12 @@ class AwsSim:
         )
 
     def client_for(self, service: str, credentials: dict, config: Config | None = None):
-        """A client using temporary credentials from STS (`Credentials`) or from pod_credentials()."""
-        return self.boto3_client(
-            service,
-            config=config,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials.get("SessionToken") or credentials["Token"],
-        )
+        """A client using credentials from principal(), STS (`Credentials`) or pod_credentials()."""
+        creds = {"aws_access_key_id": credentials["AccessKeyId"], "aws_secret_access_key": credentials["SecretAccessKey"]}
+        token = credentials.get("SessionToken") or credentials.get("Token")
+        if token:
+            creds["aws_session_token"] = token
+        return self.boto3_client(service, config=config, **creds)
 
     # --- control API --------------------------------------------------------------------
 
@@ -165,3 +174,23 @@ class AwsSim:
         if pod_name is not None:
             body["podName"] = pod_name
         return self._control("POST", "pod-identity/credentials", body)
+
+    def principal(
+        self,
+        name: str,
+        policy: dict | str | None = None,
+        boundary: dict | str | None = None,
+        *,
+        path: str = "/",
+        policy_arns: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> dict:
+        """Create IAM user `name` with `policy` as its inline identity policy, an optional
+        permissions `boundary` (a document, or a managed policy's ARN), attached
+        `policy_arns` and `tags`, and an access key.  Returns {UserName, Arn, UserId,
+        AccessKeyId, SecretAccessKey}: pass it to client_for() or provider_env()."""
+        body: dict = {"name": name, "path": path}
+        for key, value in (("policy", policy), ("boundary", boundary), ("policyArns", policy_arns), ("tags", tags)):
+            if value is not None:
+                body[key] = value
+        return self._control("POST", "principals", body)

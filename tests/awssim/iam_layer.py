@@ -66,9 +66,13 @@ class IamLayer:
             "ListRoles": self._list_roles,
         }
 
-    def handle(self, req: AwsRequest, call_moto: CallMoto) -> Response:
+    @staticmethod
+    def precheck(req: AwsRequest) -> None:
+        """Input constraints IAM checks before it authorises the call."""
         _check_name(req.params.get("RoleName"), "roleName", 64)
         _check_name(req.params.get("PolicyName"), "policyName", 128)
+
+    def handle(self, req: AwsRequest, call_moto: CallMoto) -> Response:
         handler = self._handlers.get(req.action or "")
         return handler(req, call_moto) if handler else call_moto(req)
 

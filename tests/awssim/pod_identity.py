@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 
 from .eks_layer import POD_IDENTITY_SERVICE, EksLayer
+from .identity import Caller
 from .state import Session, SimState, eks
-from .sts_layer import Caller, StsLayer
+from .sts_layer import StsLayer
 from .wire import ACCOUNT_ID, AwsError
 
 POD_SESSION_SECONDS = 3600

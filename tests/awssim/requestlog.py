@@ -42,7 +42,17 @@ class RequestLog:
         self._entries: deque[dict] = deque(maxlen=MAX_ENTRIES)
         self._seq = 0
 
-    def record(self, service: str, action: str | None, params: dict, status: int | None, mutating: bool, fault: str | None) -> None:
+    def record(
+        self,
+        service: str,
+        action: str | None,
+        params: dict,
+        status: int | None,
+        mutating: bool,
+        fault: str | None,
+        caller: str | None = None,
+        denied: str | None = None,
+    ) -> None:
         with self._lock:
             self._seq += 1
             self._entries.append(
@@ -55,6 +65,10 @@ class RequestLog:
                     "status": status,
                     "mutating": mutating,
                     "fault": fault,
+                    # ARN of the authenticated caller; None if the key was refused or never checked.
+                    "caller": caller,
+                    # The action an AccessDenied named ("iam:CreateRole"), else None.
+                    "denied": denied,
                 }
             )
 

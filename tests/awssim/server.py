@@ -1,8 +1,11 @@
 """The WSGI application: moto's server app wrapped by our layers.
 
 Per request: control routes are answered directly; otherwise faults are
-decided first (latency, drop, throttle, random 5xx), then the service layer
-handles the call, handing to moto whatever it does not take over itself.
+decided first (latency, drop, throttle, random 5xx), then the caller is
+authenticated by its access key (identity.py), the request's input checked,
+and, for any caller but the administrator, authorised against the caller's
+identity policies and permissions boundary (authz.py).  Only then does the
+service layer handle the call, handing to moto whatever it does not take over.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import traceback
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .authz import authorize
 from .control import PREFIX, ControlApi
 from .eks_layer import EksLayer
 from .faults import Faults
 from .iam_layer import IamLayer
+from .identity import AccessDeniedError, Caller, resolve_caller
 from .requestlog import RequestLog, is_mutating, key_params
 from .state import SimState
 from .sts_layer import StsLayer
@@ -63,7 +68,7 @@ class AwsSimApp:
         self.sts = StsLayer(self.state)
         self.eks = EksLayer(self.state)
         self.control = ControlApi(self)
-        self._layers = {"iam": self.iam, "sts": self.sts, "eks": self.eks}
+        self._layers: dict[str, IamLayer | StsLayer | EksLayer] = {"iam": self.iam, "sts": self.sts, "eks": self.eks}
 
     def warm_up(self) -> None:
         """Build moto's per-service apps and our route table now, not on the first request."""
@@ -85,30 +90,40 @@ class AwsSimApp:
         if decision.fault == "drop":
             self.log.record(req.service, req.action, params, None, mutating, "drop")
             self._drop(environ)
+        caller_arn = denied = None
         if self.faults.denied(req.action, params):
             decision.fault = "deny"
-            resp = render_error(req.service, AwsError("AccessDenied", f"User is not authorized to perform: {req.service}:{req.action} (awssim deny rule)", status=403))
+            denied = f"{req.service}:{req.action}"
+            resp = render_error(req.service, AwsError("AccessDenied", f"User is not authorized to perform: {denied} (awssim deny rule)", status=403))
         elif decision.fault == "throttle":
             resp = render_error(req.service, _throttle_error(req.service))
         elif decision.fault == "error":
             resp = render_error(req.service, _server_error(req.service, decision.variant))
         else:
-            resp = self._dispatch(req)
-        self.log.record(req.service, req.action, params, resp.status, mutating, decision.fault)
+            resp, caller_arn, denied = self._dispatch(req)
+        self.log.record(req.service, req.action, params, resp.status, mutating, decision.fault, caller=caller_arn, denied=denied)
         return self._respond(resp, start_response)
 
-    def _dispatch(self, req: AwsRequest) -> Response:
+    def _dispatch(self, req: AwsRequest) -> tuple[Response, str | None, str | None]:
+        """(response, caller ARN, refused action) for one request."""
         layer = self._layers.get(req.service)
+        caller: Caller | None = None
+        denied: str | None = None
         try:
             with self.state.lock:
-                if layer is None:
-                    return self._call_moto(req)
-                return layer.handle(req, self._call_moto)
+                caller = req.caller = resolve_caller(self.state, req)
+                precheck = getattr(layer, "precheck", None)
+                if precheck is not None:
+                    precheck(req)
+                authorize(self.state, req, caller)
+                resp = self._call_moto(req) if layer is None else layer.handle(req, self._call_moto)
         except AwsError as err:
-            return render_error(req.service, err)
+            denied = err.action if isinstance(err, AccessDeniedError) else None
+            resp = render_error(req.service, err)
         except Exception:
             traceback.print_exc()
-            return render_error(req.service, AwsError("InternalFailure", "awssim internal error", status=500, sender=False))
+            resp = render_error(req.service, AwsError("InternalFailure", "awssim internal error", status=500, sender=False))
+        return resp, caller.arn if caller is not None else None, denied
 
     def _call_moto(self, req: AwsRequest) -> Response:
         captured: dict = {}

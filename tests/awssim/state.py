@@ -2,9 +2,10 @@
 
 moto owns IAM roles/policies and EKS clusters; we keep what moto has no notion
 of: when each role was created (for the propagation delay), which unique id
-each trust-policy principal was bound to, STS sessions, and EKS Pod Identity
-associations and access entries.  Every request runs under `SimState.lock`,
-so layers can read and write both stores without further locking.
+each trust-policy principal was bound to, STS sessions, permissions boundaries
+of IAM users, and EKS Pod Identity associations and access entries.  Every
+request runs under `SimState.lock`, so layers can read and write both stores
+without further locking.
 """
 
 from __future__ import annotations
@@ -207,6 +208,9 @@ class SimState:
         self.associations: dict[tuple[str, str], dict[str, PodIdentityAssociation]] = {}
         # (region, cluster) -> principal ARN -> entry
         self.access_entries: dict[tuple[str, str], dict[str, AccessEntry]] = {}
+        # IAM user id -> permissions boundary (a policy document, or a managed policy ARN);
+        # moto has no user boundaries, so awssim keeps them for the principals it creates.
+        self.user_boundaries: dict[str, dict | str] = {}
 
     def reset(self) -> None:
         with self.lock:

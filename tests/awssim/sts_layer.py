@@ -1,10 +1,13 @@
 """STS that decides AssumeRole by policy, and the sessions it issues.
 
-The caller is whoever owns the SigV4 access key: a session we issued, or else
-the account's admin user (allowed everything by identity policy).  A request is
-allowed when the target's trust policy allows the caller and, for role
-sessions, the caller role's identity policies allow it on the target ARN too,
-for sts:AssumeRole and, when any session tag applies, sts:TagSession.
+The caller is whoever owns the SigV4 access key (identity.resolve_caller): the
+account's admin (allowed everything by identity policy), an IAM user, or a
+session we issued.  A request is allowed when the target's trust policy allows
+the caller and, for users and role sessions, the caller's identity policies
+(within its permissions boundary) allow it on the target ARN too, for
+sts:AssumeRole and, when any session tag applies, sts:TagSession.  The server
+asks for no other permission before AssumeRole reaches this layer, and none
+at all for GetCallerIdentity.
 """
 
 from __future__ import annotations
@@ -14,59 +17,27 @@ import json
 import re
 import secrets
 import string
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
 from moto.iam.models import Role
 
+from .identity import AccessDeniedError, Caller, denial_reason, resolve_caller
+from .identity import access_denied as identity_access_denied
 from .policy_eval import Decision, EvalRequest, evaluate
 from .policy_grammar import as_list
-from .state import Session, SimState, iam
+from .state import Session, SimState
 from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, query_result, validation_error
 
-ADMIN_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/awssim-admin"
-ADMIN_USER_ID = "AIDAAWSSIMADMIN000001"
 CHAINED_SESSION_LIMIT = 3600
 _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
 
-@dataclass
-class Caller:
-    arn: str
-    # ARN that aws:PrincipalArn reports: the role's ARN for a role session.
-    principal_arn: str
-    user_id: str
-    session: Session | None = None
-    role: Role | None = None
-    # A service principal such as pods.eks.amazonaws.com.
-    service: str | None = None
-
-    @classmethod
-    def admin(cls) -> "Caller":
-        return cls(ADMIN_ARN, ADMIN_ARN, ADMIN_USER_ID)
-
-    @classmethod
-    def for_session(cls, session: Session, role: Role | None) -> "Caller":
-        return cls(session.arn, session.role_arn, session.user_id, session=session, role=role)
-
-    @classmethod
-    def for_service(cls, service: str) -> "Caller":
-        return cls(service, service, service, service=service)
-
-    def principal_tags(self) -> dict[str, str]:
-        tags = {t["Key"]: t["Value"] for t in self.role.tags} if self.role else {}
-        if self.session:
-            tags.update(self.session.tags)
-        return tags
-
-
-def access_denied(caller: Caller, action: str, resource: str) -> AwsError:
-    return AwsError(
-        "AccessDenied", f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}", status=403
-    )
+def access_denied(caller: Caller, action: str, resource: str) -> AccessDeniedError:
+    # STS names no reason in its AccessDenied for AssumeRole, whichever policy refused it.
+    return identity_access_denied("sts", caller, action, resource)
 
 
 def _indexed(params: dict[str, str], prefix: str) -> list[str]:
@@ -103,17 +74,11 @@ class StsLayer:
         return call_moto(req)
 
     def caller(self, req: AwsRequest) -> Caller:
-        session = self.state.sessions.get(req.access_key or "")
-        if session is None:
-            if (req.access_key or "").startswith("ASIA"):
-                # A temporary key we did not issue (or issued before a reset) must not pass as the admin.
-                raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", status=403)
-            return Caller.admin()
-        if req.security_token != session.session_token:
-            raise AwsError("InvalidClientTokenId", "The security token included in the request is invalid.", status=403)
-        if datetime.now(timezone.utc) >= session.expiration:
-            raise AwsError("ExpiredToken", "The security token included in the request is expired", status=400)
-        return Caller.for_session(session, self.state.role_by_id(session.role_id))
+        """The caller the server resolved for this request (see identity.resolve_caller)."""
+        caller = req.caller if req.caller is not None else resolve_caller(self.state, req)
+        if caller is None:
+            raise AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", status=403)
+        return caller
 
     # --- AssumeRole ---------------------------------------------------------------
 
@@ -148,7 +113,7 @@ class StsLayer:
         if role is None:
             # STS does not reveal whether a role exists: a missing role is simply not assumable.
             raise access_denied(caller, "sts:AssumeRole", role_arn)
-        self.authorize(caller, role, tags, session_name, external_id, transitive)
+        self.authorize(caller, role, tags, session_name, external_id, transitive, {"aws:requestedregion": [req.region]})
 
         chained = caller.session is not None
         if chained and duration > CHAINED_SESSION_LIMIT:
@@ -192,19 +157,12 @@ class StsLayer:
         actions = ["sts:AssumeRole"] + (["sts:TagSession"] if tags else [])
         for action in actions:
             allowed = evaluate([trust], EvalRequest(action, None, context, matcher)) is Decision.ALLOW
-            if allowed and caller.role is not None:
-                allowed = self._identity_allows(caller.role, EvalRequest(action, role.arn, context))
+            if allowed and caller.has_identity_policies:
+                # The caller's own policies (within its boundary) must allow it on the target too;
+                # a session whose role was deleted has none left.
+                allowed = denial_reason(self.state, caller, EvalRequest(action, role.arn, context)) is None
             if not allowed:
                 raise access_denied(caller, action, role.arn)
-
-    @staticmethod
-    def _identity_allows(role: Role, req: EvalRequest) -> bool:
-        docs = [json.loads(d) for d in role.policies.values()]
-        docs += [_default_document(p) for p in role.managed_policies.values()]
-        if evaluate(docs, req) is not Decision.ALLOW:
-            return False
-        boundary = iam().managed_policies.get(role.permissions_boundary_arn or "")
-        return boundary is None or evaluate([_default_document(boundary)], req) is Decision.ALLOW
 
     @staticmethod
     def _names_caller(block: object, caller: Caller, bindings: dict[str, str]) -> bool:
@@ -217,11 +175,11 @@ class StsLayer:
         for value in as_list(block.get("AWS", [])):
             if value in ("*", ACCOUNT_ID, f"arn:aws:iam::{ACCOUNT_ID}:root", caller.arn):
                 return True
-            if caller.session is not None:
-                # A role ARN names the role it was bound to when written; a bare
-                # unique id is what remains once that role was deleted.
-                if bindings.get(value) == caller.session.role_id or value == caller.session.role_id:
-                    return True
+            # A role/user ARN names the principal it was bound to when written; a
+            # bare unique id is what remains once that principal was deleted.
+            bound_id = caller.session.role_id if caller.session else caller.user.id if caller.user else None
+            if bound_id is not None and (bindings.get(value) == bound_id or value == bound_id):
+                return True
         return False
 
     @staticmethod
@@ -229,18 +187,11 @@ class StsLayer:
         caller: Caller, tags: dict[str, str], session_name: str, external_id: str | None, transitive: set[str]
     ) -> dict[str, list[str]]:
         ctx = {
-            "aws:principalarn": [caller.principal_arn],
-            "aws:principalaccount": [ACCOUNT_ID],
-            "aws:userid": [caller.user_id],
+            **caller.context(),
             "aws:tagkeys": list(tags),
             "sts:rolesessionname": [session_name],
             "sts:transitivetagkeys": sorted(transitive),
         }
-        if caller.service:
-            ctx["aws:principalservicename"] = [caller.service]
-            del ctx["aws:principalarn"]
-        for key, value in caller.principal_tags().items():
-            ctx[f"aws:principaltag/{key.lower()}"] = [value]
         for key, value in tags.items():
             ctx[f"aws:requesttag/{key.lower()}"] = [value]
         if external_id is not None:
@@ -265,9 +216,3 @@ class StsLayer:
         )
         self.state.sessions[session.access_key_id] = session
         return session
-
-
-def _default_document(policy) -> dict:
-    version = next(v for v in policy.versions if v.is_default)
-    doc = version.document
-    return json.loads(doc) if isinstance(doc, str) else doc

@@ -13,10 +13,14 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlencode
 from xml.sax.saxutils import escape
 
 import botocore.session
+
+if TYPE_CHECKING:
+    from .identity import Caller
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -155,6 +159,8 @@ class AwsRequest:
     action: str | None
     params: dict[str, str] = field(default_factory=dict)
     path_params: dict[str, str] = field(default_factory=dict)
+    # Who signed it (identity.Caller), once the server has authenticated the request.
+    caller: Caller | None = None
 
     @classmethod
     def from_environ(cls, environ: dict) -> "AwsRequest":

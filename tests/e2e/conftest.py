@@ -1,9 +1,13 @@
 """Fixtures for the end-to-end suites: the provider binary driven by the
-engine driver, configured against the AWS simulator."""
+engine driver, configured against the AWS simulator, and running as a
+principal that holds only the policy `deployer-policy --mode deploy` prints
+(the simulator's administrator key is for test set-up only)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,10 +27,32 @@ def cluster(aws):
     return CLUSTER
 
 
+def printed_policy(mode: str, *flags: str) -> dict:
+    """The deployer policy, as the provider prints it for users."""
+    done = subprocess.run([str(BINARY), "deployer-policy", "--mode", mode, *flags, "--json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
 @pytest.fixture
-def provider(aws):
+def deployer(aws, request) -> dict:
+    """Credentials of a principal holding exactly the printed deploy policy: one
+    document per IAM path a test's roles use (`@pytest.mark.deployer_paths`),
+    as a user with roles under two paths would attach two."""
+    marker = request.node.get_closest_marker("deployer_paths")
+    first, *more = [printed_policy("deploy", "--path", path) for path in (marker.args if marker else ("/",))]
+    iam = aws.boto3_client("iam")
+    attached = [
+        iam.create_policy(PolicyName=f"deployer-{i}", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+        for i, doc in enumerate(more)
+    ]
+    return aws.principal("deployer", first, policy_arns=attached or None)
+
+
+@pytest.fixture
+def provider(aws, deployer):
     assert BINARY.exists(), f"provider binary missing at {BINARY}: run `make build`"
-    env = {**os.environ, **aws.provider_env()}
+    env = {**os.environ, **aws.provider_env(deployer)}
     env.pop("AWS_ENDPOINT_URL", None)  # the provider must reach the simulator through its own config
     with ProviderProcess(BINARY, env=env) as proc:
         yield proc

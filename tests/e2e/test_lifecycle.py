@@ -93,6 +93,7 @@ def test_drift_is_found_by_refresh_and_repaired_by_up(aws, cluster, stack):
     assert "xpander-assume-xpander-eks-connector" in iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
 
 
+@pytest.mark.deployer_paths("/", "/xpander/")
 def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
     stack.up(seed_program(cluster))
     iam = aws.boto3_client("iam")

@@ -83,6 +83,7 @@ def test_delete_works_from_the_state_outputs_when_inputs_do_not_decode(aws, stac
     assert "xpander-redshift-access" not in {r["RoleName"] for r in iam.list_roles()["Roles"]}
 
 
+@pytest.mark.deployer_paths("/", "/xpander/")
 def test_connectors_grant_the_returning_base_role_in_the_same_up(aws, stack, cluster):
     stack.up(seed_program(cluster))
     old_id = stack.get("base").outputs["roleId"]

@@ -52,7 +52,7 @@ def test_the_function_returns_what_the_subcommand_prints(offline):  # noqa: F811
     assert not response.failures, response.failures
     result = from_struct(getattr(response, "return"))
     assert result["policy"] == printed("deploy", ["--account-id", "123456789012", "--cluster", "prod"])
-    assert result["actions"] == sorted(result["actions"]) and len(result["actions"]) == 33
+    assert result["actions"] == sorted(result["actions"]) and len(result["actions"]) == 30
 
 
 def test_bad_scope_is_refused_naming_the_argument(offline):  # noqa: F811

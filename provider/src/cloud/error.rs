@@ -95,17 +95,23 @@ impl CloudError {
         if self.class() != ErrorClass::AccessDenied {
             return self;
         }
-        let (action, mode) = crate::iam::deployer::action_for_operation(self.operation)
-            .unwrap_or((self.operation, crate::iam::deployer::Mode::Deploy));
-        let mode = match mode {
-            crate::iam::deployer::Mode::Preview => "preview",
-            crate::iam::deployer::Mode::Deploy => "deploy",
+        use crate::iam::deployer::{action_for_operation, Mode};
+        let hint = match action_for_operation(self.operation) {
+            Some((action, Some(mode))) => {
+                let mode = if mode == Mode::Preview {
+                    "preview"
+                } else {
+                    "deploy"
+                };
+                format!("the principal running pulumi needs {action}: `pulumi-resource-xpander deployer-policy --mode {mode}` prints a policy that grants everything this provider calls")
+            }
+            Some((action, None)) => {
+                format!("the doctor reads attached managed policies and needs {action}")
+            }
+            None => format!("the caller needs permission for {}", self.operation),
         };
         CloudError {
-            message: format!(
-                "{} (the principal running pulumi needs {action}: `pulumi-resource-xpander deployer-policy --mode {mode}` prints a policy that grants everything this provider calls)",
-                self.message
-            ),
+            message: format!("{} ({hint})", self.message),
             ..self
         }
     }

@@ -64,63 +64,113 @@ enum Target {
     AccessEntries,
 }
 
-/// (action, target, a preview needs it)
-const ACTIONS: &[(&str, Target, bool)] = &[
-    ("iam:GetRole", Target::Roles, true),
-    ("iam:ListRolePolicies", Target::Roles, true),
-    ("iam:GetRolePolicy", Target::Roles, true),
-    ("iam:ListAttachedRolePolicies", Target::Roles, true),
-    ("iam:CreateRole", Target::Roles, false),
+/// Who needs an action: a preview (and refresh), a deployment, or only the
+/// doctor and the `diagnose` function, which read more than any deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Preview,
+    Deploy,
+    Doctor,
+}
+
+/// (action, target, who needs it)
+const ACTIONS: &[(&str, Target, Need)] = &[
+    ("iam:GetRole", Target::Roles, Need::Preview),
+    ("iam:ListRolePolicies", Target::Roles, Need::Preview),
+    ("iam:GetRolePolicy", Target::Roles, Need::Preview),
+    ("iam:ListAttachedRolePolicies", Target::Roles, Need::Preview),
+    ("iam:CreateRole", Target::Roles, Need::Deploy),
     // CreateRole with tags also needs TagRole; the ownership tag is always set.
-    ("iam:TagRole", Target::Roles, false),
-    ("iam:UntagRole", Target::Roles, false),
-    ("iam:UpdateAssumeRolePolicy", Target::Roles, false),
-    ("iam:UpdateRole", Target::Roles, false),
-    ("iam:PutRolePermissionsBoundary", Target::Roles, false),
-    ("iam:DeleteRolePermissionsBoundary", Target::Roles, false),
-    ("iam:PutRolePolicy", Target::Roles, false),
-    ("iam:DeleteRolePolicy", Target::Roles, false),
-    ("iam:AttachRolePolicy", Target::Roles, false),
-    ("iam:DetachRolePolicy", Target::Roles, false),
-    ("iam:DeleteRole", Target::Roles, false),
-    ("iam:PassRole", Target::PassRole, false),
-    ("iam:GetPolicy", Target::ManagedPolicies, true),
-    ("iam:GetPolicyVersion", Target::ManagedPolicies, true),
-    ("iam:GetAccountSummary", Target::Account, true),
-    ("eks:DescribeCluster", Target::Cluster, true),
-    ("eks:ListPodIdentityAssociations", Target::Cluster, true),
-    ("eks:CreatePodIdentityAssociation", Target::Cluster, false),
-    ("eks:CreateAccessEntry", Target::Cluster, false),
+    ("iam:TagRole", Target::Roles, Need::Deploy),
+    ("iam:UntagRole", Target::Roles, Need::Deploy),
+    ("iam:UpdateAssumeRolePolicy", Target::Roles, Need::Deploy),
+    ("iam:UpdateRole", Target::Roles, Need::Deploy),
+    (
+        "iam:PutRolePermissionsBoundary",
+        Target::Roles,
+        Need::Deploy,
+    ),
+    (
+        "iam:DeleteRolePermissionsBoundary",
+        Target::Roles,
+        Need::Deploy,
+    ),
+    ("iam:PutRolePolicy", Target::Roles, Need::Deploy),
+    ("iam:DeleteRolePolicy", Target::Roles, Need::Deploy),
+    ("iam:AttachRolePolicy", Target::Roles, Need::Deploy),
+    ("iam:DetachRolePolicy", Target::Roles, Need::Deploy),
+    ("iam:DeleteRole", Target::Roles, Need::Deploy),
+    ("iam:PassRole", Target::PassRole, Need::Deploy),
+    ("iam:GetPolicy", Target::ManagedPolicies, Need::Doctor),
+    (
+        "iam:GetPolicyVersion",
+        Target::ManagedPolicies,
+        Need::Doctor,
+    ),
+    // The managed-policies-per-role quota, read before attaching any.
+    ("iam:GetAccountSummary", Target::Account, Need::Deploy),
+    // A preview reads the cluster of an EKS connector when it can.
+    ("eks:DescribeCluster", Target::Cluster, Need::Preview),
+    (
+        "eks:ListPodIdentityAssociations",
+        Target::Cluster,
+        Need::Preview,
+    ),
+    (
+        "eks:CreatePodIdentityAssociation",
+        Target::Cluster,
+        Need::Deploy,
+    ),
+    ("eks:CreateAccessEntry", Target::Cluster, Need::Deploy),
     (
         "eks:DescribePodIdentityAssociation",
         Target::PodIdentityAssociations,
-        true,
+        Need::Preview,
     ),
     (
         "eks:UpdatePodIdentityAssociation",
         Target::PodIdentityAssociations,
-        false,
+        Need::Deploy,
     ),
     (
         "eks:DeletePodIdentityAssociation",
         Target::PodIdentityAssociations,
-        false,
+        Need::Deploy,
     ),
-    ("eks:TagResource", Target::PodIdentityAssociations, false),
-    ("eks:DescribeAccessEntry", Target::AccessEntries, true),
+    (
+        "eks:DescribeAccessEntry",
+        Target::AccessEntries,
+        Need::Preview,
+    ),
     (
         "eks:ListAssociatedAccessPolicies",
         Target::AccessEntries,
-        true,
+        Need::Preview,
     ),
-    ("eks:AssociateAccessPolicy", Target::AccessEntries, false),
-    ("eks:DisassociateAccessPolicy", Target::AccessEntries, false),
-    ("eks:DeleteAccessEntry", Target::AccessEntries, false),
+    (
+        "eks:AssociateAccessPolicy",
+        Target::AccessEntries,
+        Need::Deploy,
+    ),
+    (
+        "eks:DisassociateAccessPolicy",
+        Target::AccessEntries,
+        Need::Deploy,
+    ),
+    ("eks:DeleteAccessEntry", Target::AccessEntries, Need::Deploy),
 ];
 
+fn in_mode(need: Need, mode: Mode) -> bool {
+    match need {
+        Need::Preview => true,
+        Need::Deploy => mode == Mode::Deploy,
+        Need::Doctor => false,
+    }
+}
+
 /// The IAM action of an SDK operation (`PutRolePolicy` → `iam:PutRolePolicy`)
-/// and the least mode whose policy holds it.
-pub fn action_for_operation(operation: &str) -> Option<(&'static str, Mode)> {
+/// and the least mode whose policy holds it (none: only the doctor needs it).
+pub fn action_for_operation(operation: &str) -> Option<(&'static str, Option<Mode>)> {
     ACTIONS
         .iter()
         .find(|(action, _, _)| {
@@ -128,14 +178,21 @@ pub fn action_for_operation(operation: &str) -> Option<(&'static str, Mode)> {
                 .split_once(':')
                 .is_some_and(|(_, verb)| verb == operation)
         })
-        .map(|(action, _, read)| (*action, if *read { Mode::Preview } else { Mode::Deploy }))
+        .map(|(action, _, need)| {
+            let mode = match need {
+                Need::Preview => Some(Mode::Preview),
+                Need::Deploy => Some(Mode::Deploy),
+                Need::Doctor => None,
+            };
+            (*action, mode)
+        })
 }
 
 /// The actions a mode needs, sorted.
 pub fn actions(mode: Mode) -> Vec<&'static str> {
     let mut names: Vec<&str> = ACTIONS
         .iter()
-        .filter(|(_, _, read)| mode == Mode::Deploy || *read)
+        .filter(|(_, _, need)| in_mode(*need, mode))
         .map(|(a, _, _)| *a)
         .collect();
     names.sort_unstable();
@@ -199,7 +256,7 @@ pub fn policy(mode: Mode, scope: &Scope) -> Json {
         .filter_map(|target| {
             let actions: Vec<&str> = ACTIONS
                 .iter()
-                .filter(|(_, t, read)| *t == target && (mode == Mode::Deploy || *read))
+                .filter(|(_, t, need)| *t == target && in_mode(*need, mode))
                 .map(|(a, _, _)| *a)
                 .collect();
             (!actions.is_empty()).then(|| statement(target, scope, actions))
@@ -291,6 +348,7 @@ mod tests {
                 let acts = string_list(s.get("Action"));
                 if resources == ["*"] {
                     assert_eq!(acts, ["iam:GetAccountSummary"]);
+                    assert_eq!(mode, Mode::Deploy);
                 }
                 seen.extend(acts);
             }
@@ -326,11 +384,15 @@ mod tests {
     fn every_sdk_operation_has_an_action() {
         assert_eq!(
             action_for_operation("PutRolePolicy"),
-            Some(("iam:PutRolePolicy", Mode::Deploy))
+            Some(("iam:PutRolePolicy", Some(Mode::Deploy)))
         );
         assert_eq!(
             action_for_operation("DescribeAccessEntry"),
-            Some(("eks:DescribeAccessEntry", Mode::Preview))
+            Some(("eks:DescribeAccessEntry", Some(Mode::Preview)))
+        );
+        assert_eq!(
+            action_for_operation("GetPolicy"),
+            Some(("iam:GetPolicy", None))
         );
         assert_eq!(action_for_operation("Nope"), None);
     }

@@ -1,0 +1,248 @@
+"""Authorisation of every request a non-admin caller makes, before it reaches
+moto or our layers: the request is mapped to the (action, resource ARN,
+condition keys) checks AWS makes for it, and each must be allowed by the
+caller's identity policies within its permissions boundary (identity.py).
+
+Resources, per the Service Authorization Reference:
+- IAM role actions: arn:aws:iam::ACCOUNT:role{Path}{RoleName}, the stored path
+  when the call has no Path; users, groups, instance profiles likewise;
+  managed-policy actions: the PolicyArn; CreatePolicy: policy{Path}{PolicyName};
+  actions without a resource type (GetAccountSummary, ListRoles, …): "*".
+- EKS: cluster/NAME for cluster-level calls (DescribeCluster, List…, the Create
+  of an association or access entry), podidentityassociation/CLUSTER/ID,
+  access-entry/CLUSTER/role|user/ACCOUNT/NAME/UUID (the entry's ARN; "*" in
+  place of the UUID when there is no such entry), the resourceArn of the tag
+  calls, "*" for CreateCluster, ListClusters and ListAccessPolicies.
+- STS: GetCallerIdentity needs no permission; AssumeRole is decided in the STS
+  layer (trust and identity together); other STS calls act on "*".
+
+Dependent checks AWS makes too: iam:TagRole (TagUser, TagPolicy,
+TagInstanceProfile) for a create call that carries tags; iam:PassRole for the
+role handed to EKS (CreatePodIdentityAssociation, UpdatePodIdentityAssociation
+with a roleArn, CreateCluster) with iam:PassedToService.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .eks_layer import POD_IDENTITY_SERVICE
+from .identity import Caller, access_denied, denial_reason
+from .policy_eval import EvalRequest
+from .state import SimState, eks, iam
+from .wire import ACCOUNT_ID, AwsRequest
+
+IAM_ARN = f"arn:aws:iam::{ACCOUNT_ID}"
+# Create calls whose tags are authorised as a separate Tag* action.
+_TAG_ON_CREATE = {"CreateRole": "iam:TagRole", "CreateUser": "iam:TagUser", "CreatePolicy": "iam:TagPolicy",
+                  "CreateInstanceProfile": "iam:TagInstanceProfile"}
+# Actions IAM evaluates iam:PolicyARN for.
+_POLICY_ARN_ACTIONS = {"AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
+                       "AttachGroupPolicy", "DetachGroupPolicy"}
+# STS calls that need no permission, or that the STS layer decides itself.
+_STS_UNCHECKED = {"GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
+
+
+@dataclass
+class Check:
+    action: str
+    resource: str
+    # Condition keys this request adds (lower-cased), beside the caller's global ones.
+    context: dict[str, list[str]] = field(default_factory=dict)
+
+
+def authorize(state: SimState, req: AwsRequest, caller: Caller | None) -> None:
+    """Raise AccessDenied(Exception) for the first check the caller's policies refuse."""
+    if caller is None or caller.is_admin:
+        return
+    base = {**caller.context(), "aws:requestedregion": [req.region], "aws:securetransport": ["false"],
+            "aws:viaawsservice": ["false"]}
+    for check in required_checks(state, req):
+        request = EvalRequest(check.action, check.resource, {**base, **check.context})
+        reason = denial_reason(state, caller, request)
+        if reason is not None:
+            raise access_denied(req.service, caller, check.action, check.resource, reason)
+
+
+def required_checks(state: SimState, req: AwsRequest) -> list[Check]:
+    if not req.action:
+        # Nothing we can name; moto answers it (InvalidAction, unknown route).
+        return []
+    if req.service == "iam":
+        return _iam_checks(req)
+    if req.service == "sts":
+        return [] if req.action in _STS_UNCHECKED else [Check(f"sts:{req.action}", "*")]
+    if req.service == "eks":
+        return _eks_checks(state, req)
+    return [Check(f"{req.service}:{req.action}", "*")]
+
+
+# --- IAM ---------------------------------------------------------------------------
+
+
+def _find_role(name: str):
+    # IAM role names are unique case-insensitively.
+    return next((r for r in iam().roles.values() if r.name.lower() == name.lower()), None)
+
+
+def _members(params: dict[str, str], prefix: str) -> list[str]:
+    out, n = [], 1
+    while f"{prefix}.member.{n}" in params:
+        out.append(params[f"{prefix}.member.{n}"])
+        n += 1
+    return out
+
+
+def _request_tags(params: dict[str, str]) -> dict[str, str]:
+    tags, n = {}, 1
+    while f"Tags.member.{n}.Key" in params:
+        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
+        n += 1
+    return tags
+
+
+def tag_context(request_tags: dict[str, str] | None = None, resource_tags: dict[str, str] | None = None,
+                tag_keys: list[str] | None = None, iam_resource: bool = False) -> dict[str, list[str]]:
+    ctx: dict[str, list[str]] = {}
+    for key, value in (request_tags or {}).items():
+        ctx[f"aws:requesttag/{key.lower()}"] = [value]
+    keys = list(request_tags or {}) + list(tag_keys or [])
+    if keys:
+        ctx["aws:tagkeys"] = keys
+    for key, value in (resource_tags or {}).items():
+        ctx[f"aws:resourcetag/{key.lower()}"] = [value]
+        if iam_resource:
+            ctx[f"iam:resourcetag/{key.lower()}"] = [value]
+    return ctx
+
+
+def _with_path(kind: str, path: str | None, name: str) -> str:
+    return f"{IAM_ARN}:{kind}{path or '/'}{name}"
+
+
+def _iam_checks(req: AwsRequest) -> list[Check]:
+    p, action = req.params, req.action or ""
+    resource, ctx = "*", {}
+    role = None
+    if action in ("CreateRole", "CreateUser", "CreateGroup", "CreateInstanceProfile", "CreatePolicy"):
+        kind, name_key = {"CreateRole": ("role", "RoleName"), "CreateUser": ("user", "UserName"),
+                          "CreateGroup": ("group", "GroupName"), "CreateInstanceProfile": ("instance-profile", "InstanceProfileName"),
+                          "CreatePolicy": ("policy", "PolicyName")}[action]
+        resource = _with_path(kind, p.get("Path"), p.get(name_key, ""))
+    elif "InstanceProfile" in action and "InstanceProfileName" in p:
+        profile = iam().instance_profiles.get(p["InstanceProfileName"])
+        resource = profile.arn if profile is not None else _with_path("instance-profile", "/", p["InstanceProfileName"])
+    elif "RoleName" in p:
+        role = _find_role(p["RoleName"])
+        resource = role.arn if role is not None else _with_path("role", "/", p["RoleName"])
+    elif "Group" in action and "GroupName" in p:
+        group = iam().groups.get(p["GroupName"])
+        resource = group.arn if group is not None else _with_path("group", "/", p["GroupName"])
+    elif "UserName" in p:
+        user = iam().users.get(p["UserName"])
+        resource = user.arn if user is not None else _with_path("user", "/", p["UserName"])
+    elif "PolicyArn" in p:
+        resource = p["PolicyArn"]
+
+    request_tags = _request_tags(p)
+    resource_tags = {t["Key"]: t["Value"] for t in role.tags} if role is not None else {}
+    ctx.update(tag_context(request_tags, resource_tags, _members(p, "TagKeys"), iam_resource=True))
+    if action in ("CreateRole", "PutRolePermissionsBoundary", "CreateUser", "PutUserPermissionsBoundary"):
+        if p.get("PermissionsBoundary"):
+            ctx["iam:permissionsboundary"] = [p["PermissionsBoundary"]]
+    elif role is not None and role.permissions_boundary_arn:
+        ctx["iam:permissionsboundary"] = [role.permissions_boundary_arn]
+    if action in _POLICY_ARN_ACTIONS and "PolicyArn" in p:
+        ctx["iam:policyarn"] = [p["PolicyArn"]]
+
+    checks = [Check(f"iam:{action}", resource, ctx)]
+    if request_tags and action in _TAG_ON_CREATE:
+        # Creating with tags also needs permission to tag (IAM User Guide, "Permissions for tagging").
+        checks.append(Check(_TAG_ON_CREATE[action], resource, tag_context(request_tags)))
+    return checks
+
+
+# --- EKS ---------------------------------------------------------------------------
+
+
+def _eks_arn(region: str, rest: str) -> str:
+    return f"arn:aws:eks:{region}:{ACCOUNT_ID}:{rest}"
+
+
+def _body(req: AwsRequest) -> dict:
+    return req.json_body() if req.method in ("POST", "PUT", "PATCH") else {}
+
+
+def _pass_role(state: SimState, role_arn: object, service: str) -> Check | None:
+    if not isinstance(role_arn, str) or not role_arn:
+        return None
+    role = state.role_by_arn(role_arn)
+    resource_tags = {t["Key"]: t["Value"] for t in role.tags} if role is not None else {}
+    ctx = {"iam:passedtoservice": [service], **tag_context(resource_tags=resource_tags, iam_resource=True)}
+    return Check("iam:PassRole", role.arn if role is not None else role_arn, ctx)
+
+
+def access_entry_arn(state: SimState, region: str, cluster: str, principal_arn: str) -> str:
+    entry = state.access_entries.get((region, cluster), {}).get(principal_arn)
+    if entry is not None:
+        return entry.access_entry_arn
+    # No such entry: its ARN without the UUID EKS would have given it.
+    arn_parts = principal_arn.split(":", 5)
+    account = arn_parts[4] if len(arn_parts) == 6 else ACCOUNT_ID
+    kind, _, name = (arn_parts[5] if len(arn_parts) == 6 else principal_arn).partition("/")
+    return _eks_arn(region, f"access-entry/{cluster}/{kind}/{account}/{name.rsplit('/', 1)[-1]}/*")
+
+
+def _eks_resource(state: SimState, req: AwsRequest) -> tuple[str, dict[str, str], dict[str, list[str]]]:
+    """(resource ARN, its tags, condition keys it implies) for an EKS call."""
+    path, region = req.path_params, req.region
+    cluster = path.get("name", "")
+    if req.action == "CreateCluster":
+        return "*", {}, {}
+    if "associationId" in path:
+        association = state.associations.get((region, cluster), {}).get(path["associationId"])
+        tags = dict(association.tags) if association is not None else {}
+        return _eks_arn(region, f"podidentityassociation/{cluster}/{path['associationId']}"), tags, {}
+    if "principalArn" in path:
+        entry = state.access_entries.get((region, cluster), {}).get(path["principalArn"])
+        tags = dict(entry.tags) if entry is not None else {}
+        return access_entry_arn(state, region, cluster, path["principalArn"]), tags, {}
+    if "resourceArn" in path:
+        return path["resourceArn"], {}, {}
+    if cluster:
+        moto_cluster = eks(region).clusters.get(cluster)
+        tags = dict(getattr(moto_cluster, "tags", None) or {}) if moto_cluster is not None else {}
+        return _eks_arn(region, f"cluster/{cluster}"), tags, {}
+    return "*", {}, {}
+
+
+def _eks_checks(state: SimState, req: AwsRequest) -> list[Check]:
+    action, body = req.action, _body(req)
+    resource, resource_tags, ctx = _eks_resource(state, req)
+    tags = body["tags"] if isinstance(body.get("tags"), dict) else {}
+    ctx.update(tag_context({str(k): str(v) for k, v in tags.items()}, resource_tags, req.query.get("tagKeys")))
+    if action == "CreateAccessEntry":
+        for key, field_name in (("eks:principalarn", "principalArn"), ("eks:username", "username"), ("eks:accessentrytype", "type")):
+            if isinstance(body.get(field_name), str):
+                ctx[key] = [body[field_name]]
+        if isinstance(body.get("kubernetesGroups"), list):
+            ctx["eks:kubernetesgroups"] = [str(g) for g in body["kubernetesGroups"]]
+    elif action == "AssociateAccessPolicy":
+        scope = body["accessScope"] if isinstance(body.get("accessScope"), dict) else {}
+        if isinstance(body.get("policyArn"), str):
+            ctx["eks:policyarn"] = [body["policyArn"]]
+        if isinstance(scope.get("type"), str):
+            ctx["eks:accessscope"] = [scope["type"]]
+        if isinstance(scope.get("namespaces"), list):
+            ctx["eks:namespaces"] = [str(n) for n in scope["namespaces"]]
+    elif action == "DisassociateAccessPolicy":
+        ctx["eks:policyarn"] = [req.path_params.get("policyArn", "")]
+
+    checks = [Check(f"eks:{action}", resource, ctx)]
+    passed = None
+    if action == "CreateCluster":
+        passed = _pass_role(state, body.get("roleArn"), "eks.amazonaws.com")
+    elif action in ("CreatePodIdentityAssociation", "UpdatePodIdentityAssociation"):
+        # EKS hands the role to the Pod Identity service: the caller must be allowed to pass it.
+        passed = _pass_role(state, body.get("roleArn"), POD_IDENTITY_SERVICE)
+    return checks + ([passed] if passed is not None else [])
