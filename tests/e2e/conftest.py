@@ -19,6 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("XPANDER_PROVIDER_BINARY", REPO / "target" / "debug" / "pulumi-resource-xpander"))
 
 
+# IAM takes a moment to see a new principal: every suite goes through the
+# provider's retry path unless a test sets its own delay.
+DEFAULT_PROPAGATION_DELAY_S = 0.3
+
+
+@pytest.fixture(autouse=True)
+def slow_iam(aws, request):
+    if not request.node.get_closest_marker("awssim_config"):
+        aws.set_config(propagation_delay=DEFAULT_PROPAGATION_DELAY_S)
+
+
 @pytest.fixture
 def cluster(aws):
     aws.boto3_client("eks").create_cluster(

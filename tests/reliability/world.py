@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 import signal
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from botocore.config import Config
 
 from e2e.seed import ACCOUNT, BASE, CONNECTOR, provider_config
 from engine import Engine, ProviderProcess, Secret, Stack
+from e2e.conftest import printed_policy
 from engine.values import unwrap_secrets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,10 +33,12 @@ PATIENT = Config(retries={"total_max_attempts": 25, "mode": "standard"}, connect
 
 
 def launch(aws, binary: Path = BINARY, args: tuple[str, ...] = (), **extra_env: str) -> ProviderProcess:
-    """The provider as the engine starts it, with credentials for awssim but
-    no AWS_ENDPOINT_URL: it must reach the simulator through its own config."""
+    """The provider as the engine starts it, as a principal holding only the
+    printed deploy policy, with no AWS_ENDPOINT_URL: it must reach the
+    simulator through its own config."""
     assert binary.exists(), f"provider binary missing at {binary}: run `make build`"
-    env = {**os.environ, **aws.provider_env(), **extra_env}
+    deployer = aws.principal(f"deployer-{uuid.uuid4().hex[:8]}", printed_policy("deploy"))
+    env = {**os.environ, **aws.provider_env(deployer), **extra_env}
     env.pop("AWS_ENDPOINT_URL", None)
     return ProviderProcess(binary, env=env, args=list(args))
 
@@ -83,11 +87,16 @@ class Names:
     kinds: tuple[str, ...] = ("redshift", "eks", "s3")
 
     @property
+    def role_prefix(self) -> str:
+        # xpander-, as the printed deployer policy expects.
+        return f"xpander-{self.prefix}-"
+
+    @property
     def base(self) -> str:
-        return f"{self.prefix}-base"
+        return f"{self.role_prefix}base"
 
     def connector(self, kind: str) -> str:
-        return f"{self.prefix}-{kind}"
+        return f"{self.role_prefix}{kind}"
 
     @property
     def roles(self) -> list[str]:
@@ -254,7 +263,7 @@ def assert_state_matches_aws(aws, stack: Stack, names: Names) -> None:
                 except eks.exceptions.ResourceNotFoundException:
                     problems.append(f"{res.name}: access entry missing")
     # Nothing under our names that state does not know about.
-    live_roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(names.prefix + "-")]
+    live_roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(names.role_prefix)]
     extra = sorted(set(live_roles) - set(by_role))
     if extra:
         problems.append(f"roles in AWS not in state: {extra}")
@@ -264,7 +273,7 @@ def assert_state_matches_aws(aws, stack: Stack, names: Names) -> None:
         if grants != want_grants:
             problems.append(f"grants on the base role {grants}, want {want_grants}")
     entries = [e for e in eks.list_access_entries(clusterName=names.cluster)["accessEntries"]
-               if e.rsplit("/", 1)[1].startswith(names.prefix + "-")]
+               if e.rsplit("/", 1)[1].startswith(names.role_prefix)]
     want_entries = sorted(unwrap_secrets(r.outputs)["arn"] for r in stack.resources if unwrap_secrets(r.outputs).get("eks"))
     if sorted(entries) != want_entries:
         problems.append(f"access entries {sorted(entries)}, want {want_entries}")
@@ -280,7 +289,7 @@ def leftovers(aws, names: Names) -> list[str]:
     found: list[str] = []
     for role in iam.list_roles()["Roles"]:
         name = role["RoleName"]
-        if name.startswith(names.prefix + "-"):
+        if name.startswith(names.role_prefix):
             found.append(f"role {name}")
             found += [f"inline policy {name}/{p}" for p in iam.list_role_policies(RoleName=name)["PolicyNames"]]
             found += [f"attachment {name}/{p['PolicyArn']}"
@@ -288,7 +297,7 @@ def leftovers(aws, names: Names) -> list[str]:
     assocs = eks.list_pod_identity_associations(clusterName=names.cluster, namespace=names.namespace)["associations"]
     found += [f"association {a['associationId']}" for a in assocs]
     found += [f"access entry {e}" for e in eks.list_access_entries(clusterName=names.cluster)["accessEntries"]
-              if e.rsplit("/", 1)[1].startswith(names.prefix + "-")]
+              if e.rsplit("/", 1)[1].startswith(names.role_prefix)]
     if names.managed_policy_arn:
         count = iam.get_policy(PolicyArn=names.managed_policy_arn)["Policy"].get("AttachmentCount", 0)
         if count:
