@@ -49,7 +49,8 @@ def test_inputs_reach_the_provider_under_their_wire_names(engine):
         "podIdentity": {"clusterName": "xpander-cluster", "namespace": "xpander", "serviceAccount": "xpander"},
     }
     assert regs["redshift"].inputs["redshift"] == {"clusterIdentifier": "analytics", "databaseName": "dev"}
-    assert regs["eks"].inputs["eks"] == {"clusterName": "xpander-cluster"}
+    # The SDK fills the schema's defaults in (scopedPolicy: false, the seed's EKSAccess).
+    assert regs["eks"].inputs["eks"] == {"clusterName": "xpander-cluster", "scopedPolicy": False}
     for name in ("redshift", "eks"):
         assert regs[name].inputs["baseRoleArn"] == "arn:aws:iam::123456789012:role/xpander-base-role"
         assert regs[name].inputs["baseRoleId"] == "AROAXPANDERBASEROLE"

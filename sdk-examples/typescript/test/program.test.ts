@@ -70,7 +70,8 @@ describe("sdk-examples/typescript", () => {
 
     it("gives each connector only its own data source", () => {
         assert.deepEqual(byName("redshift").inputs.redshift, { clusterIdentifier: "analytics", databaseName: "dev" });
-        assert.deepEqual(byName("eks").inputs.eks, { clusterName: "xpander-cluster" });
+        // The SDK fills the schema's defaults in (scopedPolicy: false, the seed's EKSAccess).
+        assert.deepEqual(byName("eks").inputs.eks, { clusterName: "xpander-cluster", scopedPolicy: false });
         assert.deepEqual(byName("s3").inputs.s3, { buckets: ["xpander-data"], readOnly: true });
         assert.equal(byName("redshift").inputs.eks, undefined);
     });
