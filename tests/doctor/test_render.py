@@ -172,6 +172,7 @@ def offline_engine():
         yield eng
 
 
+@pytest.mark.deployer_paths("/", "/xpander/")
 def test_render_equals_what_the_resource_writes(aws, cluster, stack, engine, provider, offline_engine):
     used = deploy(aws, stack, cluster)
     for name, args in used.items():
