@@ -28,7 +28,8 @@ def stable(output: str) -> str:
     """The display streams each warning as it arrives, interleaved with other
     resources' progress in an order that varies between runs; the Diagnostics
     section repeats every one of them in a fixed order. Step lines keep their
-    operation, without the warning text; lines that only carried one go."""
+    operation, without the warning text, in name order; lines that only
+    carried a warning go."""
     head, diagnostics, tail = output.partition("Diagnostics:")
     if not diagnostics:
         return output
@@ -39,6 +40,10 @@ def stable(output: str) -> str:
             continue
         if step not in kept or not step:
             kept.append(step)
+    # Sibling resources (the connectors) finish their steps in either order.
+    at = [i for i, line in enumerate(kept) if line.startswith(" +  xpander:")]
+    for i, line in zip(at, sorted(kept[i] for i in at)):
+        kept[i] = line
     return "\n".join(kept) + "\nDiagnostics:" + tail
 
 
