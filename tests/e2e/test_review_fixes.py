@@ -9,7 +9,7 @@ import json
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from e2e.seed import CONNECTOR, ORG_ID, chain, role_arn, seed_program, trust_of
+from e2e.seed import BASE, CONNECTOR, ORG_ID, chain, role_arn, seed_program, trust_of
 from engine import Secret, StepFailed
 from engine.values import to_struct
 
@@ -144,3 +144,21 @@ def test_an_eks_connector_needs_a_cluster_that_takes_access_entries(aws, stack, 
     expected = "authenticationMode CONFIG_MAP" if mode else "does not exist"
     assert expected in str(failed.value) and "eks.clusterName" in str(failed.value)
     assert [r for r in aws.requests() if r["mutating"]] == []
+
+
+def test_connectors_do_not_read_each_others_grants(aws, stack, cluster):
+    """Creating a connector checks that the base role exists with one GetRole;
+    reading the base role's policies (every other connector's grant) made a
+    50-connector stack cost 996 GetRolePolicy calls."""
+    def program(ctx):
+        base = ctx.resource(BASE, "base", {"roleName": "xpander-base-role"})
+        for i in range(6):
+            ctx.resource(CONNECTOR, f"s3-{i}", {
+                "roleName": f"xpander-s3-{i}", "baseRoleArn": base["arn"], "s3": {"buckets": [f"xpander-data-{i}"]},
+            })
+
+    stack.up(program)
+    reads = [r for r in aws.requests() if r["action"] in ("GetRolePolicy", "ListRolePolicies")
+             and r["params"].get("RoleName") == "xpander-base-role"]
+    assert reads == []
+    assert len(aws.boto3_client("iam").list_role_policies(RoleName="xpander-base-role")["PolicyNames"]) == 6

@@ -107,6 +107,8 @@ pub trait AwsApi: Send + Sync {
     async fn caller_identity(&self) -> Result<CallerIdentity, CloudError>;
 
     async fn get_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError>;
+    /// One GetRole call: whether the role exists, without reading its policies.
+    async fn role_exists(&self, name: &str) -> Result<bool, CloudError>;
     async fn create_role(&self, role: &NewRole) -> Result<CreatedRole, CloudError>;
     async fn update_trust(&self, role: &str, document: &str) -> Result<(), CloudError>;
     async fn update_role(

@@ -143,6 +143,18 @@ impl AwsApi for SdkAws {
         })
     }
 
+    async fn role_exists(&self, name: &str) -> Result<bool, CloudError> {
+        let got = absent_if_not_found(
+            self.iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("GetRole", e)),
+        )?;
+        Ok(got.is_some())
+    }
+
     async fn get_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
         let got = absent_if_not_found(
             self.iam

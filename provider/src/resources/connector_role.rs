@@ -967,7 +967,9 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Res
     }
     // A base role created in the same `up` already exists: the connector
     // depends on its ARN. So an absent role here is a typo, not propagation.
-    if cloud.api.get_role(&base.name).await?.is_none() {
+    // GetRole alone: reading the base role's policies (every connector's
+    // grant) here would make each connector's create read all the others'.
+    if !cloud.api.role_exists(&base.name).await? {
         return Err(OpError::Invalid(format!(
             "baseRoleArn names role {:?}, which does not exist in account {}; check the name (for example pass the base role's arn output)",
             base.name, here.account_id
