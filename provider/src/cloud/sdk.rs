@@ -37,6 +37,21 @@ fn absent_if_not_found<T>(r: Result<T, CloudError>) -> Result<Option<T>, CloudEr
 }
 
 impl SdkAws {
+    /// The GetRole call alone (None: no such role).
+    async fn get_role_only(
+        &self,
+        name: &str,
+    ) -> Result<Option<aws_sdk_iam::operation::get_role::GetRoleOutput>, CloudError> {
+        absent_if_not_found(
+            self.iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| CloudError::from_sdk("GetRole", e)),
+        )
+    }
+
     async fn inline_policy_names(&self, role: &str) -> Result<Vec<String>, CloudError> {
         let mut names = Vec::new();
         let mut marker = None;
@@ -144,27 +159,13 @@ impl AwsApi for SdkAws {
     }
 
     async fn role_exists(&self, name: &str) -> Result<bool, CloudError> {
-        let got = absent_if_not_found(
-            self.iam
-                .get_role()
-                .role_name(name)
-                .send()
-                .await
-                .map_err(|e| CloudError::from_sdk("GetRole", e)),
-        )?;
-        Ok(got.is_some())
+        Ok(self.get_role_only(name).await?.is_some())
     }
 
     async fn get_role(&self, name: &str) -> Result<Option<LiveRole>, CloudError> {
-        let got = absent_if_not_found(
-            self.iam
-                .get_role()
-                .role_name(name)
-                .send()
-                .await
-                .map_err(|e| CloudError::from_sdk("GetRole", e)),
-        )?;
-        let Some(out) = got else { return Ok(None) };
+        let Some(out) = self.get_role_only(name).await? else {
+            return Ok(None);
+        };
         let Some(role) = out.role() else {
             return Ok(None);
         };
