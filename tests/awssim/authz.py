@@ -30,7 +30,7 @@ from .eks_layer import POD_IDENTITY_SERVICE
 from .identity import Caller, access_denied, denial_reason
 from .policy_eval import EvalRequest
 from .state import SimState, eks, iam
-from .wire import ACCOUNT_ID, AwsRequest
+from .wire import ACCOUNT_ID, AwsRequest, query_list, query_tags
 
 IAM_ARN = f"arn:aws:iam::{ACCOUNT_ID}"
 # Create calls whose tags are authorised as a separate Tag* action.
@@ -85,22 +85,6 @@ def _find_role(name: str):
     return next((r for r in iam().roles.values() if r.name.lower() == name.lower()), None)
 
 
-def _members(params: dict[str, str], prefix: str) -> list[str]:
-    out, n = [], 1
-    while f"{prefix}.member.{n}" in params:
-        out.append(params[f"{prefix}.member.{n}"])
-        n += 1
-    return out
-
-
-def _request_tags(params: dict[str, str]) -> dict[str, str]:
-    tags, n = {}, 1
-    while f"Tags.member.{n}.Key" in params:
-        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
-        n += 1
-    return tags
-
-
 def tag_context(request_tags: dict[str, str] | None = None, resource_tags: dict[str, str] | None = None,
                 tag_keys: list[str] | None = None, iam_resource: bool = False) -> dict[str, list[str]]:
     ctx: dict[str, list[str]] = {}
@@ -144,9 +128,9 @@ def _iam_checks(req: AwsRequest) -> list[Check]:
     elif "PolicyArn" in p:
         resource = p["PolicyArn"]
 
-    request_tags = _request_tags(p)
+    request_tags = query_tags(p)
     resource_tags = {t["Key"]: t["Value"] for t in role.tags} if role is not None else {}
-    ctx.update(tag_context(request_tags, resource_tags, _members(p, "TagKeys"), iam_resource=True))
+    ctx.update(tag_context(request_tags, resource_tags, query_list(p, "TagKeys"), iam_resource=True))
     if action in ("CreateRole", "PutRolePermissionsBoundary", "CreateUser", "PutUserPermissionsBoundary"):
         if p.get("PermissionsBoundary"):
             ctx["iam:permissionsboundary"] = [p["PermissionsBoundary"]]

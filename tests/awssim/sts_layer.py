@@ -27,7 +27,7 @@ from .identity import access_denied as identity_access_denied
 from .policy_eval import Decision, EvalRequest, evaluate
 from .policy_grammar import as_list
 from .state import Session, SimState
-from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, query_result, validation_error
+from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, query_list, query_result, query_tags, validation_error
 
 CHAINED_SESSION_LIMIT = 3600
 _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
@@ -38,23 +38,6 @@ _KEY_ALPHABET = string.ascii_uppercase + string.digits
 def access_denied(caller: Caller, action: str, resource: str) -> AccessDeniedError:
     # STS names no reason in its AccessDenied for AssumeRole, whichever policy refused it.
     return identity_access_denied("sts", caller, action, resource)
-
-
-def _indexed(params: dict[str, str], prefix: str) -> list[str]:
-    """Values of a query-protocol list: Prefix.member.1, Prefix.member.2, …"""
-    out, n = [], 1
-    while f"{prefix}.member.{n}" in params:
-        out.append(params[f"{prefix}.member.{n}"])
-        n += 1
-    return out
-
-
-def _passed_tags(params: dict[str, str]) -> dict[str, str]:
-    tags, n = {}, 1
-    while f"Tags.member.{n}.Key" in params:
-        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
-        n += 1
-    return tags
 
 
 class StsLayer:
@@ -97,7 +80,7 @@ class StsLayer:
         external_id = p.get("ExternalId")
         if external_id is not None and not _EXTERNAL_ID_RE.match(external_id):
             raise validation_error("***", "externalId", r"Member must satisfy regular expression pattern: [\w+=,.@:\/-]*")
-        passed = _passed_tags(p)
+        passed = query_tags(p)
         if len(passed) > 50:
             raise validation_error(len(passed), "tags", "Member must have length less than or equal to 50")
 
@@ -107,7 +90,7 @@ class StsLayer:
         if any(k.lower() in lowered for k in passed):
             raise AwsError("InvalidParameterValue", "One or more of the specified session tags conflicts with an inherited transitive tag.")
         tags = {**carried, **passed}
-        transitive = set(carried) | set(_indexed(p, "TransitiveTagKeys"))
+        transitive = set(carried) | set(query_list(p, "TransitiveTagKeys"))
 
         role = self.state.role_by_arn(role_arn)
         if role is None:

@@ -68,6 +68,24 @@ class Response:
         return cls(status, [("Content-Type", "text/xml")], body.encode())
 
 
+def query_list(params: dict[str, str], prefix: str) -> list[str]:
+    """Values of a query-protocol list: Prefix.member.1, Prefix.member.2, …"""
+    out, n = [], 1
+    while f"{prefix}.member.{n}" in params:
+        out.append(params[f"{prefix}.member.{n}"])
+        n += 1
+    return out
+
+
+def query_tags(params: dict[str, str]) -> dict[str, str]:
+    """Tags.member.N.Key / .Value of a query-protocol request."""
+    tags, n = {}, 1
+    while f"Tags.member.{n}.Key" in params:
+        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
+        n += 1
+    return tags
+
+
 def request_id() -> str:
     return str(uuid.uuid4())
 
