@@ -3,7 +3,7 @@ moto or our layers: the request is mapped to the (action, resource ARN,
 condition keys) checks AWS makes for it, and each must be allowed by the
 caller's identity policies within its permissions boundary (identity.py).
 
-Resources, per the Service Authorization Reference:
+Resources, per the Service Authorization Reference, in the caller's account:
 - IAM role actions: arn:aws:iam::ACCOUNT:role{Path}{RoleName}, the stored path
   when the call has no Path; users, groups, instance profiles likewise;
   managed-policy actions: the PolicyArn; CreatePolicy: policy{Path}{PolicyName};
@@ -30,9 +30,8 @@ from .eks_layer import POD_IDENTITY_SERVICE
 from .identity import Caller, access_denied, denial_reason
 from .policy_eval import EvalRequest
 from .state import SimState, eks, iam
-from .wire import ACCOUNT_ID, AwsRequest, query_list, query_tags
+from .wire import AwsRequest, arn_account, query_list, query_tags
 
-IAM_ARN = f"arn:aws:iam::{ACCOUNT_ID}"
 # Create calls whose tags are authorised as a separate Tag* action.
 _TAG_ON_CREATE = {"CreateRole": "iam:TagRole", "CreateUser": "iam:TagUser", "CreatePolicy": "iam:TagPolicy",
                   "CreateInstanceProfile": "iam:TagInstanceProfile"}
@@ -69,7 +68,7 @@ def required_checks(state: SimState, req: AwsRequest) -> list[Check]:
         # Nothing we can name; moto answers it (InvalidAction, unknown route).
         return []
     if req.service == "iam":
-        return _iam_checks(req)
+        return _iam_checks(req, iam(req.account))
     if req.service == "sts":
         return [] if req.action in _STS_UNCHECKED else [Check(f"sts:{req.action}", "*")]
     if req.service == "eks":
@@ -80,9 +79,9 @@ def required_checks(state: SimState, req: AwsRequest) -> list[Check]:
 # --- IAM ---------------------------------------------------------------------------
 
 
-def _find_role(name: str):
+def _find_role(backend, name: str):
     # IAM role names are unique case-insensitively.
-    return next((r for r in iam().roles.values() if r.name.lower() == name.lower()), None)
+    return next((r for r in backend.roles.values() if r.name.lower() == name.lower()), None)
 
 
 def tag_context(request_tags: dict[str, str] | None = None, resource_tags: dict[str, str] | None = None,
@@ -100,11 +99,11 @@ def tag_context(request_tags: dict[str, str] | None = None, resource_tags: dict[
     return ctx
 
 
-def _with_path(kind: str, path: str | None, name: str) -> str:
-    return f"{IAM_ARN}:{kind}{path or '/'}{name}"
+def _with_path(account: str, kind: str, path: str | None, name: str) -> str:
+    return f"arn:aws:iam::{account}:{kind}{path or '/'}{name}"
 
 
-def _iam_checks(req: AwsRequest) -> list[Check]:
+def _iam_checks(req: AwsRequest, backend) -> list[Check]:
     p, action = req.params, req.action or ""
     resource, ctx = "*", {}
     role = None
@@ -112,19 +111,19 @@ def _iam_checks(req: AwsRequest) -> list[Check]:
         kind, name_key = {"CreateRole": ("role", "RoleName"), "CreateUser": ("user", "UserName"),
                           "CreateGroup": ("group", "GroupName"), "CreateInstanceProfile": ("instance-profile", "InstanceProfileName"),
                           "CreatePolicy": ("policy", "PolicyName")}[action]
-        resource = _with_path(kind, p.get("Path"), p.get(name_key, ""))
+        resource = _with_path(req.account, kind, p.get("Path"), p.get(name_key, ""))
     elif "InstanceProfile" in action and "InstanceProfileName" in p:
-        profile = iam().instance_profiles.get(p["InstanceProfileName"])
-        resource = profile.arn if profile is not None else _with_path("instance-profile", "/", p["InstanceProfileName"])
+        profile = backend.instance_profiles.get(p["InstanceProfileName"])
+        resource = profile.arn if profile is not None else _with_path(req.account, "instance-profile", "/", p["InstanceProfileName"])
     elif "RoleName" in p:
-        role = _find_role(p["RoleName"])
-        resource = role.arn if role is not None else _with_path("role", "/", p["RoleName"])
+        role = _find_role(backend, p["RoleName"])
+        resource = role.arn if role is not None else _with_path(req.account, "role", "/", p["RoleName"])
     elif "Group" in action and "GroupName" in p:
-        group = iam().groups.get(p["GroupName"])
-        resource = group.arn if group is not None else _with_path("group", "/", p["GroupName"])
+        group = backend.groups.get(p["GroupName"])
+        resource = group.arn if group is not None else _with_path(req.account, "group", "/", p["GroupName"])
     elif "UserName" in p:
-        user = iam().users.get(p["UserName"])
-        resource = user.arn if user is not None else _with_path("user", "/", p["UserName"])
+        user = backend.users.get(p["UserName"])
+        resource = user.arn if user is not None else _with_path(req.account, "user", "/", p["UserName"])
     elif "PolicyArn" in p:
         resource = p["PolicyArn"]
 
@@ -149,8 +148,8 @@ def _iam_checks(req: AwsRequest) -> list[Check]:
 # --- EKS ---------------------------------------------------------------------------
 
 
-def _eks_arn(region: str, rest: str) -> str:
-    return f"arn:aws:eks:{region}:{ACCOUNT_ID}:{rest}"
+def _eks_arn(account: str, region: str, rest: str) -> str:
+    return f"arn:aws:eks:{region}:{account}:{rest}"
 
 
 def _body(req: AwsRequest) -> dict:
@@ -166,37 +165,37 @@ def _pass_role(state: SimState, role_arn: object, service: str) -> Check | None:
     return Check("iam:PassRole", role.arn if role is not None else role_arn, ctx)
 
 
-def access_entry_arn(state: SimState, region: str, cluster: str, principal_arn: str) -> str:
-    entry = state.access_entries.get((region, cluster), {}).get(principal_arn)
+def access_entry_arn(state: SimState, account: str, region: str, cluster: str, principal_arn: str) -> str:
+    entry = state.access_entries.get((account, region, cluster), {}).get(principal_arn)
     if entry is not None:
         return entry.access_entry_arn
     # No such entry: its ARN without the UUID EKS would have given it.
     arn_parts = principal_arn.split(":", 5)
-    account = arn_parts[4] if len(arn_parts) == 6 else ACCOUNT_ID
+    principal_account = arn_account(principal_arn) or account
     kind, _, name = (arn_parts[5] if len(arn_parts) == 6 else principal_arn).partition("/")
-    return _eks_arn(region, f"access-entry/{cluster}/{kind}/{account}/{name.rsplit('/', 1)[-1]}/*")
+    return _eks_arn(account, region, f"access-entry/{cluster}/{kind}/{principal_account}/{name.rsplit('/', 1)[-1]}/*")
 
 
 def _eks_resource(state: SimState, req: AwsRequest) -> tuple[str, dict[str, str], dict[str, list[str]]]:
     """(resource ARN, its tags, condition keys it implies) for an EKS call."""
-    path, region = req.path_params, req.region
+    path, region, account = req.path_params, req.region, req.account
     cluster = path.get("name", "")
     if req.action == "CreateCluster":
         return "*", {}, {}
     if "associationId" in path:
-        association = state.associations.get((region, cluster), {}).get(path["associationId"])
+        association = state.associations.get((account, region, cluster), {}).get(path["associationId"])
         tags = dict(association.tags) if association is not None else {}
-        return _eks_arn(region, f"podidentityassociation/{cluster}/{path['associationId']}"), tags, {}
+        return _eks_arn(account, region, f"podidentityassociation/{cluster}/{path['associationId']}"), tags, {}
     if "principalArn" in path:
-        entry = state.access_entries.get((region, cluster), {}).get(path["principalArn"])
+        entry = state.access_entries.get((account, region, cluster), {}).get(path["principalArn"])
         tags = dict(entry.tags) if entry is not None else {}
-        return access_entry_arn(state, region, cluster, path["principalArn"]), tags, {}
+        return access_entry_arn(state, account, region, cluster, path["principalArn"]), tags, {}
     if "resourceArn" in path:
         return path["resourceArn"], {}, {}
     if cluster:
-        moto_cluster = eks(region).clusters.get(cluster)
+        moto_cluster = eks(account, region).clusters.get(cluster)
         tags = dict(getattr(moto_cluster, "tags", None) or {}) if moto_cluster is not None else {}
-        return _eks_arn(region, f"cluster/{cluster}"), tags, {}
+        return _eks_arn(account, region, f"cluster/{cluster}"), tags, {}
     return "*", {}, {}
 
 

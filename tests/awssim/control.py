@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from . import policy_grammar as grammar
 from .pod_identity import PodIdentityError, pod_credentials
 from .state import iam
-from .wire import DEFAULT_REGION, AwsError, Response, read_body
+from .wire import ACCOUNT_ID, DEFAULT_REGION, AwsError, Response, is_account_id, read_body
 
 PREFIX = "/_awssim/"
 PRINCIPAL_POLICY_NAME = "awssim-principal"
@@ -35,6 +35,7 @@ class ControlApi:
             ("GET", "requests"): self._requests,
             ("DELETE", "requests"): self._clear_requests,
             ("GET", "sessions"): self._sessions,
+            ("GET", "propagation"): self._propagation,
             ("POST", "pod-identity/credentials"): self._pod_credentials,
             ("POST", "principals"): self._create_principal,
         }
@@ -87,11 +88,15 @@ class ControlApi:
         with self.sim.state.lock:
             return Response.json([s.describe() for s in self.sim.state.sessions.values()])
 
+    def _propagation(self, body: dict, query: dict) -> Response:
+        with self.sim.state.lock:
+            return Response.json({"unsettled": self.sim.state.unsettled_changes()})
+
     def _pod_credentials(self, body: dict, query: dict) -> Response:
         try:
             with self.sim.state.lock:
                 creds = pod_credentials(
-                    self.sim.state, self.sim.eks, self.sim.sts, body, body.get("region") or DEFAULT_REGION
+                    self.sim.state, self.sim.eks, self.sim.sts, body, _account(body), body.get("region") or DEFAULT_REGION
                 )
         except PodIdentityError as err:
             return _error(err.status, err.code, err.message)
@@ -99,7 +104,7 @@ class ControlApi:
 
     def _create_principal(self, body: dict, query: dict) -> Response:
         """An IAM user with an inline identity policy (and optional boundary) and an access key."""
-        unknown = set(body) - {"name", "policy", "boundary", "path", "policyArns", "tags"}
+        unknown = set(body) - {"name", "policy", "boundary", "path", "policyArns", "tags", "account"}
         if unknown:
             raise ValueError(f"unknown principal keys: {sorted(unknown)}")
         name, path = body.get("name"), body.get("path", "/")
@@ -118,7 +123,7 @@ class ControlApi:
         if not isinstance(policy_arns, list) or not all(isinstance(a, str) for a in policy_arns):
             raise ValueError("policyArns must be a list of policy ARNs")
         with self.sim.state.lock:
-            backend = iam()
+            backend = iam(_account(body))
             if name in backend.users:
                 return _error(409, "EntityAlreadyExists", f"User with name {name} already exists.")
             missing = [a for a in policy_arns + ([boundary] if isinstance(boundary, str) else []) if a not in backend.managed_policies]
@@ -141,6 +146,13 @@ class ControlApi:
                 "SecretAccessKey": key.secret_access_key,
             }
         )
+
+
+def _account(body: dict) -> str:
+    account = body.get("account", ACCOUNT_ID)
+    if not is_account_id(account):
+        raise ValueError("account must be a 12-digit account id")
+    return account
 
 
 def _document(value: object, what: str) -> dict | None:

@@ -2,7 +2,9 @@
 
 Clusters stay moto's (CreateCluster/DescribeCluster pass through); these APIs
 check the cluster against moto and IAM principals against moto's IAM, with
-the same propagation delay IAM trust policies see.
+the same propagation delay IAM trust policies see.  Each account has its own
+clusters; a Pod Identity association's role and an access entry's principal
+are in the cluster's account, a target role may be in any account.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from .policy_eval import wildcard_match
 from .policy_grammar import as_list, statements
 from .state import AccessEntry, AssociatedAccessPolicy, PodIdentityAssociation, SimState, eks
-from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response
+from .wire import AwsError, AwsRequest, Response, arn_account
 
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
 ACCESS_ENTRY_TYPES = ("STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX")
@@ -46,8 +48,8 @@ _DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 # A namespace name, or a prefix of one followed by a single trailing wildcard ("dev-*").
 _NAMESPACE_SCOPE_RE = re.compile(r"^([a-z0-9][-a-z0-9]{0,61}\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$")
-_ROLE_ARN_RE = re.compile(rf"^arn:aws:iam::{ACCOUNT_ID}:role/(?:[^*]*/)?([\w+=,.@-]+)$", re.ASCII)
-_USER_ARN_RE = re.compile(rf"^arn:aws:iam::{ACCOUNT_ID}:user/(?:[^*]*/)?([\w+=,.@-]+)$", re.ASCII)
+_ROLE_ARN_RE = re.compile(r"^arn:aws:iam::\d{12}:role/(?:[^*]*/)?([\w+=,.@-]+)$", re.ASCII)
+_USER_ARN_RE = re.compile(r"^arn:aws:iam::\d{12}:user/(?:[^*]*/)?([\w+=,.@-]+)$", re.ASCII)
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 ROLE_DOES_NOT_EXIST = "Role provided in the request does not exist"
@@ -116,7 +118,7 @@ class EksLayer:
             return self._create_cluster(req, call_moto)
         resp = call_moto(req)
         if req.action == "DeleteCluster" and resp.status == 200:
-            key = (req.region, req.path_params["name"])
+            key = (req.account, req.region, req.path_params["name"])
             self.state.associations.pop(key, None)
             self.state.access_entries.pop(key, None)
         return resp
@@ -136,14 +138,14 @@ class EksLayer:
             "bootstrapClusterCreatorAdminPermissions": access.get("bootstrapClusterCreatorAdminPermissions", True),
         }
         body = json.loads(resp.body)
-        eks(req.region).clusters[body["cluster"]["name"]].access_config = access_config
+        eks(req.account, req.region).clusters[body["cluster"]["name"]].access_config = access_config
         body["cluster"]["accessConfig"] = access_config
         return Response(resp.status, resp.headers, json.dumps(body).encode())
 
     def _cluster(self, req: AwsRequest):
         """moto's cluster named in the path, which must exist."""
         name = req.path_params["name"]
-        cluster = eks(req.region).clusters.get(name)
+        cluster = eks(req.account, req.region).clusters.get(name)
         if cluster is None:
             raise not_found(f"No cluster found for name: {name}.", name)
         return cluster
@@ -160,31 +162,37 @@ class EksLayer:
             )
         return cluster.name
 
-    def _propagated_role(self, arn: object):
-        role = self.state.role_by_arn(arn) if isinstance(arn, str) and _ROLE_ARN_RE.match(arn) else None
+    def _propagated_role(self, arn: object, account: str | None):
+        """The role `arn` names once IAM propagated it, if it is in `account` (None: any account)."""
+        if not isinstance(arn, str) or not _ROLE_ARN_RE.match(arn) or account not in (None, arn_account(arn)):
+            return None
+        role = self.state.role_by_arn(arn)
         return role if role is not None and self.state.is_propagated(role) else None
 
     # --- Pod Identity associations ---------------------------------------------------
 
-    def associations(self, region: str, cluster: str) -> dict[str, PodIdentityAssociation]:
-        return self.state.associations.setdefault((region, cluster), {})
+    def associations(self, account: str, region: str, cluster: str) -> dict[str, PodIdentityAssociation]:
+        return self.state.associations.setdefault((account, region, cluster), {})
 
-    def find_association(self, region: str, cluster: str, namespace: str, service_account: str) -> PodIdentityAssociation | None:
+    def find_association(
+        self, account: str, region: str, cluster: str, namespace: str, service_account: str
+    ) -> PodIdentityAssociation | None:
         return next(
-            (a for a in self.associations(region, cluster).values() if (a.namespace, a.service_account) == (namespace, service_account)),
+            (a for a in self.associations(account, region, cluster).values()
+             if (a.namespace, a.service_account) == (namespace, service_account)),
             None,
         )
 
     def _association(self, req: AwsRequest) -> PodIdentityAssociation:
         cluster = self._cluster(req).name
         association_id = req.path_params["associationId"]
-        association = self.associations(req.region, cluster).get(association_id)
+        association = self.associations(req.account, req.region, cluster).get(association_id)
         if association is None:
             raise not_found(f"No Pod Identity Association found for id: {association_id}", cluster)
         return association
 
-    def _check_role(self, arn: object, cluster: str, needs_pod_trust: bool) -> None:
-        role = self._propagated_role(arn)
+    def _check_role(self, arn: object, cluster: str, account: str | None, needs_pod_trust: bool) -> None:
+        role = self._propagated_role(arn, account)
         if role is None:
             raise invalid(ROLE_DOES_NOT_EXIST, cluster)
         if needs_pod_trust and not _trusts_pod_identity(json.loads(role.assume_role_policy_document)):
@@ -208,16 +216,16 @@ class EksLayer:
             raise invalid(f"Namespace {namespace} is not a valid Kubernetes namespace name", cluster)
         if len(service_account) > 253 or not _DNS_SUBDOMAIN_RE.match(service_account):
             raise invalid(f"Service account {service_account} is not a valid Kubernetes service account name", cluster)
-        self._check_role(body["roleArn"], cluster, needs_pod_trust=True)
+        self._check_role(body["roleArn"], cluster, req.account, needs_pod_trust=True)
         target = body.get("targetRoleArn") or None
         if target is not None:
-            self._check_role(target, cluster, needs_pod_trust=False)
+            self._check_role(target, cluster, None, needs_pod_trust=False)
         disable = bool(body.get("disableSessionTags", False))
         self._check_session_settings(disable, body.get("policy"), cluster)
         tags = body.get("tags") or {}
         if not isinstance(tags, dict) or len(tags) > 50:
             raise invalid("At most 50 tags are allowed", cluster)
-        existing = self.find_association(req.region, cluster, namespace, service_account)
+        existing = self.find_association(req.account, req.region, cluster, namespace, service_account)
         if existing is not None:
             if body.get("clientRequestToken") and existing.client_request_token == body["clientRequestToken"]:
                 return Response.json({"association": existing.to_api()})
@@ -227,7 +235,7 @@ class EksLayer:
         now = time.time()
         association = PodIdentityAssociation(
             association_id=association_id,
-            association_arn=f"arn:aws:eks:{req.region}:{ACCOUNT_ID}:podidentityassociation/{cluster}/{association_id}",
+            association_arn=f"arn:aws:eks:{req.region}:{req.account}:podidentityassociation/{cluster}/{association_id}",
             cluster_name=cluster,
             namespace=namespace,
             service_account=service_account,
@@ -241,7 +249,7 @@ class EksLayer:
             policy=body.get("policy"),
             client_request_token=body.get("clientRequestToken"),
         )
-        self.associations(req.region, cluster)[association_id] = association
+        self.associations(req.account, req.region, cluster)[association_id] = association
         return Response.json({"association": association.to_api()})
 
     def _describe_association(self, req: AwsRequest) -> Response:
@@ -253,7 +261,7 @@ class EksLayer:
         service_account = req.query.get("serviceAccount", [None])[0]
         found = [
             a.summary()
-            for a in self.associations(req.region, cluster).values()
+            for a in self.associations(req.account, req.region, cluster).values()
             if namespace in (None, a.namespace) and service_account in (None, a.service_account)
         ]
         return paginate(req, found, "associations")
@@ -263,9 +271,9 @@ class EksLayer:
         cluster = association.cluster_name
         body = req.json_body()
         if "roleArn" in body:
-            self._check_role(body["roleArn"], cluster, needs_pod_trust=True)
+            self._check_role(body["roleArn"], cluster, req.account, needs_pod_trust=True)
         if body.get("targetRoleArn"):
-            self._check_role(body["targetRoleArn"], cluster, needs_pod_trust=False)
+            self._check_role(body["targetRoleArn"], cluster, None, needs_pod_trust=False)
         disable = bool(body.get("disableSessionTags", association.disable_session_tags))
         policy = body.get("policy", association.policy) or None
         self._check_session_settings(disable, policy, cluster)
@@ -283,28 +291,28 @@ class EksLayer:
 
     def _delete_association(self, req: AwsRequest) -> Response:
         association = self._association(req)
-        del self.associations(req.region, association.cluster_name)[association.association_id]
+        del self.associations(req.account, req.region, association.cluster_name)[association.association_id]
         return Response.json({"association": association.to_api()})
 
     # --- access entries ---------------------------------------------------------------
 
-    def entries(self, region: str, cluster: str) -> dict[str, AccessEntry]:
-        return self.state.access_entries.setdefault((region, cluster), {})
+    def entries(self, account: str, region: str, cluster: str) -> dict[str, AccessEntry]:
+        return self.state.access_entries.setdefault((account, region, cluster), {})
 
     def _entry(self, req: AwsRequest) -> AccessEntry:
         cluster = self._access_entry_cluster(req)
-        entry = self.entries(req.region, cluster).get(req.path_params["principalArn"])
+        entry = self.entries(req.account, req.region, cluster).get(req.path_params["principalArn"])
         if entry is None:
             raise entry_not_found(cluster)
         return entry
 
-    def _check_principal(self, arn: object, cluster: str) -> tuple[str, str]:
-        """(kind, name) of a valid access-entry principal: an existing IAM role or user."""
+    def _check_principal(self, arn: object, cluster: str, account: str) -> tuple[str, str]:
+        """(kind, name) of a valid access-entry principal: an existing IAM role or user of the cluster's account."""
         if isinstance(arn, str):
             role_match, user_match = _ROLE_ARN_RE.match(arn), _USER_ARN_RE.match(arn)
-            if role_match and "/aws-service-role/" not in arn and self._propagated_role(arn) is not None:
+            if role_match and "/aws-service-role/" not in arn and self._propagated_role(arn, account) is not None:
                 return "role", role_match.group(1)
-            if user_match and self.state.user_id_by_arn(arn) is not None:
+            if user_match and arn_account(arn) == account and self.state.user_id_by_arn(arn) is not None:
                 return "user", user_match.group(1)
         raise invalid(INVALID_PRINCIPAL, cluster)
 
@@ -324,7 +332,7 @@ class EksLayer:
         cluster = self._access_entry_cluster(req)
         body = req.json_body()
         principal_arn = body.get("principalArn")
-        kind, name = self._check_principal(principal_arn, cluster)
+        kind, name = self._check_principal(principal_arn, cluster, req.account)
         entry_type = body.get("type", "STANDARD")
         if entry_type not in ACCESS_ENTRY_TYPES:
             raise invalid(f"The type {entry_type} is invalid. Valid types: {', '.join(ACCESS_ENTRY_TYPES)}", cluster)
@@ -332,7 +340,7 @@ class EksLayer:
         username = body.get("username")
         if username is not None and entry_type != "STANDARD":
             raise invalid(f"username can only be specified for access entries of type STANDARD, not {entry_type}", cluster)
-        existing = self.entries(req.region, cluster).get(principal_arn)
+        existing = self.entries(req.account, req.region, cluster).get(principal_arn)
         if existing is not None:
             if body.get("clientRequestToken") and existing.client_request_token == body["clientRequestToken"]:
                 return Response.json({"accessEntry": existing.to_api()})
@@ -345,7 +353,7 @@ class EksLayer:
         entry = AccessEntry(
             cluster_name=cluster,
             principal_arn=principal_arn,
-            access_entry_arn=f"arn:aws:eks:{req.region}:{ACCOUNT_ID}:access-entry/{cluster}/{kind}/{ACCOUNT_ID}/{name}/{uuid.uuid4()}",
+            access_entry_arn=f"arn:aws:eks:{req.region}:{req.account}:access-entry/{cluster}/{kind}/{req.account}/{name}/{uuid.uuid4()}",
             entry_type=entry_type,
             username=username or _default_username(entry_type, kind, name, principal_arn),
             kubernetes_groups=groups,
@@ -354,7 +362,7 @@ class EksLayer:
             tags=tags,
             client_request_token=body.get("clientRequestToken"),
         )
-        self.entries(req.region, cluster)[principal_arn] = entry
+        self.entries(req.account, req.region, cluster)[principal_arn] = entry
         return Response.json({"accessEntry": entry.to_api()})
 
     def _describe_entry(self, req: AwsRequest) -> Response:
@@ -365,7 +373,7 @@ class EksLayer:
         policy_arn = req.query.get("associatedPolicyArn", [None])[0]
         found = [
             arn
-            for arn, entry in self.entries(req.region, cluster).items()
+            for arn, entry in self.entries(req.account, req.region, cluster).items()
             if policy_arn is None or policy_arn in entry.policies
         ]
         return paginate(req, found, "accessEntries")
@@ -385,7 +393,7 @@ class EksLayer:
     def _delete_entry(self, req: AwsRequest) -> Response:
         entry = self._entry(req)
         # The entry's policy associations go with it.
-        del self.entries(req.region, entry.cluster_name)[entry.principal_arn]
+        del self.entries(req.account, req.region, entry.cluster_name)[entry.principal_arn]
         return Response.json({})
 
     # --- access policies --------------------------------------------------------------
@@ -456,7 +464,7 @@ def _default_username(entry_type: str, kind: str, name: str, principal_arn: str)
     if entry_type != "STANDARD":
         return "system:node:{{SessionName}}"
     if kind == "role":
-        return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{name}/{{{{SessionName}}}}"
+        return f"arn:aws:sts::{arn_account(principal_arn)}:assumed-role/{name}/{{{{SessionName}}}}"
     return principal_arn
 
 

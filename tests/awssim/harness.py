@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,8 +27,12 @@ from botocore.config import Config
 READY_PREFIX = "AWSSIM_READY "
 START_TIMEOUT_S = 15
 REGION = "us-east-1"
-# The administrator's access key (and secret): allowed everything, for test set-up.
+# The default account, where the administrator key `testing` acts.
+ACCOUNT = "123456789012"
+# The default account administrator's access key (and secret): allowed everything, for test set-up.
 ADMIN_KEY = "testing"
+# How often settle() asks whether IAM changes have propagated.
+SETTLE_POLL_S = 0.05
 _TESTS_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -106,10 +111,17 @@ class AwsSim:
                 env["AWS_SESSION_TOKEN"] = token
         return env
 
-    def boto3_client(self, service: str, config: Config | None = None, **creds: str):
-        """A boto3 client for `service`; credentials default to the account admin ("testing")."""
-        creds.setdefault("aws_access_key_id", ADMIN_KEY)
-        creds.setdefault("aws_secret_access_key", ADMIN_KEY)
+    @staticmethod
+    def admin_credentials(account: str = ACCOUNT) -> dict:
+        """The administrator of `account` (each account has its own IAM, STS and EKS)."""
+        key = ADMIN_KEY if account == ACCOUNT else f"{ADMIN_KEY}-{account}"
+        return {"AccessKeyId": key, "SecretAccessKey": key}
+
+    def boto3_client(self, service: str, config: Config | None = None, *, account: str = ACCOUNT, **creds: str):
+        """A boto3 client for `service`; credentials default to the admin of `account`."""
+        admin = self.admin_credentials(account)
+        creds.setdefault("aws_access_key_id", admin["AccessKeyId"])
+        creds.setdefault("aws_secret_access_key", admin["SecretAccessKey"])
         return boto3.client(
             service,
             endpoint_url=self.url,
@@ -169,8 +181,22 @@ class AwsSim:
         """STS sessions issued so far: ARN, role, tags, transitive keys, chained (no secrets)."""
         return self._control("GET", "sessions")
 
-    def pod_credentials(self, cluster_name: str, namespace: str, service_account: str, pod_name: str | None = None) -> dict:
-        body = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account}
+    def unsettled(self) -> int:
+        """How many role trust/permission changes STS does not see yet."""
+        return self._control("GET", "propagation")["unsettled"]
+
+    def settle(self, timeout: float = 130.0) -> None:
+        """Return once STS sees every role change made so far (IAM's eventual consistency)."""
+        deadline = time.monotonic() + timeout
+        while self.unsettled():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"IAM changes did not propagate within {timeout}s")
+            time.sleep(SETTLE_POLL_S)
+
+    def pod_credentials(
+        self, cluster_name: str, namespace: str, service_account: str, pod_name: str | None = None, *, account: str = ACCOUNT
+    ) -> dict:
+        body = {"clusterName": cluster_name, "namespace": namespace, "serviceAccount": service_account, "account": account}
         if pod_name is not None:
             body["podName"] = pod_name
         return self._control("POST", "pod-identity/credentials", body)
@@ -184,12 +210,13 @@ class AwsSim:
         path: str = "/",
         policy_arns: list[str] | None = None,
         tags: dict[str, str] | None = None,
+        account: str = ACCOUNT,
     ) -> dict:
-        """Create IAM user `name` with `policy` as its inline identity policy, an optional
-        permissions `boundary` (a document, or a managed policy's ARN), attached
+        """Create IAM user `name` in `account` with `policy` as its inline identity policy, an
+        optional permissions `boundary` (a document, or a managed policy's ARN), attached
         `policy_arns` and `tags`, and an access key.  Returns {UserName, Arn, UserId,
         AccessKeyId, SecretAccessKey}: pass it to client_for() or provider_env()."""
-        body: dict = {"name": name, "path": path}
+        body: dict = {"name": name, "path": path, "account": account}
         for key, value in (("policy", policy), ("boundary", boundary), ("policyArns", policy_arns), ("tags", tags)):
             if value is not None:
                 body[key] = value

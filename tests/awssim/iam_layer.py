@@ -1,6 +1,8 @@
 """IAM behaviour moto lacks: principal validation with a propagation delay,
-unique-id binding of trust principals, policy grammar and size quotas, name
-rules, and URL-encoded documents in ListRoles.  Everything else goes to moto.
+unique-id binding of trust principals (in any account), policy grammar and
+size quotas, name rules, URL-encoded documents in ListRoles, and the record
+of each change to a role's trust or permissions that STS sees late.
+Everything else goes to moto, in the caller's account.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from xml.sax.saxutils import unescape
 
 from . import policy_grammar as grammar
 from .state import INLINE_POLICIES_SIZE_QUOTA, SimState, iam
-from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, validation_error
+from .wire import AwsError, AwsRequest, Response, validation_error
 
 MANAGED_POLICY_SIZE_QUOTA = 6144
 
@@ -24,6 +26,12 @@ _PATH_RE = re.compile(r"^(/|/[\u0021-\u007E]+/)$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ROOT_RE = re.compile(r"^arn:aws:iam::(\d{12}):root$")
 _SESSION_ARN_RE = re.compile(r"^arn:aws:sts::\d{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+$", re.ASCII)
+_PRINCIPAL_ARN_RE = re.compile(r"^arn:aws:iam::\d{12}:(role|user)/")
+# Writes to a role's trust or permissions, which STS sees only after the propagation delay.
+_ROLE_CHANGES = {"UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy",
+                 "DetachRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"}
+# Writes to a managed policy's default version, which changes every role using it.
+_POLICY_CHANGES = {"CreatePolicyVersion", "SetDefaultPolicyVersion"}
 _DOC_RE = re.compile(r"(<AssumeRolePolicyDocument>)(.*?)(</AssumeRolePolicyDocument>)", re.DOTALL)
 
 CallMoto = Callable[[AwsRequest], Response]
@@ -45,6 +53,10 @@ def _check_document_chars(text: str, member: str) -> None:
         raise validation_error(
             text, member, f"Member must satisfy regular expression pattern: {grammar.DOCUMENT_CHARS_PATTERN}"
         )
+
+
+def _role_named(backend, name: str):
+    return next((r for r in backend.roles.values() if r.name == name), None)
 
 
 def no_such_role(name: str) -> AwsError:
@@ -74,7 +86,26 @@ class IamLayer:
 
     def handle(self, req: AwsRequest, call_moto: CallMoto) -> Response:
         handler = self._handlers.get(req.action or "")
-        return handler(req, call_moto) if handler else call_moto(req)
+        if req.action == "GetAccountSummary":
+            # GetAccountSummary is how a client learns the trust-policy quota; keep it truthful.
+            iam(req.account).account_summary._assume_role_policy_size_quota = self.state.config.trust_policy_size_quota
+        resp = handler(req, call_moto) if handler else call_moto(req)
+        if resp.status == 200:
+            self._record_changes(req)
+        return resp
+
+    def _record_changes(self, req: AwsRequest) -> None:
+        backend = iam(req.account)
+        if req.action in _ROLE_CHANGES:
+            role = _role_named(backend, req.params.get("RoleName", ""))
+            changed = [role] if role is not None else []
+        elif req.action in _POLICY_CHANGES:
+            arn = req.params.get("PolicyArn")
+            changed = [r for r in backend.roles.values() if arn in r.managed_policies or r.permissions_boundary_arn == arn]
+        else:
+            return
+        for role in changed:
+            self.state.record_role_change(role)
 
     # --- roles --------------------------------------------------------------
 
@@ -85,14 +116,15 @@ class IamLayer:
             raise validation_error(path, "path", r"Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
         self._check_role_settings(req)
         # moto compares names case-sensitively; IAM does not.
-        if any(r.name.lower() == name.lower() for r in iam().roles.values()):
+        if any(r.name.lower() == name.lower() for r in iam(req.account).roles.values()):
             raise AwsError("EntityAlreadyExists", f"Role with name {name} already exists.", status=409)
         text, bindings = self._check_trust(req.params.get("AssumeRolePolicyDocument", ""))
         resp = call_moto(req.with_params(AssumeRolePolicyDocument=text))
         if resp.status == 200:
-            role = iam().get_role(name)
+            role = iam(req.account).get_role(name)
             self.state.role_created[role.id] = time.monotonic()
             self.state.trust_bindings[role.id] = bindings
+            self.state.record_role_change(role)
         return resp
 
     def _update_role(self, req: AwsRequest, call_moto: CallMoto) -> Response:
@@ -113,7 +145,7 @@ class IamLayer:
 
     def _update_assume_role_policy(self, req: AwsRequest, call_moto: CallMoto) -> Response:
         name = req.params.get("RoleName", "")
-        role = next((r for r in iam().roles.values() if r.name == name), None)
+        role = _role_named(iam(req.account), name)
         if role is None:
             raise no_such_role(name)
         text, bindings = self._check_trust(req.params.get("PolicyDocument", ""))
@@ -148,27 +180,28 @@ class IamLayer:
         return text, bindings
 
     def _bind_principal(self, arn: str) -> str:
-        if arn.startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/"):
+        """The unique id of the role or user `arn` names, in whichever account it is."""
+        kind = _PRINCIPAL_ARN_RE.match(arn)
+        if kind is not None and kind.group(1) == "role":
             role = self.state.role_by_arn(arn)
             if role is not None and self.state.is_propagated(role):
                 return role.id
-        elif arn.startswith(f"arn:aws:iam::{ACCOUNT_ID}:user/"):
+        elif kind is not None:
             user_id = self.state.user_id_by_arn(arn)
             if user_id is not None:
                 return user_id
         raise grammar.invalid_principal("AWS", arn)
 
     def _delete_role(self, req: AwsRequest, call_moto: CallMoto) -> Response:
-        role = next((r for r in iam().roles.values() if r.name == req.params.get("RoleName")), None)
+        role = _role_named(iam(req.account), req.params.get("RoleName", ""))
         resp = call_moto(req)
         if resp.status == 200 and role is not None:
-            self.state.role_created.pop(role.id, None)
-            self.state.trust_bindings.pop(role.id, None)
+            self.state.forget_role(role)
             self._unbind(role.id)
         return resp
 
     def _delete_user(self, req: AwsRequest, call_moto: CallMoto) -> Response:
-        user = iam().users.get(req.params.get("UserName", ""))
+        user = iam(req.account).users.get(req.params.get("UserName", ""))
         resp = call_moto(req)
         if resp.status == 200 and user is not None:
             self._unbind(user.id)
@@ -187,6 +220,7 @@ class IamLayer:
             role.assume_role_policy_document = json.dumps(doc)
             for arn in mapping:
                 del bindings[arn]
+            self.state.record_role_change(role)
 
     def _list_roles(self, req: AwsRequest, call_moto: CallMoto) -> Response:
         # moto URL-encodes the trust document in GetRole but not in ListRoles; IAM does in both.
@@ -209,7 +243,7 @@ class IamLayer:
         text = req.params.get("PolicyDocument", "")
         _check_document_chars(text, "policyDocument")
         grammar.parse(text, grammar.IDENTITY)
-        role = next((r for r in iam().roles.values() if r.name == name), None)
+        role = _role_named(iam(req.account), name)
         if role is None:
             raise no_such_role(name)
         others = sum(grammar.size_without_whitespace(d) for n, d in role.policies.items() if n != policy_name)

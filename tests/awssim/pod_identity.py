@@ -12,7 +12,7 @@ from .eks_layer import POD_IDENTITY_SERVICE, EksLayer
 from .identity import Caller
 from .state import Session, SimState, eks
 from .sts_layer import StsLayer
-from .wire import ACCOUNT_ID, AwsError
+from .wire import AwsError
 
 POD_SESSION_SECONDS = 3600
 
@@ -23,15 +23,15 @@ class PodIdentityError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def pod_credentials(state: SimState, eks_layer: EksLayer, sts: StsLayer, request: dict, region: str) -> dict:
+def pod_credentials(state: SimState, eks_layer: EksLayer, sts: StsLayer, request: dict, account: str, region: str) -> dict:
     for key in ("clusterName", "namespace", "serviceAccount"):
         if not isinstance(request.get(key), str) or not request[key]:
             raise PodIdentityError(400, "InvalidRequest", f"{key} is required")
     cluster_name, namespace, service_account = request["clusterName"], request["namespace"], request["serviceAccount"]
-    cluster = eks(region).clusters.get(cluster_name)
+    cluster = eks(account, region).clusters.get(cluster_name)
     if cluster is None:
         raise PodIdentityError(404, "ClusterNotFound", f"No cluster found for name: {cluster_name}.")
-    association = eks_layer.find_association(region, cluster_name, namespace, service_account)
+    association = eks_layer.find_association(account, region, cluster_name, namespace, service_account)
     if association is None:
         raise PodIdentityError(
             404, "AssociationNotFound", f"No Pod Identity association for {namespace}/{service_account} in cluster {cluster_name}"
@@ -50,9 +50,9 @@ def pod_credentials(state: SimState, eks_layer: EksLayer, sts: StsLayer, request
         "kubernetes-pod-uid": str(uuid.uuid4()),
     }
     session_name = f"eks-{cluster_name}-{pod_name}-{uuid.uuid4()}"[:64].rstrip("-")
-    service_context = {"aws:sourceaccount": [ACCOUNT_ID], "aws:sourcearn": [cluster.arn]}
+    service_context = {"aws:sourceaccount": [account], "aws:sourcearn": [cluster.arn]}
     try:
-        sts.authorize(Caller.for_service(POD_IDENTITY_SERVICE), role, tags, session_name, None, set(tags), service_context)
+        sts.authorize(Caller.for_service(POD_IDENTITY_SERVICE, account), role, tags, session_name, None, set(tags), service_context)
         session = sts.issue(role, session_name, tags, set(tags), chained=False, duration=POD_SESSION_SECONDS)
         if association.target_role_arn:
             session = _assume_target(state, sts, session, association.target_role_arn, association.external_id, session_name)
@@ -63,7 +63,7 @@ def pod_credentials(state: SimState, eks_layer: EksLayer, sts: StsLayer, request
         "SecretAccessKey": session.secret_access_key,
         "Token": session.session_token,
         "Expiration": session.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "AccountId": ACCOUNT_ID,
+        "AccountId": session.account,
         "AssumedRoleArn": session.arn,
         "SessionTags": session.tags,
     }

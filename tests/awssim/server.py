@@ -131,7 +131,10 @@ class AwsSimApp:
         def start_response(status: str, headers: list, exc_info=None):
             captured["status"], captured["headers"] = int(status.split()[0]), headers
 
-        chunks = self.moto(req.wsgi_environ(), start_response)
+        environ = req.wsgi_environ()
+        # moto would take the account from the access key, and knows none of ours.
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = req.account
+        chunks = self.moto(environ, start_response)
         try:
             body = b"".join(chunks)
         finally:

@@ -1,15 +1,17 @@
 """State the simulator keeps beside moto's, and access to moto's own backends.
 
-moto owns IAM roles/policies and EKS clusters; we keep what moto has no notion
-of: when each role was created (for the propagation delay), which unique id
-each trust-policy principal was bound to, STS sessions, permissions boundaries
-of IAM users, and EKS Pod Identity associations and access entries.  Every
-request runs under `SimState.lock`, so layers can read and write both stores
-without further locking.
+moto owns IAM roles/policies and EKS clusters, one backend per account (moto
+keys its state by account id); we keep what moto has no notion of: when each
+role was created and how its trust and permissions changed (for IAM's
+eventual consistency), which unique id each trust-policy principal was bound
+to, STS sessions, permissions boundaries of IAM users, and EKS Pod Identity
+associations and access entries.  Every request runs under `SimState.lock`,
+so layers can read and write both stores without further locking.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,19 +21,47 @@ from moto.eks.models import eks_backends
 from moto.iam.models import Role, iam_backends
 from moto.moto_api._internal.models import moto_api_backend
 
-from .wire import ACCOUNT_ID
+from .wire import arn_account
 
 DEFAULT_PROPAGATION_DELAY = 2.0
 DEFAULT_TRUST_POLICY_SIZE_QUOTA = 2048
 INLINE_POLICIES_SIZE_QUOTA = 10240
 
 
-def iam() -> object:
-    return iam_backends[ACCOUNT_ID]["aws"]
+def iam(account: str) -> object:
+    return iam_backends[account]["aws"]
 
 
-def eks(region: str) -> object:
-    return eks_backends[ACCOUNT_ID][region]
+def eks(account: str, region: str) -> object:
+    return eks_backends[account][region]
+
+
+def iam_accounts() -> list[str]:
+    """Accounts whose IAM moto has created (on first use)."""
+    # A copy: another request may create an account meanwhile (moto issue #5881).
+    return list(iam_backends.keys())
+
+
+def policy_document(policy) -> dict:
+    """The default version of a moto managed policy, parsed."""
+    version = next(v for v in policy.versions if v.is_default)
+    doc = version.document
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def load_document(doc: str | dict) -> dict:
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """A role's trust (with its principal bindings) and permissions at one moment."""
+
+    trust: dict
+    bindings: dict[str, str]
+    identity: list[dict]
+    # None: the role has no permissions boundary.
+    boundary: list[dict] | None
 
 
 @dataclass
@@ -77,8 +107,12 @@ class Session:
     chained: bool
 
     @property
+    def account(self) -> str:
+        return arn_account(self.role_arn) or ""
+
+    @property
     def arn(self) -> str:
-        return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.role_name}/{self.session_name}"
+        return f"arn:aws:sts::{self.account}:assumed-role/{self.role_name}/{self.session_name}"
 
     @property
     def user_id(self) -> str:
@@ -201,13 +235,15 @@ class SimState:
         self.config = Config(propagation_delay=self._initial_delay)
         # role id -> monotonic time it was created through us
         self.role_created: dict[str, float] = {}
+        # role id -> (monotonic time, the role's trust and permissions from then on), oldest first
+        self.role_history: dict[str, list[tuple[float, RoleView]]] = {}
         # trusting role id -> {principal ARN as written -> role/user unique id it was bound to}
         self.trust_bindings: dict[str, dict[str, str]] = {}
         self.sessions: dict[str, Session] = {}
-        # (region, cluster) -> association id -> association
-        self.associations: dict[tuple[str, str], dict[str, PodIdentityAssociation]] = {}
-        # (region, cluster) -> principal ARN -> entry
-        self.access_entries: dict[tuple[str, str], dict[str, AccessEntry]] = {}
+        # (account, region, cluster) -> association id -> association
+        self.associations: dict[tuple[str, str, str], dict[str, PodIdentityAssociation]] = {}
+        # (account, region, cluster) -> principal ARN -> entry
+        self.access_entries: dict[tuple[str, str, str], dict[str, AccessEntry]] = {}
         # IAM user id -> permissions boundary (a policy document, or a managed policy ARN);
         # moto has no user boundaries, so awssim keeps them for the principals it creates.
         self.user_boundaries: dict[str, dict | str] = {}
@@ -216,35 +252,85 @@ class SimState:
         with self.lock:
             moto_api_backend.reset()
             self._clear()
-            self.apply_config_to_moto()
 
     def update_config(self, changes: dict) -> None:
         with self.lock:
             self.config.update(changes)
-            self.apply_config_to_moto()
-
-    def apply_config_to_moto(self) -> None:
-        # GetAccountSummary is how a client learns the trust-policy quota; keep it truthful.
-        iam().account_summary._assume_role_policy_size_quota = self.config.trust_policy_size_quota
 
     # --- IAM principals ---------------------------------------------------
 
     def role_by_arn(self, arn: str) -> Role | None:
-        """The role an ARN names now (IAM role names are case-insensitive)."""
-        for role in iam().roles.values():
+        """The role an ARN names now, in the ARN's account (IAM role names are case-insensitive)."""
+        account = arn_account(arn)
+        if account is None or not arn.startswith("arn:aws:iam::"):
+            return None
+        for role in iam(account).roles.values():
             if role.arn.lower() == arn.lower():
                 return role
         return None
 
     def role_by_id(self, role_id: str) -> Role | None:
-        return iam().roles.get(role_id)
-
-    def is_propagated(self, role: Role) -> bool:
-        created = self.role_created.get(role.id)
-        return created is None or time.monotonic() - created >= self.config.propagation_delay
+        # Unique ids are unique across accounts.
+        for account in iam_accounts():
+            role = iam(account).roles.get(role_id)
+            if role is not None:
+                return role
+        return None
 
     def user_id_by_arn(self, arn: str) -> str | None:
-        for user in iam().users.values():
+        account = arn_account(arn)
+        if account is None:
+            return None
+        for user in iam(account).users.values():
             if user.arn.lower() == arn.lower():
                 return user.id
         return None
+
+    # --- eventual consistency ---------------------------------------------
+    # IAM is eventually consistent: a new role is not yet a valid principal,
+    # and STS keeps deciding AssumeRole on a role's earlier trust and
+    # permissions, for `propagation_delay` seconds after each change.
+
+    def _settled(self, at: float) -> bool:
+        return time.monotonic() - at >= self.config.propagation_delay
+
+    def is_propagated(self, role: Role) -> bool:
+        created = self.role_created.get(role.id)
+        return created is None or self._settled(created)
+
+    def record_role_change(self, role: Role) -> None:
+        """Call after each write to a role's trust or permissions."""
+        history = self.role_history.setdefault(role.id, [])
+        history.append((time.monotonic(), self._view(role)))
+        # Older entries than the newest settled one can no longer be seen.
+        settled = [i for i, (at, _) in enumerate(history) if self._settled(at)]
+        if settled:
+            del history[: settled[-1]]
+
+    def forget_role(self, role: Role) -> None:
+        self.role_created.pop(role.id, None)
+        self.role_history.pop(role.id, None)
+        self.trust_bindings.pop(role.id, None)
+
+    def seen_by_sts(self, role: Role) -> RoleView | None:
+        """The role as STS sees it now; None while it is too new to be seen at all."""
+        history = self.role_history.get(role.id)
+        if history is None:
+            return self._view(role)
+        settled = [view for at, view in history if self._settled(at)]
+        return settled[-1] if settled else None
+
+    def unsettled_changes(self) -> int:
+        """How many role changes STS does not see yet."""
+        return sum(1 for history in self.role_history.values() for at, _ in history if not self._settled(at))
+
+    def _view(self, role: Role) -> RoleView:
+        backend = iam(arn_account(role.arn) or "")
+        boundary = backend.managed_policies.get(role.permissions_boundary_arn or "")
+        return RoleView(
+            trust=json.loads(role.assume_role_policy_document),
+            bindings=dict(self.trust_bindings.get(role.id, {})),
+            identity=[load_document(d) for d in role.policies.values()]
+            + [policy_document(p) for p in role.managed_policies.values()],
+            boundary=None if boundary is None else [policy_document(boundary)],
+        )

@@ -1,19 +1,20 @@
 """STS that decides AssumeRole by policy, and the sessions it issues.
 
-The caller is whoever owns the SigV4 access key (identity.resolve_caller): the
+The caller is whoever owns the SigV4 access key (identity.resolve_caller): an
 account's admin (allowed everything by identity policy), an IAM user, or a
 session we issued.  A request is allowed when the target's trust policy allows
 the caller and, for users and role sessions, the caller's identity policies
 (within its permissions boundary) allow it on the target ARN too, for
-sts:AssumeRole and, when any session tag applies, sts:TagSession.  The server
-asks for no other permission before AssumeRole reaches this layer, and none
-at all for GetCallerIdentity.
+sts:AssumeRole and, when any session tag applies, sts:TagSession.  Both are
+needed whether the target is in the caller's account or another one.  Trust
+and a role session's permissions are read as STS sees them, some time after
+a change (SimState.seen_by_sts).  The server asks for no other permission
+before AssumeRole reaches this layer, and none at all for GetCallerIdentity.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 import string
@@ -27,7 +28,7 @@ from .identity import access_denied as identity_access_denied
 from .policy_eval import Decision, EvalRequest, evaluate
 from .policy_grammar import as_list
 from .state import Session, SimState
-from .wire import ACCOUNT_ID, AwsError, AwsRequest, Response, query_list, query_result, query_tags, validation_error
+from .wire import AwsError, AwsRequest, Response, query_list, query_result, query_tags, validation_error
 
 CHAINED_SESSION_LIMIT = 3600
 _SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
@@ -52,7 +53,7 @@ class StsLayer:
             return query_result(
                 "sts",
                 "GetCallerIdentity",
-                f"<UserId>{escape(caller.user_id)}</UserId><Account>{ACCOUNT_ID}</Account><Arn>{escape(caller.arn)}</Arn>",
+                f"<UserId>{escape(caller.user_id)}</UserId><Account>{caller.account}</Account><Arn>{escape(caller.arn)}</Arn>",
             )
         return call_moto(req)
 
@@ -134,16 +135,21 @@ class StsLayer:
         """Raise AccessDenied unless caller may assume `role` with these session tags."""
         context = self._context(caller, tags, session_name, external_id, transitive)
         context.update(extra_context or {})
-        trust = json.loads(role.assume_role_policy_document)
-        bindings = self.state.trust_bindings.get(role.id, {})
-        matcher = lambda block: self._names_caller(block, caller, bindings)  # noqa: E731
+        target = self.state.seen_by_sts(role)
+        policies = None
+        if caller.role is not None:
+            own = self.state.seen_by_sts(caller.role)
+            policies = ([], None) if own is None else (own.identity, own.boundary)
         actions = ["sts:AssumeRole"] + (["sts:TagSession"] if tags else [])
         for action in actions:
-            allowed = evaluate([trust], EvalRequest(action, None, context, matcher)) is Decision.ALLOW
+            # A role too new for STS to see is as unassumable as a missing one.
+            allowed = target is not None and evaluate(
+                [target.trust], EvalRequest(action, None, context, lambda block: self._names_caller(block, caller, target.bindings))
+            ) is Decision.ALLOW
             if allowed and caller.has_identity_policies:
                 # The caller's own policies (within its boundary) must allow it on the target too;
                 # a session whose role was deleted has none left.
-                allowed = denial_reason(self.state, caller, EvalRequest(action, role.arn, context)) is None
+                allowed = denial_reason(self.state, caller, EvalRequest(action, role.arn, context), policies) is None
             if not allowed:
                 raise access_denied(caller, action, role.arn)
 
@@ -156,7 +162,8 @@ class StsLayer:
         if caller.service is not None:
             return caller.service in as_list(block.get("Service", []))
         for value in as_list(block.get("AWS", [])):
-            if value in ("*", ACCOUNT_ID, f"arn:aws:iam::{ACCOUNT_ID}:root", caller.arn):
+            # An account (or its root) names every principal of that account.
+            if value in ("*", caller.account, f"arn:aws:iam::{caller.account}:root", caller.arn):
                 return True
             # A role/user ARN names the principal it was bound to when written; a
             # bare unique id is what remains once that principal was deleted.

@@ -22,8 +22,10 @@ import botocore.session
 if TYPE_CHECKING:
     from .identity import Caller
 
+# The default account: the administrator key `testing` and unsigned calls act in it.
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
 
 XML_NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
@@ -43,6 +45,16 @@ class AwsError(Exception):
         self.status = status
         self.sender = sender
         self.fields = fields
+
+
+def is_account_id(value: object) -> bool:
+    return isinstance(value, str) and _ACCOUNT_RE.match(value) is not None
+
+
+def arn_account(arn: str) -> str | None:
+    """The account field of an ARN (arn:partition:service:region:ACCOUNT:…), if it is one."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and is_account_id(parts[4]) else None
 
 
 def validation_error(value: object, member: str, constraint: str) -> AwsError:
@@ -219,6 +231,11 @@ class AwsRequest:
             params=params,
             path_params=path_params,
         )
+
+    @property
+    def account(self) -> str:
+        """The account the request acts in: its caller's (each account has its own IAM, STS and EKS)."""
+        return self.caller.account if self.caller is not None else ACCOUNT_ID
 
     @property
     def security_token(self) -> str | None:

@@ -248,7 +248,8 @@ def recreate_role(sim, role: Role) -> None:
 
 def chain_works(sim, connector: str) -> bool:
     """Pod credentials -> base role -> connector (tags carried) -> connector again.
-    False when any hop is refused."""
+    False when any hop is refused, once STS sees the latest IAM changes."""
+    sim.settle()
     try:
         pod = sim.pod_credentials(CLUSTER, NAMESPACE, SERVICE_ACCOUNT, pod_name="xpander-ai-gateway-0")
         hop = sim.client_for("sts", pod).assume_role(RoleArn=arn(connector), RoleSessionName="ai-gateway")

@@ -63,7 +63,9 @@ def seed_program(cluster: str, with_s3: bool = False, base_inputs: dict | None =
 
 def chain(sim, connector_arn: str, cluster: str = CLUSTER) -> dict:
     """What the AI Gateway does: pod credentials -> base role -> connector
-    (session tags carried) -> connector again (self-assume)."""
+    (session tags carried) -> connector again (self-assume), once STS sees
+    the latest IAM changes (it decides on earlier ones for a moment)."""
+    sim.settle()
     pod = sim.pod_credentials(cluster, "xpander", "xpander", pod_name="xpander-ai-gateway-0")
     hop = sim.client_for("sts", pod).assume_role(RoleArn=connector_arn, RoleSessionName="ai-gateway")
     return sim.client_for("sts", hop["Credentials"]).assume_role(RoleArn=connector_arn, RoleSessionName="refresh")

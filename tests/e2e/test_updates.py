@@ -44,6 +44,7 @@ def test_rotating_the_external_id_rewrites_only_the_trust(aws, cluster, stack):
     assert mutations(aws) == [("UpdateAssumeRolePolicy", "xpander-redshift-access", None)]
     redshift = next(e for e in events if e.name == "redshift")
     assert "externalId" in redshift.diff.diffs and not redshift.diff.replaces
+    aws.settle()
     sts = aws.boto3_client("sts")
     with pytest.raises(ClientError) as old_id:
         sts.assume_role(RoleArn=role_arn("xpander-redshift-access"), RoleSessionName="platform", ExternalId=ORG_ID)
@@ -62,6 +63,7 @@ def test_changing_tags_only_tags(aws, cluster, stack):
 
 def test_cross_account_path_needs_the_external_id(aws, cluster, stack):
     stack.up(program(cluster))
+    aws.settle()
     sts = aws.boto3_client("sts")
     arn = role_arn("xpander-redshift-access")
     assumed = sts.assume_role(RoleArn=arn, RoleSessionName="platform", ExternalId=ORG_ID)
