@@ -50,7 +50,8 @@ def transcript(work: Path, show: Callable[[str, str], None]) -> None:
     """Runs the demo; `show(command, output)` receives each step as a user sees it."""
     with AwsSim(propagation_delay=2.0) as sim:
         sim.boto3_client("eks").create_cluster(
-            name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={}
+            name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},
+            accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
         )
         install_provider(work / "pulumi-home")
         project = copy_project(REPO / "sdk-examples" / "python", work / "xpander-iam")

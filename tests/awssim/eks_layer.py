@@ -38,10 +38,8 @@ ACCESS_POLICY_NAMES = (
     "AmazonEKSViewPolicy",
 )
 AUTHENTICATION_MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
-# The EKS API defaults to CONFIG_MAP; we default to a mode that accepts access
-# entries so clusters made without accessConfig are usable. Pass CONFIG_MAP
-# explicitly to exercise the refusal.
-DEFAULT_AUTHENTICATION_MODE = "API_AND_CONFIG_MAP"
+# As the EKS API: a cluster created without accessConfig takes no access entries.
+DEFAULT_AUTHENTICATION_MODE = "CONFIG_MAP"
 ACCESS_POLICY_ARNS = {f"arn:aws:eks::aws:cluster-access-policy/{n}": n for n in ACCESS_POLICY_NAMES}
 
 _DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

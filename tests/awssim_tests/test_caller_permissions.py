@@ -66,7 +66,8 @@ def admin_iam(aws):
 
 @pytest.fixture
 def cluster(aws):
-    aws.boto3_client("eks").create_cluster(name=CLUSTER, roleArn=role_arn("cluster"), resourcesVpcConfig={})
+    aws.boto3_client("eks").create_cluster(name=CLUSTER, roleArn=role_arn("cluster"), resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     return CLUSTER
 
 

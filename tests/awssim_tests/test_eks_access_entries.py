@@ -23,7 +23,8 @@ def error_of(call) -> dict:
 @pytest.fixture
 def eks(aws):
     client = aws.boto3_client("eks")
-    client.create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={})
+    client.create_cluster(name=CLUSTER, roleArn=ROLE, resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     aws.boto3_client("iam").create_role(RoleName="connector", AssumeRolePolicyDocument=TRUST)
     return client
 
@@ -149,9 +150,8 @@ def test_list_access_policies(aws):
 
 def test_authentication_mode_is_reported_and_enforced(aws, eks):
     assert eks.describe_cluster(name=CLUSTER)["cluster"]["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
-    created = eks.create_cluster(
-        name="legacy", roleArn=ROLE, resourcesVpcConfig={}, accessConfig={"authenticationMode": "CONFIG_MAP"}
-    )["cluster"]
+    # As in the EKS API, a cluster created without accessConfig is CONFIG_MAP.
+    created = eks.create_cluster(name="legacy", roleArn=ROLE, resourcesVpcConfig={})["cluster"]
     assert created["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
     assert eks.describe_cluster(name="legacy")["cluster"]["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
     err = error_of(lambda: eks.create_access_entry(clusterName="legacy", principalArn=ROLE))

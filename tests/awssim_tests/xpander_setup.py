@@ -79,7 +79,8 @@ def connector_trust(full: bool, bad: Misconfig) -> str:
 
 def build(sim, bad: Misconfig = Misconfig()) -> None:
     iam, eks = sim.boto3_client("iam"), sim.boto3_client("eks")
-    eks.create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={})
+    eks.create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
 
     # Step 1: base role, its assume permissions, and the Pod Identity association.
     iam.create_role(

@@ -102,7 +102,8 @@ def boot(proc: ProviderProcess, sim: AwsSim | None, **config) -> Engine:
 
 def make_cluster(sim: AwsSim) -> None:
     sim.boto3_client("eks").create_cluster(
-        name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={}
+        name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
     )
 
 
@@ -353,7 +354,8 @@ class PropagationBench:
     def __init__(self, sim: AwsSim) -> None:
         self.sim = sim
         iam, eks = sim.boto3_client("iam"), sim.boto3_client("eks")
-        eks.create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={})
+        eks.create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+            accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
         # The seed's Step 1, done once by hand for both procedures.
         role = iam.create_role(RoleName=self.BASE_ROLE, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17",

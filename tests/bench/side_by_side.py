@@ -332,7 +332,8 @@ class Bench:
         self.sim.reset()
         self.sim.set_config(propagation_delay=delay)
         self.sim.boto3_client("eks").create_cluster(
-            name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={})
+            name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+            accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
 
     def new_stack(self, kind: str, config: dict[str, str]) -> Pulumi:
         self.counter += 1

@@ -35,7 +35,8 @@ def pulumi_home(tmp_path_factory):
 def sim(aws: AwsSim) -> AwsSim:
     aws.set_config(propagation_delay=PROPAGATION_DELAY_S)
     aws.boto3_client("eks").create_cluster(
-        name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={}
+        name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
     )
     return aws
 

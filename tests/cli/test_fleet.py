@@ -106,7 +106,8 @@ class Fleet:
 def fleet(sim: AwsSim, tmp_path, pulumi_home) -> Fleet:
     eks = sim.boto3_client("eks")
     for name in CLUSTERS:
-        eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={})
+        eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},
+            accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     return Fleet(sim, tmp_path, pulumi_home)
 
 

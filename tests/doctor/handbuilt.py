@@ -199,7 +199,8 @@ def create_role(sim, role: Role, trust: list[dict] | None = None) -> None:
 
 def apply(sim, bp: Blueprint) -> Blueprint:
     iam, eks = sim.boto3_client("iam"), sim.boto3_client("eks")
-    eks.create_cluster(name=CLUSTER, roleArn=arn("eks-cluster"), resourcesVpcConfig={})
+    eks.create_cluster(name=CLUSTER, roleArn=arn("eks-cluster"), resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     create_role(sim, bp.base)
     for extra in bp.extra_roles:
         create_role(sim, extra)

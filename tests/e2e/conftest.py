@@ -33,7 +33,8 @@ def slow_iam(aws, request):
 @pytest.fixture
 def cluster(aws):
     aws.boto3_client("eks").create_cluster(
-        name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={}
+        name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
     )
     return CLUSTER
 

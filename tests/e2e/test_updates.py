@@ -78,7 +78,8 @@ def test_cross_account_path_needs_the_external_id(aws, cluster, stack):
 
 def test_moving_cluster_replaces_association_and_entry_not_roles(aws, cluster, stack):
     eks = aws.boto3_client("eks")
-    eks.create_cluster(name="other-cluster", roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={})
+    eks.create_cluster(name="other-cluster", roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
 
     def on(cluster_name, namespace="xpander"):
         def run(ctx):

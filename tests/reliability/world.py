@@ -61,7 +61,8 @@ def kill_hard(proc: ProviderProcess) -> None:
 
 def make_cluster(aws, name: str) -> str:
     aws.boto3_client("eks", config=PATIENT).create_cluster(
-        name=name, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={}
+        name=name, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"}
     )
     return name
 

@@ -24,7 +24,8 @@ CONFIG = {
 
 @pytest.fixture
 def stack(aws):
-    aws.boto3_client("eks").create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={})
+    aws.boto3_client("eks").create_cluster(name=CLUSTER, roleArn=f"arn:aws:iam::{ACCOUNT}:role/eks-cluster", resourcesVpcConfig={},
+        accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})
     env = {**os.environ, **aws.provider_env()}
     env.pop("AWS_ENDPOINT_URL", None)  # the provider reaches the simulator through its own config
     with ProviderProcess(BINARY, env=env) as proc:
