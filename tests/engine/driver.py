@@ -13,6 +13,11 @@ checkpoint and runs programs with the step generator's decisions
 Resources the program no longer registers are deleted afterwards in reverse
 registration order. Everything is synchronous: a registration returns after
 its step, so handles carry real outputs (or UNKNOWN in a preview).
+
+A resource registered with ``opts={"provider": other_engine}`` is managed by
+that explicit provider instance (its own process and config, e.g. an
+``assumeRole`` into another account); state records which one, so refresh
+and destroy reach it through the same instance, as the real engine does.
 """
 
 from __future__ import annotations
@@ -82,7 +87,8 @@ class RpcCall:
 
 
 class Engine:
-    """The engine's side of one provider instance (the default provider)."""
+    """The engine's side of one provider instance: the default provider, or an
+    explicit one when given another `name`."""
 
     def __init__(
         self,
@@ -90,10 +96,12 @@ class Engine:
         project: str = "xpander-test",
         stack: str = "dev",
         rpc_timeout: float = RPC_TIMEOUT,
+        name: str = DEFAULT_PROVIDER_NAME,
     ) -> None:
         self.provider = provider
         self.project = project
         self.stack = stack
+        self.name = name
         self.rpc_timeout = rpc_timeout
         self.provider_id = str(uuid.uuid4())
         self.config: dict[str, Any] = {}
@@ -104,7 +112,12 @@ class Engine:
 
     @property
     def provider_urn(self) -> str:
-        return self.urn(PROVIDER_TYPE, DEFAULT_PROVIDER_NAME)
+        return self.urn(PROVIDER_TYPE, self.name)
+
+    @property
+    def reference(self) -> str:
+        """How state names this provider instance (providers.Reference: URN::ID)."""
+        return f"{self.provider_urn}::{self.provider_id}"
 
     def call(self, method: str, request: Any) -> Any:
         """Invoke one RPC through the official stub, recording it in ``calls``."""
@@ -169,7 +182,7 @@ class Engine:
                 sends_old_inputs_to_delete=True,
                 id=self.provider_id,
                 urn=self.provider_urn,
-                name=DEFAULT_PROVIDER_NAME,
+                name=self.name,
                 type=PROVIDER_TYPE,
             ),
         )
@@ -186,7 +199,7 @@ class Engine:
                 olds=to_struct(unwrap_secrets(previous or {})),
                 news=to_struct(unwrap_secrets(config)),
                 randomSeed=os.urandom(32),
-                name=DEFAULT_PROVIDER_NAME,
+                name=self.name,
                 type=PROVIDER_TYPE,
             ),
         )
@@ -211,7 +224,7 @@ class Engine:
                 olds=olds,
                 news=to_struct(unwrap_secrets(checked)),
                 old_inputs=olds,
-                name=DEFAULT_PROVIDER_NAME,
+                name=self.name,
                 type=PROVIDER_TYPE,
             ),
         )
@@ -225,6 +238,7 @@ class ResourceOptions:
     ignore_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     timeout: float = 0.0  # seconds, sent as Create/Update/Delete `timeout`
+    provider: Engine | None = None  # an explicit provider instance; None: the stack's default
 
 
 class ResourceHandle:
@@ -263,14 +277,26 @@ Program = Callable[[ProgramContext], Any]
 class Stack:
     """A stack's checkpoint plus the operations that change it."""
 
-    def __init__(self, engine: Engine, resources: list[ResourceState] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, resources: list[ResourceState] | None = None, providers: list[Engine] | None = None
+    ) -> None:
         self.engine = engine
         self.resources: list[ResourceState] = list(resources or [])
         self.events: list[Event] = []  # of the most recent operation
+        # Explicit provider instances by reference; the resources' `provider` names them.
+        self.providers: dict[str, Engine] = {p.reference: p for p in providers or []}
 
     @classmethod
-    def load(cls, engine: Engine, path: str | os.PathLike) -> Stack:
-        return cls(engine, checkpoint.load(path))
+    def load(cls, engine: Engine, path: str | os.PathLike, providers: list[Engine] | None = None) -> Stack:
+        return cls(engine, checkpoint.load(path), providers)
+
+    def engine_of(self, resource: ResourceState) -> Engine:
+        """The provider instance managing `resource`."""
+        if not resource.provider:
+            return self.engine
+        if resource.provider not in self.providers:
+            raise EngineError(f"{resource.urn}: its provider {resource.provider} is not known to this stack")
+        return self.providers[resource.provider]
 
     def save(self, path: str | os.PathLike) -> None:
         checkpoint.save(self.resources, path)
@@ -284,7 +310,7 @@ class Stack:
     # -- operations -----------------------------------------------------------
 
     def up(self, program: Program, preview: bool = False) -> list[Event]:
-        deployment = _Deployment(self.engine, self.resources, preview)
+        deployment = _Deployment(self, preview)
         self.events = deployment.events
         try:
             program(ProgramContext(deployment))
@@ -301,7 +327,7 @@ class Stack:
         self.events = []
         refreshed: list[ResourceState] = []
         for resource in self.resources:
-            event, fresh = _refresh_one(self.engine, resource)
+            event, fresh = _refresh_one(self.engine_of(resource), resource)
             self.events.append(event)
             if fresh is not None:
                 refreshed.append(fresh)
@@ -316,7 +342,7 @@ class Stack:
             for resource in reversed(self.resources):
                 self.events.append(_delete_event(resource, "delete"))
                 if not preview:
-                    _delete(self.engine, resource, timeout=0.0)
+                    _delete(self.engine_of(resource), resource, timeout=0.0)
                 remaining.remove(resource)
         finally:
             if not preview:
@@ -337,11 +363,12 @@ class Stack:
 class _Deployment:
     """One run of a program: the step generator's bookkeeping."""
 
-    def __init__(self, engine: Engine, resources: list[ResourceState], preview: bool) -> None:
-        self.engine = engine
+    def __init__(self, stack: Stack, preview: bool) -> None:
+        self.stack = stack
+        self.engine = stack.engine
         self.preview = preview
-        self.old = list(resources)  # untouched snapshot, in registration order
-        self.remaining = list(resources)  # old entries still present (not deleted or superseded)
+        self.old = list(stack.resources)  # untouched snapshot, in registration order
+        self.remaining = list(stack.resources)  # old entries still present (not deleted or superseded)
         self.new: dict[str, ResourceState] = {}  # this run's registrations, in order
         self.events: list[Event] = []
 
@@ -362,7 +389,9 @@ class _Deployment:
         old = self._live_old(urn)
         news = paths.reset_to_old(inputs, old.inputs, opts.ignore_changes) if old else inputs
         seed = _CheckSeed.fresh(name)
-        checked = _check(self.engine, urn, type_, name, old.inputs if old else {}, news, seed)
+        if opts.provider is not None:
+            self.stack.providers[opts.provider.reference] = opts.provider
+        checked = _check(self._engine(opts), urn, type_, name, old.inputs if old else {}, news, seed)
 
         if old is None:
             event = Event("create", urn, type_, name, new_inputs=checked)
@@ -381,14 +410,21 @@ class _Deployment:
             event.op = "update"
             return self._registered(self._update(old, checked, opts))
         self.remaining.remove(old)
-        return self._registered(old.evolve(inputs=checked))
+        return self._registered(old.evolve(inputs=checked, provider=self._reference(opts)))
+
+    def _engine(self, opts: ResourceOptions) -> Engine:
+        return opts.provider or self.engine
+
+    @staticmethod
+    def _reference(opts: ResourceOptions) -> str:
+        return opts.provider.reference if opts.provider is not None else ""
 
     def _registered(self, resource: ResourceState) -> ResourceHandle:
         self.new[resource.urn] = resource
         return ResourceHandle(resource, self.preview)
 
     def _diff(self, old: ResourceState, checked: dict, opts: ResourceOptions) -> DiffSummary:
-        response = _rpc(self.engine, "diff", old.urn, "Diff", provider_pb2.DiffRequest(
+        response = _rpc(self._engine(opts), "diff", old.urn, "Diff", provider_pb2.DiffRequest(
             id=old.id,
             urn=old.urn,
             olds=to_struct(old.outputs),
@@ -411,7 +447,7 @@ class _Deployment:
         event.delete_before_replace = delete_first
         # The replacement is a new object: re-check the program's inputs from
         # scratch (same seed) so the provider computes fresh defaults and names.
-        checked = _check(self.engine, old.urn, old.type, old.name, {}, inputs, seed)
+        checked = _check(self._engine(opts), old.urn, old.type, old.name, {}, inputs, seed)
         event.new_inputs = checked
         if delete_first:
             self._delete_old(old, opts.timeout)
@@ -428,15 +464,15 @@ class _Deployment:
             urn=urn, properties=to_struct(checked), timeout=opts.timeout, preview=self.preview, name=name, type=type_
         )
         try:
-            response = self.engine.call("Create", request)
+            response = self._engine(opts).call("Create", request)
         except grpc.RpcError as err:
-            raise self._failed_step("create", urn, type_, name, err, inputs=checked, old_id="") from None
+            raise self._failed_step("create", urn, type_, name, err, inputs=checked, old_id="", opts=opts) from None
         outputs = _mark_secret(from_struct(response.properties), opts.additional_secret_outputs)
         if not self.preview:
             if not response.id:
                 raise StepFailed("create", urn, "provider returned an empty resource ID")
             _reject_unknowns("create", urn, outputs)
-        return ResourceState(urn, type_, name, response.id, checked, outputs)
+        return ResourceState(urn, type_, name, response.id, checked, outputs, provider=self._reference(opts))
 
     def _update(self, old: ResourceState, checked: dict, opts: ResourceOptions) -> ResourceState:
         request = provider_pb2.UpdateRequest(
@@ -452,9 +488,9 @@ class _Deployment:
             type=old.type,
         )
         try:
-            response = self.engine.call("Update", request)
+            response = self._engine(opts).call("Update", request)
         except grpc.RpcError as err:
-            failed = self._failed_step("update", old.urn, old.type, old.name, err, inputs=old.inputs, old_id=old.id)
+            failed = self._failed_step("update", old.urn, old.type, old.name, err, inputs=old.inputs, old_id=old.id, opts=opts)
             if old.urn in self.new:  # superseded by the partially updated state
                 self.remaining.remove(old)
             raise failed from None
@@ -462,9 +498,10 @@ class _Deployment:
         outputs = _mark_secret(from_struct(response.properties), opts.additional_secret_outputs)
         if not self.preview:
             _reject_unknowns("update", old.urn, outputs)
-        return old.evolve(inputs=checked, outputs=outputs, init_errors=[])
+        return old.evolve(inputs=checked, outputs=outputs, init_errors=[], provider=self._reference(opts))
 
-    def _failed_step(self, op, urn, type_, name, err: grpc.RpcError, inputs: dict, old_id: str) -> StepFailed:
+    def _failed_step(self, op, urn, type_, name, err: grpc.RpcError, inputs: dict, old_id: str,
+                     opts: ResourceOptions) -> StepFailed:
         """Build the step's error. For ErrorResourceInitFailed the object
         exists: record it with its init errors (step.go) so the next update
         calls Update on it. For an update that means old inputs + new outputs."""
@@ -479,13 +516,14 @@ class _Deployment:
             return StepFailed(op, urn, reason, failure)
         failed.init_errors = list(init.reasons)
         outputs = from_struct(init.properties)
-        self.new[urn] = ResourceState(urn, type_, name, resource_id, inputs, outputs, failed.init_errors)
+        self.new[urn] = ResourceState(urn, type_, name, resource_id, inputs, outputs, failed.init_errors,
+                                      provider=self._reference(opts))
         return failed
 
     def _delete_old(self, old: ResourceState, timeout: float) -> None:
         self.events.append(_delete_event(old, "delete-replaced"))
         if not self.preview:
-            _delete(self.engine, old, timeout)
+            _delete(self.stack.engine_of(old), old, timeout)
         self.remaining.remove(old)
 
     # -- after the program ------------------------------------------------------
@@ -498,7 +536,7 @@ class _Deployment:
         for resource in reversed(list(self.remaining)):
             self.events.append(_delete_event(resource, "delete-replaced" if resource.pending_delete else "delete"))
             if not self.preview:
-                _delete(self.engine, resource, 0.0)
+                _delete(self.stack.engine_of(resource), resource, 0.0)
             self.remaining.remove(resource)
 
 

@@ -26,6 +26,8 @@ class ResourceState:
     # An old copy kept after a create-before-delete replacement whose Delete
     # has not succeeded yet; the next update deletes it after its program.
     pending_delete: bool = False
+    # Reference (URN::ID) of the explicit provider managing it; empty: the default provider.
+    provider: str = ""
 
     def evolve(self, **changes) -> ResourceState:
         return replace(self, **changes)
@@ -46,6 +48,7 @@ def save(resources: list[ResourceState], path: str | os.PathLike) -> None:
                 "outputs": encode(r.outputs),
                 "initErrors": r.init_errors,
                 "pendingDelete": r.pending_delete,
+                "provider": r.provider,
             }
             for r in resources
         ],
@@ -71,6 +74,7 @@ def load(path: str | os.PathLike) -> list[ResourceState]:
             outputs=decode(r["outputs"]),
             init_errors=list(r.get("initErrors", [])),
             pending_delete=bool(r.get("pendingDelete", False)),
+            provider=r.get("provider", ""),
         )
         for r in doc["resources"]
     ]
