@@ -133,10 +133,8 @@ fn omit_empty_required(v: &mut Json) {
 }
 
 pub fn schema() -> Json {
-    let resources: Vec<&ResourceSpec> = vec![
-        &crate::resources::base_role::SPEC,
-        &crate::resources::connector_role::SPEC,
-    ];
+    let registry = crate::resources::registry();
+    let resources: Vec<&ResourceSpec> = registry.iter().map(|r| r.spec()).collect();
     let config = &crate::config::CONFIG_SPEC;
     let mut type_map = Map::new();
     types(&resources, &mut type_map);

@@ -16,6 +16,7 @@ export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
+        "bedrock": args.bedrock,
         "description": args.description,
         "dynamodb": args.dynamodb,
         "eks": args.eks,
@@ -32,6 +33,7 @@ export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?
         "region": args.region,
         "roleName": args.roleName,
         "s3": args.s3,
+        "secretsManager": args.secretsManager,
         "tags": args.tags,
         "trustedAccountId": args.trustedAccountId,
     }, opts);
@@ -43,7 +45,7 @@ export interface RenderConnectorPoliciesArgs {
      */
     accountId?: string;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: boolean;
     /**
@@ -58,6 +60,10 @@ export interface RenderConnectorPoliciesArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: string;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: inputs.Bedrock;
     /**
      * Role description.
      */
@@ -123,6 +129,10 @@ export interface RenderConnectorPoliciesArgs {
      */
     s3?: inputs.S3;
     /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: inputs.SecretsManager;
+    /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */
     tags?: {[key: string]: string};
@@ -177,6 +187,7 @@ export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutpu
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
+        "bedrock": args.bedrock,
         "description": args.description,
         "dynamodb": args.dynamodb,
         "eks": args.eks,
@@ -193,6 +204,7 @@ export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutpu
         "region": args.region,
         "roleName": args.roleName,
         "s3": args.s3,
+        "secretsManager": args.secretsManager,
         "tags": args.tags,
         "trustedAccountId": args.trustedAccountId,
     }, opts);
@@ -204,7 +216,7 @@ export interface RenderConnectorPoliciesOutputArgs {
      */
     accountId?: pulumi.Input<string>;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: pulumi.Input<boolean>;
     /**
@@ -219,6 +231,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: pulumi.Input<string>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: pulumi.Input<inputs.BedrockArgs>;
     /**
      * Role description.
      */
@@ -283,6 +299,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
     s3?: pulumi.Input<inputs.S3Args>;
+    /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: pulumi.Input<inputs.SecretsManagerArgs>;
     /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */

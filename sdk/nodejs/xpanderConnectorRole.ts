@@ -44,7 +44,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly accountId: pulumi.Output<string>;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     declare public readonly allowWildcards: pulumi.Output<boolean | undefined>;
     /**
@@ -63,6 +63,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     declare public readonly baseRoleId: pulumi.Output<string | undefined>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    declare public readonly bedrock: pulumi.Output<outputs.Bedrock | undefined>;
     /**
      * Role description.
      */
@@ -128,6 +132,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly s3: pulumi.Output<outputs.S3 | undefined>;
     /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    declare public readonly secretsManager: pulumi.Output<outputs.SecretsManager | undefined>;
+    /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */
     declare public readonly tags: pulumi.Output<{[key: string]: string} | undefined>;
@@ -159,6 +167,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["athena"] = args ? args.athena : undefined;
             resourceInputs["baseRoleArn"] = args ? args.baseRoleArn : undefined;
             resourceInputs["baseRoleId"] = args ? args.baseRoleId : undefined;
+            resourceInputs["bedrock"] = args ? args.bedrock : undefined;
             resourceInputs["description"] = args ? args.description : undefined;
             resourceInputs["dynamodb"] = args ? (args.dynamodb ? pulumi.output(args.dynamodb).apply(inputs.dynamoDbArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["eks"] = args ? (args.eks ? pulumi.output(args.eks).apply(inputs.eksArgsProvideDefaults) : undefined) : undefined;
@@ -173,6 +182,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["redshift"] = args ? args.redshift : undefined;
             resourceInputs["roleName"] = args ? args.roleName : undefined;
             resourceInputs["s3"] = args ? (args.s3 ? pulumi.output(args.s3).apply(inputs.s3ArgsProvideDefaults) : undefined) : undefined;
+            resourceInputs["secretsManager"] = args ? args.secretsManager : undefined;
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["trustedAccountId"] = args ? args.trustedAccountId : undefined;
             resourceInputs["accessEntryArn"] = undefined /*out*/;
@@ -190,6 +200,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["athena"] = undefined /*out*/;
             resourceInputs["baseRoleArn"] = undefined /*out*/;
             resourceInputs["baseRoleId"] = undefined /*out*/;
+            resourceInputs["bedrock"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["dynamodb"] = undefined /*out*/;
             resourceInputs["eks"] = undefined /*out*/;
@@ -206,6 +217,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["roleId"] = undefined /*out*/;
             resourceInputs["roleName"] = undefined /*out*/;
             resourceInputs["s3"] = undefined /*out*/;
+            resourceInputs["secretsManager"] = undefined /*out*/;
             resourceInputs["tags"] = undefined /*out*/;
             resourceInputs["tagsAll"] = undefined /*out*/;
             resourceInputs["trustPolicy"] = undefined /*out*/;
@@ -223,7 +235,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
  */
 export interface XpanderConnectorRoleArgs {
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: pulumi.Input<boolean>;
     /**
@@ -238,6 +250,10 @@ export interface XpanderConnectorRoleArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: pulumi.Input<string>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: pulumi.Input<inputs.BedrockArgs>;
     /**
      * Role description.
      */
@@ -294,6 +310,10 @@ export interface XpanderConnectorRoleArgs {
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
     s3?: pulumi.Input<inputs.S3Args>;
+    /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: pulumi.Input<inputs.SecretsManagerArgs>;
     /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */

@@ -558,7 +558,8 @@ fn check_common(f: &mut Findings, s: &Subject, role: &LiveRole) {
 mod tests {
     use super::*;
     use crate::iam::arn::AccountContext;
-    use crate::resources::connector_role::{ConnectorArgs, EksArgs};
+    use crate::resources::connector::sources::{eks::Eks, Sources};
+    use crate::resources::connector::{ConnectorArgs, TrustArgs};
     use crate::resources::role::RoleArgs;
     use std::collections::BTreeSet;
 
@@ -600,12 +601,18 @@ mod tests {
                 role_name: Some("xpander-eks-connector".into()),
                 ..Default::default()
             },
-            base_role_arn: Some(ctx().role_arn("/", "xpander-base-role")),
-            external_id: Some("org-1".into()),
-            eks: Some(EksArgs {
-                cluster_name: Some("c".into()),
+            trust: TrustArgs {
+                base_role_arn: Some(ctx().role_arn("/", "xpander-base-role")),
+                external_id: Some("org-1".into()),
                 ..Default::default()
-            }),
+            },
+            sources: Sources {
+                eks: Some(Eks {
+                    cluster_name: Some("c".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let r = args.render(&ctx(), &BTreeMap::new(), "u").unwrap();

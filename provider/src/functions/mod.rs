@@ -6,6 +6,8 @@ pub mod deployer_policy;
 pub mod diagnose;
 pub mod render;
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 
 use crate::resources::spec::{Prop, ResourceSpec};
@@ -17,7 +19,7 @@ pub struct FunctionSpec {
     pub token: &'static str,
     pub description: &'static str,
     /// Inputs shared with a resource (its input properties).
-    pub inputs_from: Option<&'static ResourceSpec>,
+    pub inputs_from: Option<&'static LazyLock<ResourceSpec>>,
     pub inputs: &'static [Prop],
     /// Inputs required here though optional on the resource they come from.
     pub also_required: &'static [&'static str],
@@ -28,7 +30,10 @@ impl FunctionSpec {
     pub fn input_props(&self) -> Vec<&'static Prop> {
         let shared = self
             .inputs_from
-            .map(|r| r.props.iter().filter(|p| p.input).collect::<Vec<_>>())
+            .map(|r| {
+                let spec: &'static ResourceSpec = r;
+                spec.props.iter().filter(|p| p.input).collect::<Vec<_>>()
+            })
             .unwrap_or_default();
         shared.into_iter().chain(self.inputs.iter()).collect()
     }
@@ -57,7 +62,10 @@ impl FunctionSpec {
             .iter()
             .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
             .collect();
-        let types = self.inputs_from.map(|r| r.types).unwrap_or(&[]);
+        let types: &[crate::resources::spec::TypeSpec] = match self.inputs_from {
+            Some(r) => r.types,
+            None => &[],
+        };
         let mut errors = Vec::new();
         crate::resources::spec::type_failures(&self.input_props(), types, &known, "", &mut errors);
         failures.extend(errors.into_iter().map(|(p, r)| Failure::new(p, r)));

@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 
 use super::{Function, FunctionSpec};
 use crate::iam::arn::{is_account_id, partition_for_region, AccountContext};
-use crate::resources::connector_role::{self, ConnectorArgs};
+use crate::resources::connector::{self, ConnectorArgs};
 use crate::resources::spec::{Prop, Ty};
 use crate::resources::{typed_args, Failure};
 use crate::rpc::values::{PropertyMap, PropertyValue};
@@ -17,7 +17,7 @@ use crate::rpc::ProviderState;
 pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:renderConnectorPolicies",
     description: "Render the documents an XpanderConnectorRole with these arguments would write, without writing anything. Works offline when `accountId` is given.",
-    inputs_from: Some(&connector_role::SPEC),
+    inputs_from: Some(&connector::SPEC),
     also_required: &["roleName"],
     inputs: &[
         Prop::input("accountId", Ty::String, "Account the role would live in; defaults to the provider's account."),
@@ -111,7 +111,7 @@ impl Function for RenderConnectorPolicies {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let checked = crate::resources::run_check::<ConnectorArgs>(
-            &connector_role::SPEC,
+            &connector::SPEC,
             &resource_args,
             |a, f, w| a.validate(f, w),
         );
@@ -126,7 +126,7 @@ impl Function for RenderConnectorPolicies {
         let r = parsed
             .render(&ctx, &cfg.default_tags.clone().unwrap_or_default(), "")
             .map_err(|e| vec![Failure::new("policies", e)])?;
-        let secret = parsed.external_id.is_some();
+        let secret = parsed.trust.external_id.is_some();
         let doc = |j: &Json| {
             let v = PropertyValue::from_json(j);
             if secret {

@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
 use serde_json::Value as Json;
 
 use super::role::{self, RoleArgs};
-use super::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use super::spec::{declare, Prop, ResourceSpec, Ty};
 use super::*;
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
 use crate::iam::arn::{parse_role_arn, AccountContext};
@@ -19,58 +20,42 @@ use crate::plan::{plan_role, plan_role_delete, RoleSpec, Step};
 
 pub const TOKEN: &str = "xpander:index:XpanderBaseRole";
 
-pub static SPEC: ResourceSpec = ResourceSpec {
-    token: TOKEN,
-    description: "The xpander base role: attached to the xpander pods through EKS Pod Identity, trusted only by `pods.eks.amazonaws.com`, with no service permissions — it can only assume connector roles.",
-    props: &[
-        Prop::input("roleName", Ty::String, "IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.").replaces(),
-        Prop::input("path", Ty::String, "IAM path of the role. Changing it replaces the role.").replaces().default("/"),
-        Prop::input("description", Ty::String, "Role description."),
-        Prop::input("maxSessionDuration", Ty::Integer, "Maximum session duration in seconds (3600–43200)."),
-        Prop::input("permissionsBoundary", Ty::String, "ARN of a managed policy used as permissions boundary."),
-        Prop::input("tags", Ty::StringMap, "Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set."),
-        Prop::input("connectorRoleArns", Ty::StringList, "Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed."),
-        Prop::input("podIdentity", Ty::Object("PodIdentity"), "EKS Pod Identity association for the xpander service account. Changing cluster, namespace or service account replaces the association, not the role."),
-        Prop::assigned("arn", Ty::String, "ARN of the role."),
-        Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust."),
-        Prop::assigned("accountId", Ty::String, "Account that owns the role."),
-        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written.", &[]),
-        Prop::computed("policies", Ty::DocumentMap, "Inline policies owned by this resource, by name.", &["connectorRoleArns"]),
-        Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
-        Prop::assigned("podIdentityAssociationId", Ty::String, "Id of the Pod Identity association.").optional_output(),
-        Prop::assigned("podIdentityAssociationArn", Ty::String, "ARN of the Pod Identity association.").optional_output(),
-        Prop::assigned("attachedPolicyArns", Ty::StringList, "Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.").optional_output(),
-    ],
-    types: &[TypeSpec {
-        name: "PodIdentity",
-        description: "Where the xpander pods run: the Pod Identity association of the base role.",
-        props: &[
-            Prop::input("clusterName", Ty::String, "EKS cluster name.").required(),
-            Prop::input("namespace", Ty::String, "Kubernetes namespace of the service account.").default("xpander"),
-            Prop::input("serviceAccount", Ty::String, "Kubernetes service account.").default("xpander"),
-            Prop::input("disableSessionTags", Ty::Boolean, "Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way."),
-            Prop::input("tags", Ty::StringMap, "Tags for the association."),
-        ],
-    }],
-};
+pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
+    ResourceSpec::assemble::<BaseRoleArgs>(
+        TOKEN,
+        "The xpander base role: attached to the xpander pods through EKS Pod Identity, trusted only by `pods.eks.amazonaws.com`, with no service permissions — it can only assume connector roles.",
+        OUTPUTS,
+    )
+});
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BaseRoleArgs {
-    #[serde(flatten)]
-    pub role: RoleArgs,
-    pub connector_role_arns: Option<Vec<String>>,
-    pub pod_identity: Option<PodIdentityArgs>,
+const OUTPUTS: &[Prop] = &[
+    Prop::assigned("arn", Ty::String, "ARN of the role."),
+    Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust."),
+    Prop::assigned("accountId", Ty::String, "Account that owns the role."),
+    Prop::computed("trustPolicy", Ty::Document, "The trust policy as written.", &[]),
+    Prop::computed("policies", Ty::DocumentMap, "Inline policies owned by this resource, by name.", &["connectorRoleArns"]),
+    Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
+    Prop::assigned("podIdentityAssociationId", Ty::String, "Id of the Pod Identity association.").optional_output(),
+    Prop::assigned("podIdentityAssociationArn", Ty::String, "ARN of the Pod Identity association.").optional_output(),
+    Prop::assigned("attachedPolicyArns", Ty::StringList, "Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.").optional_output(),
+];
+
+declare! {
+    pub struct BaseRoleArgs {
+        flatten role: RoleArgs,
+        "connectorRoleArns" connector_role_arns: Vec<String> => "Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.",
+        "podIdentity" pod_identity: PodIdentityArgs => "EKS Pod Identity association for the xpander service account. Changing cluster, namespace or service account replaces the association, not the role.",
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodIdentityArgs {
-    pub cluster_name: Option<String>,
-    pub namespace: Option<String>,
-    pub service_account: Option<String>,
-    pub disable_session_tags: Option<bool>,
-    pub tags: Option<BTreeMap<String, String>>,
+declare! {
+    pub struct PodIdentityArgs as "PodIdentity", "Where the xpander pods run: the Pod Identity association of the base role." {
+        "clusterName" cluster_name: String [required] => "EKS cluster name.",
+        "namespace" namespace: String [default = "xpander"] => "Kubernetes namespace of the service account.",
+        "serviceAccount" service_account: String [default = "xpander"] => "Kubernetes service account.",
+        "disableSessionTags" disable_session_tags: bool => "Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.",
+        "tags" tags: BTreeMap<String, String> => "Tags for the association.",
+    }
 }
 
 impl PodIdentityArgs {
@@ -158,14 +143,6 @@ impl BaseRoleArgs {
     }
 }
 
-fn documents(map: &BTreeMap<String, Json>) -> PropertyValue {
-    PropertyValue::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), PropertyValue::from_json(v)))
-            .collect(),
-    )
-}
-
 /// What is known of the role beyond its inputs.
 #[derive(Default)]
 struct Observed<'a> {
@@ -202,7 +179,7 @@ fn outputs(
         account.map(|a| PropertyValue::String(a.account_id.clone())),
     );
     set("trustPolicy", Some(PropertyValue::from_json(trust)));
-    set("policies", Some(documents(policies)));
+    set("policies", Some(documents_value(policies)));
     set(
         "tagsAll",
         Some(PropertyValue::Object(

@@ -3,7 +3,7 @@
 //! secret and unknown propagation from the property tables, and the diff.
 
 pub mod base_role;
-pub mod connector_role;
+pub mod connector;
 pub mod role;
 pub mod spec;
 
@@ -162,7 +162,7 @@ pub trait Resource: Send + Sync {
 pub fn registry() -> Vec<Arc<dyn Resource>> {
     vec![
         Arc::new(base_role::BaseRole),
-        Arc::new(connector_role::ConnectorRole),
+        Arc::new(connector::ConnectorRole),
     ]
 }
 
@@ -235,23 +235,28 @@ pub fn run_check<T: DeserializeOwned>(
         .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
         .collect();
     let props: Vec<&spec::Prop> = spec.props.iter().filter(|p| p.input).collect();
+    let unknown = unknown_paths(news);
+    let judged = |f: &Failure| {
+        !unknown
+            .iter()
+            .any(|u| path_within(&f.property, u) || path_within(u, &f.property))
+    };
     let mut type_errors = Vec::new();
     spec::type_failures(&props, spec.types, &known, "", &mut type_errors);
+    let type_errors: Vec<Failure> = type_errors
+        .into_iter()
+        .map(|(p, r)| Failure::new(p, r))
+        .filter(judged)
+        .collect();
     if !type_errors.is_empty() {
-        checked
-            .failures
-            .extend(type_errors.into_iter().map(|(p, r)| Failure::new(p, r)));
+        checked.failures.extend(type_errors);
         return checked;
     }
     match typed_args::<T>(news) {
-        Ok((args, unknown)) => {
+        Ok((args, _)) => {
             let mut failures = Vec::new();
             rules(&args, &mut failures, &mut checked.warnings);
-            checked.failures.extend(failures.into_iter().filter(|f| {
-                !unknown
-                    .iter()
-                    .any(|u| path_within(&f.property, u) || path_within(u, &f.property))
-            }));
+            checked.failures.extend(failures.into_iter().filter(judged));
         }
         Err(f) => checked.failures.push(f),
     }
@@ -418,6 +423,15 @@ fn same_value(ty: spec::Ty, a: &PropertyValue, b: &PropertyValue) -> bool {
     }
 }
 
+/// A map of policy documents as an output value.
+pub fn documents_value(map: &std::collections::BTreeMap<String, Json>) -> PropertyValue {
+    PropertyValue::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), PropertyValue::from_json(v)))
+            .collect(),
+    )
+}
+
 /// Documents given as JSON strings compare equal to the same object.
 pub fn normalise_documents(v: &Json) -> Json {
     match v {
@@ -514,7 +528,7 @@ pub fn partial(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::connector_role::SPEC;
+    use crate::resources::connector::SPEC;
     use serde_json::json;
 
     fn map(j: Json) -> PropertyMap {
@@ -575,5 +589,115 @@ mod tests {
             diff_inputs(&SPEC, &imported, &moved).entries,
             [("path".to_string(), DiffKind::Update, true)]
         );
+    }
+
+    /// A value of each schema type, built from the table alone.
+    fn sample(ty: spec::Ty, types: &[spec::TypeSpec]) -> Json {
+        use spec::Ty;
+        match ty {
+            Ty::String => json!("x"),
+            Ty::Integer => json!(3600),
+            Ty::Number => json!(1.5),
+            Ty::Boolean => json!(true),
+            Ty::StringList => json!(["x"]),
+            Ty::StringMap => json!({"k": "v"}),
+            Ty::Document => json!({"Version": "2012-10-17", "Statement": []}),
+            Ty::DocumentMap => json!({"P": {"Version": "2012-10-17", "Statement": []}}),
+            Ty::Object(name) => {
+                let t = types
+                    .iter()
+                    .find(|t| t.name == name)
+                    .expect("declared type");
+                Json::Object(
+                    t.props
+                        .iter()
+                        .map(|p| (p.name.to_string(), sample(p.ty, types)))
+                        .collect(),
+                )
+            }
+            Ty::ObjectList(name) => json!([sample(Ty::Object(name), types)]),
+        }
+    }
+
+    /// Values of a property with one field (at any depth) of the wrong type,
+    /// each with the path its failure must name.
+    fn wrong_types(ty: spec::Ty, types: &[spec::TypeSpec], path: &str) -> Vec<(String, Json)> {
+        let spec::Ty::Object(name) = ty else {
+            let wrong = if ty == spec::Ty::Boolean {
+                json!("yes")
+            } else {
+                json!(true)
+            };
+            return vec![(path.to_string(), wrong)];
+        };
+        let t = types
+            .iter()
+            .find(|t| t.name == name)
+            .expect("declared type");
+        let mut out = Vec::new();
+        for p in t.props {
+            for (sub, value) in wrong_types(p.ty, types, &format!("{path}.{}", p.name)) {
+                let mut whole = sample(ty, types);
+                whole[p.name] = value;
+                out.push((sub, whole));
+            }
+        }
+        out
+    }
+
+    /// The schema and the decoders come from one declaration; this proves
+    /// it from the outside: every input of the schema, nested ones included,
+    /// decodes into the typed args, a wrong type fails on its own path, and
+    /// every output derives from inputs that exist.
+    #[test]
+    fn schema_and_decoding_agree() {
+        fn decodes(token: &str, inputs: &PropertyMap) -> Result<(), Failure> {
+            if token == base_role::TOKEN {
+                typed_args::<base_role::BaseRoleArgs>(inputs).map(|_| ())
+            } else {
+                typed_args::<connector::ConnectorArgs>(inputs).map(|_| ())
+            }
+        }
+        for resource in registry() {
+            let spec = resource.spec();
+            let inputs: Vec<&spec::Prop> = spec.props.iter().filter(|p| p.input).collect();
+            let full = map(Json::Object(
+                inputs
+                    .iter()
+                    .map(|p| (p.name.to_string(), sample(p.ty, spec.types)))
+                    .collect(),
+            ));
+            decodes(spec.token, &full).unwrap_or_else(|f| panic!("{}: {f:?}", spec.token));
+            let mut errors = Vec::new();
+            spec::type_failures(
+                &inputs,
+                spec.types,
+                &full.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                "",
+                &mut errors,
+            );
+            assert!(errors.is_empty(), "{errors:?}");
+            for input in &inputs {
+                for (path, value) in wrong_types(input.ty, spec.types, input.name) {
+                    let mut errors = Vec::new();
+                    let given = [(input.name.to_string(), value)].into_iter().collect();
+                    spec::type_failures(&inputs, spec.types, &given, "", &mut errors);
+                    assert!(
+                        errors.iter().any(|(at, _)| *at == path),
+                        "{path}: {errors:?}"
+                    );
+                }
+            }
+            for p in spec.props {
+                for source in p.derived_from {
+                    assert!(
+                        spec.prop(source).is_some_and(|s| s.input),
+                        "{}.{} derives from {source:?}, which is not an input",
+                        spec.token,
+                        p.name
+                    );
+                }
+            }
+        }
     }
 }

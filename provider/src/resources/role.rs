@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::spec::declare;
 use super::{Autonaming, Failure};
 use crate::iam::limits;
 use crate::rpc::values::{PropertyMap, PropertyValue};
@@ -17,15 +17,16 @@ pub const OWNER_TAG: &str = "pulumi-xpander:urn";
 pub const MANAGED_BY_TAG: &str = "ManagedBy";
 pub const MANAGED_BY_VALUE: &str = "pulumi-xpander";
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct RoleArgs {
-    pub role_name: Option<String>,
-    pub path: Option<String>,
-    pub description: Option<String>,
-    pub max_session_duration: Option<i64>,
-    pub permissions_boundary: Option<String>,
-    pub tags: Option<BTreeMap<String, String>>,
+declare! {
+    /// The inputs every role-backed resource has.
+    pub struct RoleArgs {
+        "roleName" role_name: String [replaces] => "IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.",
+        "path" path: String [replaces, default = "/"] => "IAM path of the role. Changing it replaces the role.",
+        "description" description: String => "Role description.",
+        "maxSessionDuration" max_session_duration: i64 => "Maximum session duration in seconds (3600–43200).",
+        "permissionsBoundary" permissions_boundary: String => "ARN of a managed policy used as permissions boundary.",
+        "tags" tags: BTreeMap<String, String> => "Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.",
+    }
 }
 
 impl RoleArgs {

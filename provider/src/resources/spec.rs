@@ -167,6 +167,16 @@ pub fn type_failures(
             None => {}
         }
     }
+    if path.is_empty() {
+        // Top-level presence is the resource's Check (it knows about unknowns).
+        return;
+    }
+    for p in props.iter().filter(|p| p.required_input) {
+        if value.get(p.name).is_none_or(Json::is_null) {
+            let sub = crate::rpc::values::join_key(path, p.name);
+            out.push((sub.clone(), format!("{sub} is required")));
+        }
+    }
 }
 
 fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(String, String)>) {
@@ -257,5 +267,157 @@ fn describe(v: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "a list",
         Json::Object(_) => "an object",
+    }
+}
+
+/// The schema type of a Rust type used in a declared input: the one place
+/// where a field's Rust type and its schema type meet.
+pub trait SchemaType {
+    const TY: Ty;
+    /// Object types reachable from this type, for the schema's `types`.
+    fn object_types(_out: &mut Vec<TypeSpec>) {}
+}
+
+impl SchemaType for String {
+    const TY: Ty = Ty::String;
+}
+impl SchemaType for i64 {
+    const TY: Ty = Ty::Integer;
+}
+impl SchemaType for f64 {
+    const TY: Ty = Ty::Number;
+}
+impl SchemaType for bool {
+    const TY: Ty = Ty::Boolean;
+}
+impl SchemaType for Vec<String> {
+    const TY: Ty = Ty::StringList;
+}
+impl SchemaType for std::collections::BTreeMap<String, String> {
+    const TY: Ty = Ty::StringMap;
+}
+impl SchemaType for Json {
+    const TY: Ty = Ty::Document;
+}
+impl SchemaType for std::collections::BTreeMap<String, Json> {
+    const TY: Ty = Ty::DocumentMap;
+}
+
+/// A declared set of inputs: its properties (flattened members first) and
+/// the object types they use.
+pub trait Declared {
+    fn input_props() -> Vec<Prop>;
+    fn object_types(out: &mut Vec<TypeSpec>);
+}
+
+/// Adds an object type once, then the types its fields use.
+pub fn register_type(
+    out: &mut Vec<TypeSpec>,
+    spec: TypeSpec,
+    nested: impl FnOnce(&mut Vec<TypeSpec>),
+) {
+    if !out.iter().any(|t| t.name == spec.name) {
+        out.push(spec);
+        nested(out);
+    }
+}
+
+/// Declares a set of inputs once: the serde struct that decodes them (every
+/// field optional; presence is checked from the table) and the property
+/// table the schema, type checks and secret wiring are made from. A field's
+/// wire name, schema type, description and flags sit on one line, so the
+/// decoder and the schema cannot disagree.
+///
+/// `as "Token", "description"` makes the struct an object type of the schema;
+/// `flatten` members contribute their own declared inputs first.
+macro_rules! declare {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $(as $token:literal, $tdesc:literal)? {
+            $(flatten $flat:ident: $flat_ty:ty,)*
+            $($key:literal $field:ident: $ty:ty $([$($m:ident $(= $arg:literal)?),*])? => $desc:expr,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        $vis struct $name {
+            $(#[serde(flatten)] pub $flat: $flat_ty,)*
+            $(#[serde(rename = $key)] pub $field: Option<$ty>,)*
+        }
+
+        impl $name {
+            /// This declaration's own inputs, without flattened members.
+            pub const OWN_PROPS: &'static [$crate::resources::spec::Prop] = &[$(
+                $crate::resources::spec::Prop::input(
+                    $key,
+                    <$ty as $crate::resources::spec::SchemaType>::TY,
+                    $desc,
+                )$($(.$m($($arg)?))*)?,
+            )*];
+        }
+
+        impl $crate::resources::spec::Declared for $name {
+            fn input_props() -> Vec<$crate::resources::spec::Prop> {
+                #[allow(unused_mut)]
+                let mut props = Vec::new();
+                $(props.extend(<$flat_ty as $crate::resources::spec::Declared>::input_props());)*
+                props.extend_from_slice(Self::OWN_PROPS);
+                props
+            }
+            fn object_types(_out: &mut Vec<$crate::resources::spec::TypeSpec>) {
+                $(<$flat_ty as $crate::resources::spec::Declared>::object_types(_out);)*
+                $(<$ty as $crate::resources::spec::SchemaType>::object_types(_out);)*
+            }
+        }
+
+        $(
+            impl $crate::resources::spec::SchemaType for $name {
+                const TY: $crate::resources::spec::Ty = $crate::resources::spec::Ty::Object($token);
+                fn object_types(out: &mut Vec<$crate::resources::spec::TypeSpec>) {
+                    $crate::resources::spec::register_type(
+                        out,
+                        $crate::resources::spec::TypeSpec {
+                            name: $token,
+                            description: $tdesc,
+                            props: Self::OWN_PROPS,
+                        },
+                        <Self as $crate::resources::spec::Declared>::object_types,
+                    );
+                }
+            }
+        )?
+    };
+}
+pub(crate) use declare;
+
+impl ResourceSpec {
+    /// A resource's table: its declared inputs, then its outputs. Built once
+    /// per process (the tables are `'static` for the schema and the checks).
+    pub fn assemble<T: Declared>(
+        token: &'static str,
+        description: &'static str,
+        outputs: &[Prop],
+    ) -> ResourceSpec {
+        let mut props = T::input_props();
+        props.extend_from_slice(outputs);
+        let mut types = Vec::new();
+        T::object_types(&mut types);
+        ResourceSpec {
+            token,
+            description,
+            props: Box::leak(props.into_boxed_slice()),
+            types: Box::leak(types.into_boxed_slice()),
+        }
+    }
+
+    /// Replaces one property's description (a shared input that says more
+    /// on this resource).
+    pub fn describe(mut self, name: &str, description: &'static str) -> ResourceSpec {
+        let mut props = self.props.to_vec();
+        for p in props.iter_mut().filter(|p| p.name == name && p.input) {
+            p.description = description;
+        }
+        self.props = Box::leak(props.into_boxed_slice());
+        self
     }
 }

@@ -10,7 +10,7 @@ export interface RenderConnectorPoliciesArgs {
      */
     accountId?: string;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: boolean;
     /**
@@ -25,6 +25,10 @@ export interface RenderConnectorPoliciesArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: string;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: inputs.Bedrock;
     /**
      * Role description.
      */
@@ -92,6 +96,10 @@ export interface RenderConnectorPoliciesArgs {
      */
     s3?: inputs.S3;
     /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: inputs.SecretsManager;
+    /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */
     tags?: {
@@ -147,7 +155,7 @@ export interface RenderConnectorPoliciesOutputArgs {
      */
     accountId?: pulumi.Input<string>;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: pulumi.Input<boolean>;
     /**
@@ -162,6 +170,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: pulumi.Input<string>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: pulumi.Input<inputs.BedrockArgs>;
     /**
      * Role description.
      */
@@ -228,6 +240,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
     s3?: pulumi.Input<inputs.S3Args>;
+    /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: pulumi.Input<inputs.SecretsManagerArgs>;
     /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */

@@ -17,6 +17,7 @@ function renderConnectorPolicies(args, opts) {
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
+        "bedrock": args.bedrock,
         "description": args.description,
         "dynamodb": args.dynamodb,
         "eks": args.eks,
@@ -33,6 +34,7 @@ function renderConnectorPolicies(args, opts) {
         "region": args.region,
         "roleName": args.roleName,
         "s3": args.s3,
+        "secretsManager": args.secretsManager,
         "tags": args.tags,
         "trustedAccountId": args.trustedAccountId,
     }, opts);
@@ -48,6 +50,7 @@ function renderConnectorPoliciesOutput(args, opts) {
         "athena": args.athena,
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
+        "bedrock": args.bedrock,
         "description": args.description,
         "dynamodb": args.dynamodb,
         "eks": args.eks,
@@ -64,6 +67,7 @@ function renderConnectorPoliciesOutput(args, opts) {
         "region": args.region,
         "roleName": args.roleName,
         "s3": args.s3,
+        "secretsManager": args.secretsManager,
         "tags": args.tags,
         "trustedAccountId": args.trustedAccountId,
     }, opts);

@@ -27,7 +27,7 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
      */
     readonly accountId: pulumi.Output<string>;
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     readonly allowWildcards: pulumi.Output<boolean | undefined>;
     /**
@@ -46,6 +46,10 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     readonly baseRoleId: pulumi.Output<string | undefined>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    readonly bedrock: pulumi.Output<outputs.Bedrock | undefined>;
     /**
      * Role description.
      */
@@ -113,6 +117,10 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
      */
     readonly s3: pulumi.Output<outputs.S3 | undefined>;
     /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    readonly secretsManager: pulumi.Output<outputs.SecretsManager | undefined>;
+    /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */
     readonly tags: pulumi.Output<{
@@ -146,7 +154,7 @@ export declare class XpanderConnectorRole extends pulumi.CustomResource {
  */
 export interface XpanderConnectorRoleArgs {
     /**
-     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+     * Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
      */
     allowWildcards?: pulumi.Input<boolean>;
     /**
@@ -161,6 +169,10 @@ export interface XpanderConnectorRoleArgs {
      * The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
      */
     baseRoleId?: pulumi.Input<string>;
+    /**
+     * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+     */
+    bedrock?: pulumi.Input<inputs.BedrockArgs>;
     /**
      * Role description.
      */
@@ -219,6 +231,10 @@ export interface XpanderConnectorRoleArgs {
      * S3 permissions scoped to buckets and prefixes (`S3Access`).
      */
     s3?: pulumi.Input<inputs.S3Args>;
+    /**
+     * Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+     */
+    secretsManager?: pulumi.Input<inputs.SecretsManagerArgs>;
     /**
      * Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
      */

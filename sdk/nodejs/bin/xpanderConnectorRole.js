@@ -46,6 +46,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["athena"] = args ? args.athena : undefined;
             resourceInputs["baseRoleArn"] = args ? args.baseRoleArn : undefined;
             resourceInputs["baseRoleId"] = args ? args.baseRoleId : undefined;
+            resourceInputs["bedrock"] = args ? args.bedrock : undefined;
             resourceInputs["description"] = args ? args.description : undefined;
             resourceInputs["dynamodb"] = args ? (args.dynamodb ? pulumi.output(args.dynamodb).apply(inputs.dynamoDbArgsProvideDefaults) : undefined) : undefined;
             resourceInputs["eks"] = args ? (args.eks ? pulumi.output(args.eks).apply(inputs.eksArgsProvideDefaults) : undefined) : undefined;
@@ -60,6 +61,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["redshift"] = args ? args.redshift : undefined;
             resourceInputs["roleName"] = args ? args.roleName : undefined;
             resourceInputs["s3"] = args ? (args.s3 ? pulumi.output(args.s3).apply(inputs.s3ArgsProvideDefaults) : undefined) : undefined;
+            resourceInputs["secretsManager"] = args ? args.secretsManager : undefined;
             resourceInputs["tags"] = args ? args.tags : undefined;
             resourceInputs["trustedAccountId"] = args ? args.trustedAccountId : undefined;
             resourceInputs["accessEntryArn"] = undefined /*out*/;
@@ -78,6 +80,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["athena"] = undefined /*out*/;
             resourceInputs["baseRoleArn"] = undefined /*out*/;
             resourceInputs["baseRoleId"] = undefined /*out*/;
+            resourceInputs["bedrock"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["dynamodb"] = undefined /*out*/;
             resourceInputs["eks"] = undefined /*out*/;
@@ -94,6 +97,7 @@ class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["roleId"] = undefined /*out*/;
             resourceInputs["roleName"] = undefined /*out*/;
             resourceInputs["s3"] = undefined /*out*/;
+            resourceInputs["secretsManager"] = undefined /*out*/;
             resourceInputs["tags"] = undefined /*out*/;
             resourceInputs["tagsAll"] = undefined /*out*/;
             resourceInputs["trustPolicy"] = undefined /*out*/;

@@ -18,6 +18,8 @@ __all__ = [
     'AssumeRoleArgs',
     'AthenaArgs',
     'AthenaArgsDict',
+    'BedrockArgs',
+    'BedrockArgsDict',
     'DynamoDbArgs',
     'DynamoDbArgsDict',
     'EksArgs',
@@ -29,6 +31,8 @@ __all__ = [
     'RedshiftArgsDict',
     'S3Args',
     'S3ArgsDict',
+    'SecretsManagerArgs',
+    'SecretsManagerArgsDict',
 ]
 
 
@@ -251,6 +255,59 @@ class AthenaArgs:
     @region.setter
     def region(self, value: Optional[pulumi.Input[_builtins.str]]):
         pulumi.set(self, "region", value)
+
+
+class BedrockArgsDict(TypedDict):
+    """
+    Bedrock models the xpander AI Gateway invokes with this role.
+    """
+    model_arns: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+    """
+    destination_regions: NotRequired[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]
+    """
+    Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+    """
+
+
+@pulumi.input_type
+class BedrockArgs:
+    def __init__(__self__, *,
+                 model_arns: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 destination_regions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None):
+        """
+        Bedrock models the xpander AI Gateway invokes with this role.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] model_arns: ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] destination_regions: Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+        """
+        pulumi.set(__self__, "model_arns", model_arns)
+        if destination_regions is not None:
+            pulumi.set(__self__, "destination_regions", destination_regions)
+
+    @_builtins.property
+    @pulumi.getter(name="modelArns")
+    def model_arns(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+        """
+        return pulumi.get(self, "model_arns")
+
+    @model_arns.setter
+    def model_arns(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "model_arns", value)
+
+    @_builtins.property
+    @pulumi.getter(name="destinationRegions")
+    def destination_regions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+        """
+        return pulumi.get(self, "destination_regions")
+
+    @destination_regions.setter
+    def destination_regions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "destination_regions", value)
 
 
 class DynamoDbArgsDict(TypedDict):
@@ -761,4 +818,57 @@ class S3Args:
     @read_only.setter
     def read_only(self, value: Optional[pulumi.Input[_builtins.bool]]):
         pulumi.set(self, "read_only", value)
+
+
+class SecretsManagerArgsDict(TypedDict):
+    """
+    Secrets holding connector credentials, read by the connector.
+    """
+    secret_arns: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+    """
+    kms_key_arn: NotRequired[pulumi.Input[_builtins.str]]
+    """
+    ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+    """
+
+
+@pulumi.input_type
+class SecretsManagerArgs:
+    def __init__(__self__, *,
+                 secret_arns: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 kms_key_arn: Optional[pulumi.Input[_builtins.str]] = None):
+        """
+        Secrets holding connector credentials, read by the connector.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] secret_arns: ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+        :param pulumi.Input[_builtins.str] kms_key_arn: ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+        """
+        pulumi.set(__self__, "secret_arns", secret_arns)
+        if kms_key_arn is not None:
+            pulumi.set(__self__, "kms_key_arn", kms_key_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="secretArns")
+    def secret_arns(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+        """
+        return pulumi.get(self, "secret_arns")
+
+    @secret_arns.setter
+    def secret_arns(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "secret_arns", value)
+
+    @_builtins.property
+    @pulumi.getter(name="kmsKeyArn")
+    def kms_key_arn(self) -> Optional[pulumi.Input[_builtins.str]]:
+        """
+        ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+        """
+        return pulumi.get(self, "kms_key_arn")
+
+    @kms_key_arn.setter
+    def kms_key_arn(self, value: Optional[pulumi.Input[_builtins.str]]):
+        pulumi.set(self, "kms_key_arn", value)
 

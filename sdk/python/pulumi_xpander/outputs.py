@@ -17,12 +17,14 @@ from . import outputs
 __all__ = [
     'AccessScope',
     'Athena',
+    'Bedrock',
     'DynamoDb',
     'Eks',
     'Finding',
     'PodIdentity',
     'Redshift',
     'S3',
+    'SecretsManager',
 ]
 
 
@@ -138,6 +140,54 @@ class Athena(dict):
         Region of the work groups and Glue catalog; defaults to the provider's region.
         """
         return pulumi.get(self, "region")
+
+
+@pulumi.output_type
+class Bedrock(dict):
+    """
+    Bedrock models the xpander AI Gateway invokes with this role.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "destinationRegions":
+            suggest = "destination_regions"
+        elif key == "modelArns":
+            suggest = "model_arns"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in Bedrock. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        Bedrock.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        Bedrock.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 model_arns: Sequence[_builtins.str],
+                 destination_regions: Optional[Sequence[_builtins.str]] = None):
+        pulumi.set(__self__, "model_arns", model_arns)
+        if destination_regions is not None:
+            pulumi.set(__self__, "destination_regions", destination_regions)
+
+    @_builtins.property
+    @pulumi.getter(name="modelArns")
+    def model_arns(self) -> Sequence[_builtins.str]:
+        """
+        ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+        """
+        return pulumi.get(self, "model_arns")
+
+    @_builtins.property
+    @pulumi.getter(name="destinationRegions")
+    def destination_regions(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+        """
+        return pulumi.get(self, "destination_regions")
 
 
 @pulumi.output_type
@@ -559,4 +609,52 @@ class S3(dict):
         Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
         """
         return pulumi.get(self, "read_only")
+
+
+@pulumi.output_type
+class SecretsManager(dict):
+    """
+    Secrets holding connector credentials, read by the connector.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "kmsKeyArn":
+            suggest = "kms_key_arn"
+        elif key == "secretArns":
+            suggest = "secret_arns"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in SecretsManager. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        SecretsManager.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        SecretsManager.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 secret_arns: Sequence[_builtins.str],
+                 kms_key_arn: Optional[_builtins.str] = None):
+        pulumi.set(__self__, "secret_arns", secret_arns)
+        if kms_key_arn is not None:
+            pulumi.set(__self__, "kms_key_arn", kms_key_arn)
+
+    @_builtins.property
+    @pulumi.getter(name="secretArns")
+    def secret_arns(self) -> Sequence[_builtins.str]:
+        """
+        ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+        """
+        return pulumi.get(self, "secret_arns")
+
+    @_builtins.property
+    @pulumi.getter(name="kmsKeyArn")
+    def kms_key_arn(self) -> Optional[_builtins.str]:
+        """
+        ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+        """
+        return pulumi.get(self, "kms_key_arn")
 

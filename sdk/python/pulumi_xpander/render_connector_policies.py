@@ -108,6 +108,7 @@ def render_connector_policies(
         athena: Optional['AthenaArgs'] = None,
         base_role_arn: Optional[_builtins.str] = None,
         base_role_id: Optional[_builtins.str] = None,
+        bedrock: Optional['BedrockArgs'] = None,
         description: Optional[_builtins.str] = None,
         dynamodb: Optional['DynamoDbArgs'] = None,
         eks: Optional['EksArgs'] = None,
@@ -123,6 +124,7 @@ def render_connector_policies(
         redshift: Optional['RedshiftArgs'] = None,
         region: Optional[_builtins.str] = None,
         s3: Optional['S3Args'] = None,
+        secrets_manager: Optional['SecretsManagerArgs'] = None,
         tags: Optional[Mapping[str, _builtins.str]] = None,
         trusted_account_id: Optional[_builtins.str] = None,
         opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableRenderConnectorPoliciesResult:
@@ -131,10 +133,11 @@ def render_connector_policies(
 
     :param _builtins.str role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param _builtins.str account_id: Account the role would live in; defaults to the provider's account.
-    :param _builtins.bool allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+    :param _builtins.bool allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
     :param 'AthenaArgs' athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param _builtins.str base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
+    :param 'BedrockArgs' bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
     :param _builtins.str description: Role description.
     :param 'DynamoDbArgs' dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
     :param 'EksArgs' eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -150,6 +153,7 @@ def render_connector_policies(
     :param 'RedshiftArgs' redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
     :param _builtins.str region: Region for regional ARNs; defaults to the provider's.
     :param 'S3Args' s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+    :param 'SecretsManagerArgs' secrets_manager: Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
     :param Mapping[str, _builtins.str] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
     :param _builtins.str trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
@@ -160,6 +164,7 @@ def render_connector_policies(
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id
+    __args__['bedrock'] = bedrock
     __args__['description'] = description
     __args__['dynamodb'] = dynamodb
     __args__['eks'] = eks
@@ -175,6 +180,7 @@ def render_connector_policies(
     __args__['redshift'] = redshift
     __args__['region'] = region
     __args__['s3'] = s3
+    __args__['secretsManager'] = secrets_manager
     __args__['tags'] = tags
     __args__['trustedAccountId'] = trusted_account_id
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
@@ -190,6 +196,7 @@ def render_connector_policies_output(
         athena: Optional[pulumi.Input['AthenaArgs']] = None,
         base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
         base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
+        bedrock: Optional[pulumi.Input['BedrockArgs']] = None,
         description: Optional[pulumi.Input[_builtins.str]] = None,
         dynamodb: Optional[pulumi.Input['DynamoDbArgs']] = None,
         eks: Optional[pulumi.Input['EksArgs']] = None,
@@ -205,6 +212,7 @@ def render_connector_policies_output(
         redshift: Optional[pulumi.Input['RedshiftArgs']] = None,
         region: Optional[pulumi.Input[_builtins.str]] = None,
         s3: Optional[pulumi.Input['S3Args']] = None,
+        secrets_manager: Optional[pulumi.Input['SecretsManagerArgs']] = None,
         tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
         trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None,
         opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[RenderConnectorPoliciesResult]:
@@ -213,10 +221,11 @@ def render_connector_policies_output(
 
     :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
     :param pulumi.Input[_builtins.str] account_id: Account the role would live in; defaults to the provider's account.
-    :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+    :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
     :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
     :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
+    :param pulumi.Input['BedrockArgs'] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
     :param pulumi.Input[_builtins.str] description: Role description.
     :param pulumi.Input['DynamoDbArgs'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
     :param pulumi.Input['EksArgs'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -232,6 +241,7 @@ def render_connector_policies_output(
     :param pulumi.Input['RedshiftArgs'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
     :param pulumi.Input[_builtins.str] region: Region for regional ARNs; defaults to the provider's.
     :param pulumi.Input['S3Args'] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+    :param pulumi.Input['SecretsManagerArgs'] secrets_manager: Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
     :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
     :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
     """
@@ -242,6 +252,7 @@ def render_connector_policies_output(
     __args__['athena'] = athena
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id
+    __args__['bedrock'] = bedrock
     __args__['description'] = description
     __args__['dynamodb'] = dynamodb
     __args__['eks'] = eks
@@ -257,6 +268,7 @@ def render_connector_policies_output(
     __args__['redshift'] = redshift
     __args__['region'] = region
     __args__['s3'] = s3
+    __args__['secretsManager'] = secrets_manager
     __args__['tags'] = tags
     __args__['trustedAccountId'] = trusted_account_id
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)

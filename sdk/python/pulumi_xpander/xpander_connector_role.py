@@ -25,6 +25,7 @@ class XpanderConnectorRoleArgs:
                  athena: Optional[pulumi.Input['AthenaArgs']] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
+                 bedrock: Optional[pulumi.Input['BedrockArgs']] = None,
                  description: Optional[pulumi.Input[_builtins.str]] = None,
                  dynamodb: Optional[pulumi.Input['DynamoDbArgs']] = None,
                  eks: Optional[pulumi.Input['EksArgs']] = None,
@@ -39,14 +40,16 @@ class XpanderConnectorRoleArgs:
                  redshift: Optional[pulumi.Input['RedshiftArgs']] = None,
                  role_name: Optional[pulumi.Input[_builtins.str]] = None,
                  s3: Optional[pulumi.Input['S3Args']] = None,
+                 secrets_manager: Optional[pulumi.Input['SecretsManagerArgs']] = None,
                  tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None):
         """
         The set of arguments for constructing a XpanderConnectorRole resource.
-        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
         :param pulumi.Input['AthenaArgs'] athena: Athena permissions scoped to work groups (`AthenaAccess`).
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
+        :param pulumi.Input['BedrockArgs'] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input['DynamoDbArgs'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
         :param pulumi.Input['EksArgs'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -61,6 +64,7 @@ class XpanderConnectorRoleArgs:
         :param pulumi.Input['RedshiftArgs'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
         :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
         :param pulumi.Input['S3Args'] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+        :param pulumi.Input['SecretsManagerArgs'] secrets_manager: Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
         :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
         """
@@ -74,6 +78,8 @@ class XpanderConnectorRoleArgs:
             pulumi.set(__self__, "base_role_arn", base_role_arn)
         if base_role_id is not None:
             pulumi.set(__self__, "base_role_id", base_role_id)
+        if bedrock is not None:
+            pulumi.set(__self__, "bedrock", bedrock)
         if description is not None:
             pulumi.set(__self__, "description", description)
         if dynamodb is not None:
@@ -108,6 +114,8 @@ class XpanderConnectorRoleArgs:
             pulumi.set(__self__, "role_name", role_name)
         if s3 is not None:
             pulumi.set(__self__, "s3", s3)
+        if secrets_manager is not None:
+            pulumi.set(__self__, "secrets_manager", secrets_manager)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
         if trusted_account_id is not None:
@@ -117,7 +125,7 @@ class XpanderConnectorRoleArgs:
     @pulumi.getter(name="allowWildcards")
     def allow_wildcards(self) -> Optional[pulumi.Input[_builtins.bool]]:
         """
-        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
         """
         return pulumi.get(self, "allow_wildcards")
 
@@ -160,6 +168,18 @@ class XpanderConnectorRoleArgs:
     @base_role_id.setter
     def base_role_id(self, value: Optional[pulumi.Input[_builtins.str]]):
         pulumi.set(self, "base_role_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def bedrock(self) -> Optional[pulumi.Input['BedrockArgs']]:
+        """
+        Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+        """
+        return pulumi.get(self, "bedrock")
+
+    @bedrock.setter
+    def bedrock(self, value: Optional[pulumi.Input['BedrockArgs']]):
+        pulumi.set(self, "bedrock", value)
 
     @_builtins.property
     @pulumi.getter
@@ -330,6 +350,18 @@ class XpanderConnectorRoleArgs:
         pulumi.set(self, "s3", value)
 
     @_builtins.property
+    @pulumi.getter(name="secretsManager")
+    def secrets_manager(self) -> Optional[pulumi.Input['SecretsManagerArgs']]:
+        """
+        Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+        """
+        return pulumi.get(self, "secrets_manager")
+
+    @secrets_manager.setter
+    def secrets_manager(self, value: Optional[pulumi.Input['SecretsManagerArgs']]):
+        pulumi.set(self, "secrets_manager", value)
+
+    @_builtins.property
     @pulumi.getter
     def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
@@ -364,6 +396,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  athena: Optional[pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']]] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
+                 bedrock: Optional[pulumi.Input[Union['BedrockArgs', 'BedrockArgsDict']]] = None,
                  description: Optional[pulumi.Input[_builtins.str]] = None,
                  dynamodb: Optional[pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']]] = None,
                  eks: Optional[pulumi.Input[Union['EksArgs', 'EksArgsDict']]] = None,
@@ -378,6 +411,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  redshift: Optional[pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']]] = None,
                  role_name: Optional[pulumi.Input[_builtins.str]] = None,
                  s3: Optional[pulumi.Input[Union['S3Args', 'S3ArgsDict']]] = None,
+                 secrets_manager: Optional[pulumi.Input[Union['SecretsManagerArgs', 'SecretsManagerArgsDict']]] = None,
                  tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None,
                  __props__=None):
@@ -386,10 +420,11 @@ class XpanderConnectorRole(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        :param pulumi.Input[_builtins.bool] allow_wildcards: Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
         :param pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']] athena: Athena permissions scoped to work groups (`AthenaAccess`).
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
+        :param pulumi.Input[Union['BedrockArgs', 'BedrockArgsDict']] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
         :param pulumi.Input[Union['EksArgs', 'EksArgsDict']] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -404,6 +439,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         :param pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
         :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
         :param pulumi.Input[Union['S3Args', 'S3ArgsDict']] s3: S3 permissions scoped to buckets and prefixes (`S3Access`).
+        :param pulumi.Input[Union['SecretsManagerArgs', 'SecretsManagerArgsDict']] secrets_manager: Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
         :param pulumi.Input[_builtins.str] trusted_account_id: Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.
         """
@@ -435,6 +471,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  athena: Optional[pulumi.Input[Union['AthenaArgs', 'AthenaArgsDict']]] = None,
                  base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
                  base_role_id: Optional[pulumi.Input[_builtins.str]] = None,
+                 bedrock: Optional[pulumi.Input[Union['BedrockArgs', 'BedrockArgsDict']]] = None,
                  description: Optional[pulumi.Input[_builtins.str]] = None,
                  dynamodb: Optional[pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict']]] = None,
                  eks: Optional[pulumi.Input[Union['EksArgs', 'EksArgsDict']]] = None,
@@ -449,6 +486,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  redshift: Optional[pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict']]] = None,
                  role_name: Optional[pulumi.Input[_builtins.str]] = None,
                  s3: Optional[pulumi.Input[Union['S3Args', 'S3ArgsDict']]] = None,
+                 secrets_manager: Optional[pulumi.Input[Union['SecretsManagerArgs', 'SecretsManagerArgsDict']]] = None,
                  tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  trusted_account_id: Optional[pulumi.Input[_builtins.str]] = None,
                  __props__=None):
@@ -466,6 +504,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
             __props__.__dict__["athena"] = athena
             __props__.__dict__["base_role_arn"] = base_role_arn
             __props__.__dict__["base_role_id"] = base_role_id
+            __props__.__dict__["bedrock"] = bedrock
             __props__.__dict__["description"] = description
             __props__.__dict__["dynamodb"] = dynamodb
             __props__.__dict__["eks"] = eks
@@ -486,6 +525,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
             __props__.__dict__["redshift"] = redshift
             __props__.__dict__["role_name"] = role_name
             __props__.__dict__["s3"] = s3
+            __props__.__dict__["secrets_manager"] = secrets_manager
             __props__.__dict__["tags"] = tags
             __props__.__dict__["trusted_account_id"] = trusted_account_id
             __props__.__dict__["access_entry_arn"] = None
@@ -525,6 +565,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         __props__.__dict__["athena"] = None
         __props__.__dict__["base_role_arn"] = None
         __props__.__dict__["base_role_id"] = None
+        __props__.__dict__["bedrock"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["dynamodb"] = None
         __props__.__dict__["eks"] = None
@@ -541,6 +582,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         __props__.__dict__["role_id"] = None
         __props__.__dict__["role_name"] = None
         __props__.__dict__["s3"] = None
+        __props__.__dict__["secrets_manager"] = None
         __props__.__dict__["tags"] = None
         __props__.__dict__["tags_all"] = None
         __props__.__dict__["trust_policy"] = None
@@ -567,7 +609,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
     @pulumi.getter(name="allowWildcards")
     def allow_wildcards(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
-        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names), which widen the grant; each one is still reported as a warning.
+        Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.
         """
         return pulumi.get(self, "allow_wildcards")
 
@@ -602,6 +644,14 @@ class XpanderConnectorRole(pulumi.CustomResource):
         The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
         """
         return pulumi.get(self, "base_role_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def bedrock(self) -> pulumi.Output[Optional['outputs.Bedrock']]:
+        """
+        Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+        """
+        return pulumi.get(self, "bedrock")
 
     @_builtins.property
     @pulumi.getter
@@ -730,6 +780,14 @@ class XpanderConnectorRole(pulumi.CustomResource):
         S3 permissions scoped to buckets and prefixes (`S3Access`).
         """
         return pulumi.get(self, "s3")
+
+    @_builtins.property
+    @pulumi.getter(name="secretsManager")
+    def secrets_manager(self) -> pulumi.Output[Optional['outputs.SecretsManager']]:
+        """
+        Secrets Manager permissions: read the listed secrets (`SecretsManagerAccess`), and decrypt them with their KMS key only through Secrets Manager.
+        """
+        return pulumi.get(self, "secrets_manager")
 
     @_builtins.property
     @pulumi.getter

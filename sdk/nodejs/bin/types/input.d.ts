@@ -39,6 +39,19 @@ export interface Athena {
     workGroups: string[];
 }
 /**
+ * Bedrock models the xpander AI Gateway invokes with this role.
+ */
+export interface Bedrock {
+    /**
+     * Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+     */
+    destinationRegions?: string[];
+    /**
+     * ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+     */
+    modelArns: string[];
+}
+/**
  * DynamoDB tables the connector reads (and writes unless read-only).
  */
 export interface DynamoDb {
@@ -115,6 +128,19 @@ export interface S3 {
     readOnly?: boolean;
 }
 /**
+ * Secrets holding connector credentials, read by the connector.
+ */
+export interface SecretsManager {
+    /**
+     * ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+     */
+    kmsKeyArn?: string;
+    /**
+     * ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+     */
+    secretArns: string[];
+}
+/**
  * Scope of an EKS access policy association.
  */
 export interface AccessScopeArgs {
@@ -168,6 +194,19 @@ export interface AthenaArgs {
      * Work group names.
      */
     workGroups: pulumi.Input<pulumi.Input<string>[]>;
+}
+/**
+ * Bedrock models the xpander AI Gateway invokes with this role.
+ */
+export interface BedrockArgs {
+    /**
+     * Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+     */
+    destinationRegions?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+     */
+    modelArns: pulumi.Input<pulumi.Input<string>[]>;
 }
 /**
  * DynamoDB tables the connector reads (and writes unless read-only).
@@ -305,3 +344,16 @@ export interface S3Args {
  * s3ArgsProvideDefaults sets the appropriate defaults for S3Args
  */
 export declare function s3ArgsProvideDefaults(val: S3Args): S3Args;
+/**
+ * Secrets holding connector credentials, read by the connector.
+ */
+export interface SecretsManagerArgs {
+    /**
+     * ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+     */
+    kmsKeyArn?: pulumi.Input<string>;
+    /**
+     * ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+     */
+    secretArns: pulumi.Input<pulumi.Input<string>[]>;
+}

@@ -38,6 +38,19 @@ export interface Athena {
     workGroups: string[];
 }
 /**
+ * Bedrock models the xpander AI Gateway invokes with this role.
+ */
+export interface Bedrock {
+    /**
+     * Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
+     */
+    destinationRegions?: string[];
+    /**
+     * ARNs of the foundation models (`arn:aws:bedrock:<region>::foundation-model/<model id>`) and inference profiles (`arn:aws:bedrock:<region>:<account>:inference-profile/<profile id>`, or `application-inference-profile/<id>`) the role may invoke, with InvokeModel, InvokeModelWithResponseStream, Converse and ConverseStream.
+     */
+    modelArns: string[];
+}
+/**
  * DynamoDB tables the connector reads (and writes unless read-only).
  */
 export interface DynamoDb {
@@ -168,4 +181,17 @@ export interface S3 {
      * Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.
      */
     readOnly?: boolean;
+}
+/**
+ * Secrets holding connector credentials, read by the connector.
+ */
+export interface SecretsManager {
+    /**
+     * ARN of the customer managed KMS key that encrypts the secrets: `kms:Decrypt` on it, only through Secrets Manager. Not needed for the AWS managed key `aws/secretsmanager`.
+     */
+    kmsKeyArn?: string;
+    /**
+     * ARNs of the secrets (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`); a name may end in `-??????` to match its random suffix.
+     */
+    secretArns: string[];
 }

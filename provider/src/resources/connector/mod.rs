@@ -1,0 +1,571 @@
+//! `xpander:index:XpanderConnectorRole`: one least-privilege role per data
+//! source (seed step 2). Its trust is the seed's four-statement template,
+//! written in the seed's "Role Creation Order" without a fixed sleep; it
+//! grants the base role the right to assume it, and (for EKS) gets an access
+//! entry on the cluster.
+//!
+//! This file holds the inputs and what they render to; `sources/` the data
+//! sources (one file each), `plan.rs` the steps besides the role, and
+//! `resource.rs` the Pulumi operations.
+
+pub mod plan;
+pub mod resource;
+pub mod sources;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use serde_json::Value as Json;
+
+use super::role::RoleArgs;
+use super::spec::{declare, Prop, ResourceSpec, Ty};
+use super::Failure;
+use crate::iam::arn::{is_account_id, is_policy_arn, parse_role_arn, AccountContext};
+use crate::iam::policy::{check_grammar, decode_document, DocumentKind};
+use crate::iam::{limits, templates};
+use crate::plan::RoleSpec;
+pub use resource::ConnectorRole;
+use sources::{strings, ClusterAccess, Rules, Sources};
+
+pub const TOKEN: &str = "xpander:index:XpanderConnectorRole";
+
+const TRUST_SOURCES: &[&str] = &[
+    "externalId",
+    "trustedAccountId",
+    "baseRoleArn",
+    "podIdentityTrust",
+    "roleName",
+    "path",
+];
+
+pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
+    ResourceSpec::assemble::<ConnectorArgs>(
+        TOKEN,
+        "An xpander connector role: one per data source, with the seed's four-statement trust policy (PodIdentity, CrossAccountWithExternalId, SelfAssume, AllowFromBaseRole), its own least-privilege permissions, the self-assume policy, and a grant on the base role.",
+        &outputs(),
+    )
+    .describe("maxSessionDuration", "Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.")
+});
+
+/// Policies are computed from every data source and the custom policies.
+fn outputs() -> Vec<Prop> {
+    let policy_sources: &'static [&'static str] = Box::leak(
+        Sources::KEYS
+            .iter()
+            .copied()
+            .chain(["policies", "roleName", "path"])
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    vec![
+        Prop::assigned("arn", Ty::String, "ARN of the role: the value to paste in the xpander UI."),
+        Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role."),
+        Prop::assigned("accountId", Ty::String, "Account that owns the role."),
+        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written. Always secret: it carries the ExternalId when one is set.", TRUST_SOURCES).secret(),
+        Prop::computed("policies", Ty::DocumentMap, "Every inline policy of the role, by name, as written.", policy_sources),
+        Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
+        Prop::assigned("accessEntryArn", Ty::String, "ARN of the EKS access entry (EKS connectors).").optional_output(),
+        Prop::computed("grantPolicyName", Ty::String, "Name of this connector's inline policy on the base role.", &["baseRoleArn", "grantBaseRole", "roleName"]).optional_output(),
+    ]
+}
+
+declare! {
+    /// Who may assume the connector: the four statements of the seed's trust.
+    pub struct TrustArgs {
+        "baseRoleArn" base_role_arn: String => "ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.",
+        "baseRoleId" base_role_id: String => "The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.",
+        "grantBaseRole" grant_base_role: bool [default = "true"] => "Write this connector's grant (`xpander-assume-<roleName>`) on the base role.",
+        "externalId" external_id: String [secret] => "The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.",
+        "trustedAccountId" trusted_account_id: String => "Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.",
+        "podIdentityTrust" pod_identity_trust: bool [default = "true"] => "Keep the seed's `PodIdentity` fallback statement.",
+    }
+}
+
+declare! {
+    pub struct ConnectorArgs {
+        flatten role: RoleArgs,
+        flatten trust: TrustArgs,
+        flatten sources: Sources,
+        "policies" policies: BTreeMap<String, Json> => "Additional inline policies by name: JSON objects or JSON strings.",
+        "managedPolicyArns" managed_policy_arns: Vec<String> => "Managed policies to attach (exclusively: others are detached).",
+        "allowWildcards" allow_wildcards: bool [default = "false"] => "Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.",
+    }
+}
+
+/// The grant on the base role: (base role name, policy name, document).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    pub base_role: String,
+    pub name: String,
+    pub document: Json,
+}
+
+/// A connector fully rendered for one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub role: RoleSpec,
+    pub arn: String,
+    pub grant: Option<Grant>,
+    pub access: Option<ClusterAccess>,
+}
+
+fn custom_document(v: &Json) -> Result<Json, String> {
+    match v {
+        Json::String(s) => decode_document(s).map_err(|e| format!("policy document is {e}")),
+        Json::Object(_) => Ok(v.clone()),
+        _ => Err("policy document must be a JSON object or a JSON string".into()),
+    }
+}
+
+impl ConnectorArgs {
+    fn has_permissions(&self) -> bool {
+        !self.sources.each().is_empty()
+            || self.policies.as_ref().is_some_and(|p| !p.is_empty())
+            || self
+                .managed_policy_arns
+                .as_ref()
+                .is_some_and(|p| !p.is_empty())
+    }
+
+    /// Policies the provider writes for the configured sources; custom
+    /// policies may use any other name (an imported role keeps its own).
+    fn template_policy_names(&self) -> Vec<&'static str> {
+        let mut names = vec![templates::POLICY_SELF_ASSUME];
+        for (_, source) in self.sources.each() {
+            names.extend(source.policy_names());
+        }
+        names
+    }
+
+    /// The seed's "works in cloud but not self-hosted" setup. Only meaningful
+    /// when `baseRoleArn` is absent, not merely unknown during a preview.
+    pub fn cloud_only_warning(&self) -> Option<String> {
+        (self.trust.external_id.is_some() && self.trust.base_role_arn.is_none()).then(|| "externalId without baseRoleArn: the xpander platform can assume this role (cloud mode) but the self-hosted AI Gateway, which chains through the base role without an ExternalId, cannot (seed: \"Connector works in cloud but not self-hosted\"); set baseRoleArn to the base role's ARN".to_string())
+    }
+
+    /// More managed policies than the account lets a role have.
+    pub fn too_many_managed_policies(&self, quota: usize) -> Option<Failure> {
+        let count = self.managed_policy_arns.as_ref().map_or(0, Vec::len);
+        (count > quota).then(|| Failure::new(
+            "managedPolicyArns",
+            format!("managedPolicyArns lists {count} policies; the account's AttachedPoliciesPerRoleQuota is {quota} (10 unless raised, at most 20): raise it with Service Quotas or merge policies"),
+        ))
+    }
+
+    /// A grant can only be written in the deploying account: a base role
+    /// elsewhere (another account or partition) needs grantBaseRole: false.
+    pub fn base_role_elsewhere(&self, here: &AccountContext) -> Option<String> {
+        let base = parse_role_arn(self.trust.base_role_arn.as_deref()?)?;
+        let elsewhere = base.partition != here.partition || base.account_id != here.account_id;
+        (elsewhere && self.trust.grant_base_role.unwrap_or(true)).then(|| format!(
+            "baseRoleArn names a role in {}:{}, but this provider deploys to {}:{}; the grant can only be written in the deploying account: set grantBaseRole: false and list this connector's ARN in that base role's connectorRoleArns (deployed with a provider for that account)",
+            base.partition, base.account_id, here.partition, here.account_id
+        ))
+    }
+
+    fn validate_trust(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
+        let t = &self.trust;
+        let mut fail = |p: &str, r: String| failures.push(Failure::new(p, r));
+        if let Some(arn) = &t.base_role_arn {
+            if parse_role_arn(arn).is_none() {
+                fail(
+                    "baseRoleArn",
+                    format!("baseRoleArn {arn:?} is not an IAM role ARN"),
+                );
+            }
+        }
+        if let Some(x) = &t.external_id {
+            if let Err(r) = limits::check_external_id(x) {
+                fail("externalId", format!("externalId {r}"));
+            }
+        }
+        if let Some(a) = &t.trusted_account_id {
+            if !is_account_id(a) {
+                fail(
+                    "trustedAccountId",
+                    format!("trustedAccountId must be a 12-digit account id, got {a:?}"),
+                );
+            }
+            if t.external_id.is_none() {
+                fail("trustedAccountId", "trustedAccountId is only used with externalId (the CrossAccountWithExternalId statement)".into());
+            }
+        }
+        if t.pod_identity_trust == Some(false)
+            && t.external_id.is_none()
+            && t.base_role_arn.is_none()
+        {
+            warnings.push("no PodIdentity, CrossAccountWithExternalId or AllowFromBaseRole statement: only the role itself can assume it".into());
+        }
+    }
+
+    fn validate_custom_policies(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
+        let reserved = self.template_policy_names();
+        for (name, doc) in self.policies.iter().flatten() {
+            let path = format!("policies[{}]", Json::String(name.clone()));
+            if let Err(r) = limits::check_policy_name(name) {
+                failures.push(Failure::new(&path, r));
+            }
+            if reserved.contains(&name.as_str()) {
+                failures.push(Failure::new(&path, format!("{name:?} is the name of a policy the provider writes for this connector; choose another name")));
+            }
+            match custom_document(doc).and_then(|d| {
+                check_grammar(&d, DocumentKind::Identity)
+                    .map(|_| d)
+                    .map_err(|e| e.to_string())
+            }) {
+                Err(r) => failures.push(Failure::new(&path, r)),
+                Ok(d) => {
+                    if crate::iam::policy::statements(&d).iter().any(|s| {
+                        crate::iam::policy::string_list(s.get("Resource"))
+                            .iter()
+                            .any(|r| r == "*")
+                    }) {
+                        warnings.push(format!("policies[{name:?}] grants on Resource \"*\"; scope it to specific ARNs where possible"));
+                    }
+                }
+            }
+        }
+        for (i, arn) in strings(&self.managed_policy_arns).iter().enumerate() {
+            if !is_policy_arn(arn) {
+                failures.push(Failure::new(
+                    format!("managedPolicyArns[{i}]"),
+                    format!("{arn:?} is not a managed policy ARN"),
+                ));
+            }
+        }
+    }
+
+    /// The sizes IAM would refuse, computed before anything is written.
+    fn validate_sizes(&self, failures: &mut Vec<Failure>) {
+        // Account ids are always 12 digits, so sizes computed with a stand-in
+        // are exact up to the partition name.
+        let probe = AccountContext {
+            partition: "aws".into(),
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let Ok(r) = self.render(&probe, &BTreeMap::new(), "urn") else {
+            return;
+        };
+        let trust = limits::policy_size(&r.role.trust);
+        if trust > limits::TRUST_POLICY_MAX_CHARS {
+            failures.push(Failure::new(
+                "externalId",
+                format!(
+                    "the trust policy would be {trust} characters; IAM's default quota is {}",
+                    limits::TRUST_POLICY_MAX_CHARS
+                ),
+            ));
+        }
+        let total: usize = r
+            .role
+            .inline_policies
+            .values()
+            .map(limits::policy_size)
+            .sum();
+        if total > limits::INLINE_POLICIES_MAX_CHARS {
+            failures.push(Failure::new("policies", format!("inline policies would total {total} characters; IAM allows {} per role (use managedPolicyArns for large policies)", limits::INLINE_POLICIES_MAX_CHARS)));
+        }
+    }
+
+    pub fn validate(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
+        self.role.validate(failures);
+        if !self.has_permissions() {
+            failures.push(Failure::new("policies", format!(
+                "a connector needs at least one permission source: {}, policies or managedPolicyArns",
+                Sources::KEYS.join(", ")
+            )));
+        }
+        self.validate_trust(failures, warnings);
+        let present = self.sources.each();
+        let mut rules = Rules {
+            allow_wildcards: self.allow_wildcards.unwrap_or(false),
+            failures,
+            warnings,
+        };
+        for (_, source) in &present {
+            source.validate(&mut rules);
+        }
+        let own_role: Vec<&str> = present
+            .iter()
+            .filter(|(_, s)| s.wants_own_role())
+            .map(|(key, _)| *key)
+            .collect();
+        if own_role.len() > 1 {
+            warnings.push(format!(
+                "{} are combined in one connector role; the seed recommends separate roles per data source",
+                own_role.join(" and ")
+            ));
+        }
+        self.validate_custom_policies(failures, warnings);
+        if failures.is_empty() && !self.role.name().is_empty() {
+            self.validate_sizes(failures);
+        }
+    }
+
+    /// Everything this connector writes, for one account. Pure.
+    pub fn render(
+        &self,
+        ctx: &AccountContext,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> Result<Rendered, String> {
+        let name = self.role.name();
+        let path = self.role.path();
+        let arn = ctx.role_arn(&path, &name);
+        let t = &self.trust;
+        let trust = templates::ConnectorTrust {
+            pod_identity: t.pod_identity_trust.unwrap_or(true),
+            cross_account: t.external_id.as_ref().map(|x| {
+                let account = t
+                    .trusted_account_id
+                    .clone()
+                    .unwrap_or_else(|| ctx.account_id.clone());
+                (ctx.account_root(&account), x.clone())
+            }),
+            self_arn: arn.clone(),
+            base_role_arn: t.base_role_arn.clone(),
+        };
+        let mut inline = BTreeMap::new();
+        inline.insert(
+            templates::POLICY_SELF_ASSUME.to_string(),
+            templates::self_assume_policy(&arn),
+        );
+        let present = self.sources.each();
+        for (_, source) in &present {
+            for (policy, doc) in source.policies(ctx) {
+                inline.insert(policy.to_string(), doc);
+            }
+        }
+        for (n, doc) in self.policies.iter().flatten() {
+            inline.insert(n.clone(), custom_document(doc)?);
+        }
+        let grant = match (&t.base_role_arn, t.grant_base_role.unwrap_or(true)) {
+            (Some(base), true) => {
+                let base = parse_role_arn(base).ok_or("baseRoleArn is not an IAM role ARN")?;
+                Some(Grant {
+                    base_role: base.name,
+                    name: templates::grant_policy_name(&name),
+                    document: templates::base_grant(&arn),
+                })
+            }
+            _ => None,
+        };
+        let access = present
+            .iter()
+            .find_map(|(_, s)| s.cluster_access(ctx, &arn));
+        Ok(Rendered {
+            role: RoleSpec {
+                name,
+                path,
+                description: self.role.description.clone(),
+                max_session_duration: self.role.max_session_duration,
+                permissions_boundary: self.role.permissions_boundary.clone(),
+                tags: self.role.all_tags(default_tags, urn),
+                initial_trust: trust.initial(),
+                trust: trust.full(),
+                inline_policies: inline,
+                managed_policies: strings(&self.managed_policy_arns)
+                    .into_iter()
+                    .collect::<BTreeSet<_>>(),
+                keeps_connector_grants: false,
+            },
+            arn,
+            grant,
+            access,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::sources::{eks::Eks, redshift::Redshift};
+    use super::*;
+    use serde_json::json;
+
+    pub fn ctx() -> AccountContext {
+        AccountContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    pub fn named(name: &str) -> RoleArgs {
+        RoleArgs {
+            role_name: Some(name.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn redshift_args() -> ConnectorArgs {
+        ConnectorArgs {
+            role: named("xpander-redshift-access"),
+            trust: TrustArgs {
+                base_role_arn: Some("arn:aws:iam::123456789012:role/xpander-base-role".into()),
+                external_id: Some("org-123".into()),
+                ..Default::default()
+            },
+            sources: Sources {
+                redshift: Some(Redshift {
+                    cluster_identifier: Some("analytics".into()),
+                    database_name: Some("dev".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    pub fn eks_args() -> ConnectorArgs {
+        ConnectorArgs {
+            role: named("xpander-eks-connector"),
+            sources: Sources {
+                eks: Some(Eks {
+                    cluster_name: Some("prod".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn validated(args: &ConnectorArgs) -> (Vec<Failure>, Vec<String>) {
+        let (mut f, mut w) = (vec![], vec![]);
+        args.validate(&mut f, &mut w);
+        (f, w)
+    }
+
+    #[test]
+    fn renders_the_seed_redshift_connector() {
+        let r = redshift_args()
+            .render(&ctx(), &BTreeMap::new(), "urn:x")
+            .unwrap();
+        let names: Vec<&str> = r.role.inline_policies.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "RedshiftCredentials",
+                "RedshiftDataAPI",
+                "SelfAssumeAndTagSession"
+            ]
+        );
+        let g = r.grant.unwrap();
+        assert_eq!(
+            (g.base_role.as_str(), g.name.as_str()),
+            (
+                "xpander-base-role",
+                "xpander-assume-xpander-redshift-access"
+            )
+        );
+        assert_eq!(
+            g.document["Statement"][0]["Resource"],
+            json!("arn:aws:iam::123456789012:role/xpander-redshift-access")
+        );
+        assert!(!r.role.initial_trust.to_string().contains("role/"));
+        assert_eq!(r.access, None);
+    }
+
+    #[test]
+    fn the_eks_source_brings_the_cluster_access() {
+        let r = eks_args().render(&ctx(), &BTreeMap::new(), "u").unwrap();
+        let access = r.access.unwrap();
+        assert_eq!(access.cluster, "prod");
+        assert_eq!(access.principal_arn, r.arn);
+    }
+
+    #[test]
+    fn sources_that_want_their_own_role_warn_when_combined() {
+        let mut args = redshift_args();
+        args.sources.eks = eks_args().sources.eks;
+        let (_, w) = validated(&args);
+        assert!(
+            w.iter()
+                .any(|m| m.starts_with("redshift and eks are combined")),
+            "{w:?}"
+        );
+        let (_, w) = validated(&redshift_args());
+        assert!(!w.iter().any(|m| m.contains("combined")), "{w:?}");
+    }
+
+    #[test]
+    fn a_connector_needs_a_permission_source() {
+        let args = ConnectorArgs {
+            role: named("c"),
+            ..Default::default()
+        };
+        let (f, _) = validated(&args);
+        assert_eq!(f[0].property, "policies");
+        assert!(f[0].reason.contains("bedrock") && f[0].reason.contains("secretsManager"));
+    }
+
+    #[test]
+    fn an_external_id_without_base_role_warns_with_the_fix() {
+        let mut args = redshift_args();
+        args.trust.base_role_arn = None;
+        let w = args.cloud_only_warning().unwrap();
+        assert!(
+            w.contains("works in cloud but not self-hosted") && w.contains("set baseRoleArn"),
+            "{w}"
+        );
+        assert_eq!(redshift_args().cloud_only_warning(), None);
+    }
+
+    #[test]
+    fn a_grant_cannot_go_to_a_base_role_in_another_account() {
+        let mut args = redshift_args();
+        assert_eq!(args.base_role_elsewhere(&ctx()), None);
+        args.trust.base_role_arn = Some("arn:aws:iam::210987654321:role/xpander-base-role".into());
+        let reason = args.base_role_elsewhere(&ctx()).unwrap();
+        assert!(
+            reason.contains("aws:210987654321") && reason.contains("grantBaseRole: false"),
+            "{reason}"
+        );
+        args.trust.grant_base_role = Some(false);
+        assert_eq!(args.base_role_elsewhere(&ctx()), None);
+    }
+
+    #[test]
+    fn managed_policies_are_held_to_the_accounts_quota() {
+        let mut args = redshift_args();
+        args.managed_policy_arns = Some(
+            (0..11)
+                .map(|i| format!("arn:aws:iam::123456789012:policy/p{i}"))
+                .collect(),
+        );
+        let failure = args.too_many_managed_policies(10).unwrap();
+        assert_eq!(failure.property, "managedPolicyArns");
+        assert!(
+            failure.reason.contains("lists 11")
+                && failure
+                    .reason
+                    .contains("AttachedPoliciesPerRoleQuota is 10")
+        );
+        assert!(args.too_many_managed_policies(20).is_none());
+    }
+
+    #[test]
+    fn validation_names_properties_and_hides_the_external_id() {
+        let mut args = redshift_args();
+        args.trust.external_id = Some("bad id with spaces".into());
+        args.sources.redshift = Some(Redshift {
+            cluster_identifier: Some(String::new()),
+            database_name: Some(String::new()),
+            ..Default::default()
+        });
+        args.policies = Some([("RedshiftDataAPI".to_string(), json!({}))].into());
+        let (f, _) = validated(&args);
+        let props: Vec<&str> = f.iter().map(|x| x.property.as_str()).collect();
+        for want in [
+            "externalId",
+            "redshift.clusterIdentifier",
+            "redshift.databaseName",
+            "policies[\"RedshiftDataAPI\"]",
+        ] {
+            assert!(props.contains(&want), "{want} not in {props:?}");
+        }
+        assert!(f.iter().all(|x| !x.reason.contains("bad id with spaces")));
+    }
+}
