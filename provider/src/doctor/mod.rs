@@ -84,8 +84,16 @@ const STS_ACTIONS: [&str; 14] = [
     "sts:TagSession",
 ];
 
+/// Data sources the seed wants in roles of their own, by the services of
+/// their actions: a connector holding two of them is mixed.
+const OWN_ROLE_FAMILIES: [(&str, &[&str]); 3] = [
+    ("Redshift", &["redshift", "redshift-data"]),
+    ("EKS", &["eks"]),
+    ("Bedrock", &["bedrock"]),
+];
+
 /// Actions whose resources the seed's templates scope; `*` on them is too broad.
-const SCOPED_ACTIONS: [&str; 16] = [
+const SCOPED_ACTIONS: [&str; 20] = [
     "redshift:GetClusterCredentials",
     "redshift:GetClusterCredentialsWithIAM",
     "s3:GetObject",
@@ -102,6 +110,10 @@ const SCOPED_ACTIONS: [&str; 16] = [
     "glue:GetTable",
     "glue:GetDatabase",
     "secretsmanager:GetSecretValue",
+    "secretsmanager:DescribeSecret",
+    "kms:Decrypt",
+    "bedrock:InvokeModel",
+    "bedrock:InvokeModelWithResponseStream",
 ];
 
 /// ExternalId values are secrets: evidence shows that a condition exists, not its value.
@@ -455,14 +467,27 @@ fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole)
     }
 
     let svc = services(c);
-    let redshift: Vec<&String> = ["redshift", "redshift-data"]
+    let families: Vec<(&str, Vec<&String>)> = OWN_ROLE_FAMILIES
         .iter()
-        .filter_map(|k| svc.get(*k))
-        .flatten()
+        .map(|(family, services)| {
+            let policies = services
+                .iter()
+                .filter_map(|k| svc.get(*k))
+                .flatten()
+                .collect::<Vec<_>>();
+            (*family, policies)
+        })
+        .filter(|(_, policies)| !policies.is_empty())
         .collect();
-    if let (false, Some(eks)) = (redshift.is_empty(), svc.get("eks")) {
-        let evidence = json!({"redshift": redshift, "eks": eks});
-        f.add("MIXED_DATA_SOURCES", Severity::Warning, name, "one role holds both Redshift and EKS permissions".into(), Some(&evidence), "split into one connector role per data source (seed: \"Separate roles per data source\")");
+    if families.len() > 1 {
+        let names: Vec<&str> = families.iter().map(|(f, _)| *f).collect();
+        let evidence = Json::Object(
+            families
+                .iter()
+                .map(|(f, p)| (f.to_string(), json!(p)))
+                .collect(),
+        );
+        f.add("MIXED_DATA_SOURCES", Severity::Warning, name, format!("one role holds permissions of {}", names.join(" and ")), Some(&evidence), "split into one connector role per data source (seed: \"Separate roles per data source\")");
     }
     for (policy, doc) in &c.inline_policies {
         for stmt in allow_statements(doc) {
@@ -475,7 +500,7 @@ fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole)
                     .any(|concrete| glob(a, concrete, true))
             });
             if let Some(action) = scoped {
-                f.add("RESOURCE_STAR", Severity::Warning, name, format!("policy {policy:?} grants {action:?} on Resource \"*\""), Some(stmt), "scope the Resource to the cluster, bucket, table or work group ARNs (seed: \"Scope resources\")");
+                f.add("RESOURCE_STAR", Severity::Warning, name, format!("policy {policy:?} grants {action:?} on Resource \"*\""), Some(stmt), "scope the Resource to the cluster, bucket, table, work group, model or secret ARNs (seed: \"Scope resources\")");
             }
         }
     }
@@ -813,6 +838,59 @@ mod tests {
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].0, "RESOURCE_STAR");
         assert!(c[0].1.contains("dynamodb:Get*"));
+    }
+
+    #[test]
+    fn model_invocation_beside_a_data_source_is_mixed_but_secrets_are_not() {
+        use crate::resources::connector::sources::{
+            bedrock::Bedrock, secrets_manager::SecretsManager, DataSource,
+        };
+        let ctx = ctx();
+        let secrets = SecretsManager {
+            secret_arns: Some(vec![
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf".into(),
+            ]),
+            kms_key_arn: None,
+        };
+        let mut s = correct();
+        for (policy, doc) in secrets.policies(&ctx) {
+            connector(&mut s).inline_policies.insert(policy.into(), doc);
+        }
+        assert_eq!(codes(&s), Vec::<&str>::new());
+        let bedrock = Bedrock {
+            model_arns: Some(vec![
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0".into(),
+            ]),
+            destination_regions: None,
+        };
+        for (policy, doc) in bedrock.policies(&ctx) {
+            connector(&mut s).inline_policies.insert(policy.into(), doc);
+        }
+        let found = diagnose(&s);
+        let mixed = found
+            .iter()
+            .find(|f| f.code == "MIXED_DATA_SOURCES")
+            .expect("mixed");
+        assert_eq!(
+            mixed.summary,
+            "one role holds permissions of EKS and Bedrock"
+        );
+    }
+
+    #[test]
+    fn model_and_secret_reads_on_every_resource_are_too_broad() {
+        for action in [
+            "bedrock:InvokeModel",
+            "secretsmanager:DescribeSecret",
+            "kms:Decrypt",
+        ] {
+            let mut s = correct();
+            connector(&mut s).inline_policies.insert(
+                "Wide".into(),
+                json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}),
+            );
+            assert!(codes(&s).contains(&"RESOURCE_STAR"), "{action}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use crate::cloud::error::{CloudError, ErrorClass};
+use crate::cloud::error::CloudError;
 use crate::rpc::values::{path_within, unknown_paths, PropertyMap, PropertyValue};
 use crate::rpc::ProviderState;
 use spec::ResourceSpec;
@@ -447,26 +447,6 @@ pub fn normalise_documents(v: &Json) -> Json {
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-/// gRPC code for a failed AWS call. Never INTERNAL: these are clean failures.
-pub fn grpc_code(e: &CloudError) -> tonic::Code {
-    if e.code == "Cancelled" {
-        return tonic::Code::Cancelled;
-    }
-    match e.class() {
-        ErrorClass::NotFound => tonic::Code::NotFound,
-        ErrorClass::AlreadyExists => tonic::Code::AlreadyExists,
-        ErrorClass::AccessDenied => tonic::Code::PermissionDenied,
-        ErrorClass::Credentials => tonic::Code::Unauthenticated,
-        ErrorClass::Throttled | ErrorClass::Transient => tonic::Code::Unavailable,
-        ErrorClass::PrincipalNotVisible => tonic::Code::DeadlineExceeded,
-        ErrorClass::LimitExceeded => tonic::Code::ResourceExhausted,
-        ErrorClass::InvalidInput => tonic::Code::InvalidArgument,
-        ErrorClass::DeleteConflict | ErrorClass::ConcurrentModification | ErrorClass::Other => {
-            tonic::Code::FailedPrecondition
-        }
     }
 }
 

@@ -5,11 +5,12 @@
 
 use prost::Message;
 
+use crate::cloud::error::{CloudError, ErrorClass};
 use crate::proto::google_rpc;
 use crate::proto::pulumirpc::{
     configure_error_missing_keys::MissingKey, ConfigureErrorMissingKeys, ErrorResourceInitFailed,
 };
-use crate::resources::{grpc_code, OpError};
+use crate::resources::OpError;
 use crate::rpc::values::{encode_struct, PropertyMap};
 
 fn with_detail(
@@ -75,5 +76,25 @@ pub fn op_status(resource: &str, op: &str, e: OpError) -> tonic::Status {
             properties,
             reason,
         } => init_failed(&id, &properties, &format!("{op} {resource}: {reason}")),
+    }
+}
+
+/// gRPC code for a failed AWS call. Never INTERNAL: these are clean failures.
+pub fn grpc_code(e: &CloudError) -> tonic::Code {
+    if e.code == "Cancelled" {
+        return tonic::Code::Cancelled;
+    }
+    match e.class() {
+        ErrorClass::NotFound => tonic::Code::NotFound,
+        ErrorClass::AlreadyExists => tonic::Code::AlreadyExists,
+        ErrorClass::AccessDenied => tonic::Code::PermissionDenied,
+        ErrorClass::Credentials => tonic::Code::Unauthenticated,
+        ErrorClass::Throttled | ErrorClass::Transient => tonic::Code::Unavailable,
+        ErrorClass::PrincipalNotVisible => tonic::Code::DeadlineExceeded,
+        ErrorClass::LimitExceeded => tonic::Code::ResourceExhausted,
+        ErrorClass::InvalidInput => tonic::Code::InvalidArgument,
+        ErrorClass::DeleteConflict | ErrorClass::ConcurrentModification | ErrorClass::Other => {
+            tonic::Code::FailedPrecondition
+        }
     }
 }
