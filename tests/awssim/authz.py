@@ -15,16 +15,33 @@ Resources, per the Service Authorization Reference, in the caller's account:
   calls, "*" for CreateCluster, ListClusters and ListAccessPolicies.
 - STS: GetCallerIdentity needs no permission; AssumeRole is decided in the STS
   layer (trust and identity together); other STS calls act on "*".
+- Secrets Manager: the secret its SecretId names, by its full ARN (with the
+  random suffix); the ARN of the name given when there is no such secret;
+  calls naming no secret act on "*".
+- KMS: the key its KeyId names (key id, key ARN, alias or alias ARN), by the
+  key's ARN; Decrypt without a KeyId: the key its ciphertext names; "*" else.
 
 Dependent checks AWS makes too: iam:TagRole (TagUser, TagPolicy,
 TagInstanceProfile) for a create call that carries tags; iam:PassRole for the
 role handed to EKS (CreatePodIdentityAssociation, UpdatePodIdentityAssociation
-with a roleArn, CreateCluster) with iam:PassedToService.
+with a roleArn, CreateCluster) with iam:PassedToService; kms:Decrypt of the
+secret's customer managed key for GetSecretValue, which Secrets Manager makes
+with the caller's identity (kms:ViaService = secretsmanager.REGION.amazonaws.com,
+kms:CallerAccount, the SecretARN encryption context). A secret under the AWS
+managed key aws/secretsmanager needs none: that key's policy allows every
+principal of the account through Secrets Manager. Key policies are not
+emulated: every key delegates to IAM policies, as the default key policy does.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
+
+from moto.kms.models import kms_backends
+from moto.kms.utils import KEY_ID_LEN
+from moto.secretsmanager.models import SecretsManagerBackend, secretsmanager_backends
 
 from .eks_layer import POD_IDENTITY_SERVICE
 from .identity import Caller, access_denied, denial_reason
@@ -54,13 +71,18 @@ def authorize(state: SimState, req: AwsRequest, caller: Caller | None) -> None:
     """Raise AccessDenied(Exception) for the first check the caller's policies refuse."""
     if caller is None or caller.is_admin:
         return
-    base = {**caller.context(), "aws:requestedregion": [req.region], "aws:securetransport": ["false"],
-            "aws:viaawsservice": ["false"]}
+    base = request_context(caller, req.region)
     for check in required_checks(state, req):
         request = EvalRequest(check.action, check.resource, {**base, **check.context})
         reason = denial_reason(state, caller, request)
         if reason is not None:
             raise access_denied(req.service, caller, check.action, check.resource, reason)
+
+
+def request_context(caller: Caller, region: str) -> dict[str, list[str]]:
+    """Condition keys every request of `caller` to `region` carries."""
+    return {**caller.context(), "aws:requestedregion": [region], "aws:securetransport": ["false"],
+            "aws:viaawsservice": ["false"]}
 
 
 def required_checks(state: SimState, req: AwsRequest) -> list[Check]:
@@ -73,6 +95,10 @@ def required_checks(state: SimState, req: AwsRequest) -> list[Check]:
         return [] if req.action in _STS_UNCHECKED else [Check(f"sts:{req.action}", "*")]
     if req.service == "eks":
         return _eks_checks(state, req)
+    if req.service == "secretsmanager":
+        return _secrets_checks(req)
+    if req.service == "kms":
+        return [_kms_check(req)]
     return [Check(f"{req.service}:{req.action}", "*")]
 
 
@@ -229,3 +255,53 @@ def _eks_checks(state: SimState, req: AwsRequest) -> list[Check]:
         # EKS hands the role to the Pod Identity service: the caller must be allowed to pass it.
         passed = _pass_role(state, body.get("roleArn"), POD_IDENTITY_SERVICE)
     return checks + ([passed] if passed is not None else [])
+
+
+# --- Secrets Manager and KMS -------------------------------------------------------
+
+
+def _key_arn(account: str, region: str, key_id: str) -> str:
+    """The ARN of the key `key_id` names; for a key or alias KMS does not have, the ARN it would have."""
+    backend = kms_backends[account][region]
+    alias = backend.get_alias_name(key_id)
+    target = backend.get_key_id_from_alias(alias) if alias.startswith("alias/") else backend.get_key_id(key_id)
+    key = backend.keys.get(target) if target else None
+    if key is not None:
+        return key.arn
+    if key_id.startswith("arn:"):
+        return key_id
+    return f"arn:aws:kms:{region}:{account}:{alias if alias.startswith('alias/') else 'key/' + key_id}"
+
+
+def _ciphertext_key(blob: object) -> str | None:
+    # moto's ciphertext blob starts with the id of the key that made it.
+    try:
+        return base64.b64decode(str(blob), validate=True)[:KEY_ID_LEN].decode("ascii") or None
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _kms_check(req: AwsRequest) -> Check:
+    body = req.json_body()
+    key_id = body.get("KeyId") or (_ciphertext_key(body.get("CiphertextBlob")) if req.action == "Decrypt" else None)
+    resource = _key_arn(req.account, req.region, key_id) if isinstance(key_id, str) else "*"
+    return Check(f"kms:{req.action}", resource, {"kms:calleraccount": [req.account]})
+
+
+def _secrets_checks(req: AwsRequest) -> list[Check]:
+    secret_id = req.json_body().get("SecretId")
+    if not isinstance(secret_id, str):
+        return [Check(f"secretsmanager:{req.action}", "*")]
+    secret = secretsmanager_backends[req.account][req.region].secrets.get(secret_id)
+    if secret is None:
+        arn = secret_id if secret_id.startswith("arn:") else f"arn:aws:secretsmanager:{req.region}:{req.account}:secret:{secret_id}"
+        return [Check(f"secretsmanager:{req.action}", arn)]
+    tags = {t["Key"]: t["Value"] for t in secret.tags or []}
+    checks = [Check(f"secretsmanager:{req.action}", secret.arn, tag_context(resource_tags=tags))]
+    key = secret.kms_key_id
+    if req.action == "GetSecretValue" and key and key != SecretsManagerBackend.DEFAULT_KMS_KEY_ALIAS:
+        # Secrets Manager decrypts the secret with the caller's own permissions.
+        checks.append(Check("kms:Decrypt", _key_arn(req.account, req.region, key), {
+            "kms:calleraccount": [req.account], "kms:viaservice": [f"secretsmanager.{req.region}.amazonaws.com"],
+            "kms:encryptioncontext:secretarn": [secret.arn]}))
+    return checks

@@ -23,7 +23,7 @@ from moto.iam.models import Role, User
 
 from .policy_eval import Decision, EvalRequest, evaluate
 from .state import Session, SimState, iam, iam_accounts, load_document, policy_document
-from .wire import ACCOUNT_ID, AwsError, AwsRequest, is_account_id
+from .wire import ACCOUNT_ID, JSON_SERVICES, AwsError, AwsRequest, is_account_id
 
 ADMIN_ACCESS_KEY = "testing"
 ADMIN_NAME = "awssim-admin"
@@ -119,8 +119,8 @@ class Caller:
 
 
 def _refused(service: str, code: str, message: str, status: int = 403) -> AwsError:
-    """AWS's authentication failures: query services use IAM's codes, REST-JSON ones their own."""
-    if service == "eks":
+    """AWS's authentication failures: query services use IAM's codes, JSON ones their own."""
+    if service in JSON_SERVICES:
         code = {"InvalidClientTokenId": "UnrecognizedClientException", "ExpiredToken": "ExpiredTokenException",
                 "MissingAuthenticationToken": "MissingAuthenticationTokenException"}.get(code, code)
         status = 403
@@ -224,4 +224,5 @@ def access_denied(service: str, caller: Caller, action: str, resource: str, reas
     message = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
     if reason:
         message += f" {reason}"
-    return AccessDeniedError("AccessDeniedException" if service == "eks" else "AccessDenied", message, action, resource)
+    code = "AccessDeniedException" if service in JSON_SERVICES else "AccessDenied"
+    return AccessDeniedError(code, message, action, resource)

@@ -19,6 +19,8 @@ LOGGED_PARAMS = (
     # EKS (path labels and body fields)
     "clusterName", "associationId", "principalArn", "policyArn", "namespace", "serviceAccount",
     "roleArn", "targetRoleArn", "type", "disableSessionTags",
+    # Secrets Manager, KMS (JSON body fields)
+    "SecretId", "Name", "KeyId",
 )
 _READ_PREFIXES = ("Get", "List", "Describe", "Simulate", "Generate")
 

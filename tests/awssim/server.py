@@ -26,7 +26,7 @@ from .identity import AccessDeniedError, Caller, resolve_caller
 from .requestlog import RequestLog, is_mutating, key_params
 from .state import SimState
 from .sts_layer import StsLayer
-from .wire import AwsError, AwsRequest, Response, eks_routes, render_error
+from .wire import JSON_SERVICES, AwsError, AwsRequest, Response, eks_routes, render_error
 
 SERVICES = ("iam", "sts", "eks")
 
@@ -144,7 +144,7 @@ class AwsSimApp:
 
     @staticmethod
     def _loggable_params(req: AwsRequest) -> dict:
-        if req.service != "eks":
+        if req.service not in JSON_SERVICES:
             return key_params(req.params)
         try:
             body = req.json_body()

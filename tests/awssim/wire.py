@@ -1,9 +1,11 @@
 """HTTP-level view of an AWS request and the two error wire formats we answer in.
 
 IAM and STS speak the query protocol (form-encoded request, XML response); EKS
-speaks REST-JSON.  Errors must follow each protocol exactly, because the Rust
-SDK picks the error code out of `<Error><Code>` (query) or the
-`x-amzn-ErrorType` header (REST-JSON) and maps it to a typed error only then.
+speaks REST-JSON, Secrets Manager and KMS JSON (the action in X-Amz-Target).
+Errors must follow each protocol exactly, because the SDKs pick the error code
+out of `<Error><Code>` (query), the `x-amzn-ErrorType` header (REST-JSON) or
+the body's `__type` (JSON; botocore reads only that) and map it to a typed
+error only then.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class AwsError(Exception):
         self.status = status
         self.sender = sender
         self.fields = fields
+
+
+# Services answering in JSON; IAM, STS and a request naming no service (unsigned) answer in XML.
+JSON_SERVICES = ("eks", "secretsmanager", "kms")
 
 
 def is_account_id(value: object) -> bool:
@@ -112,8 +118,8 @@ def query_result(service: str, action: str, inner_xml: str) -> Response:
 
 
 def render_error(service: str, err: AwsError) -> Response:
-    if service == "eks":
-        body = {"message": err.message, **err.fields}
+    if service in JSON_SERVICES:
+        body = {"__type": err.code, "message": err.message, **err.fields}
         return Response(
             err.status,
             [("Content-Type", "application/json"), ("x-amzn-ErrorType", err.code)],
@@ -212,7 +218,8 @@ class AwsRequest:
         elif environ["REQUEST_METHOD"] == "GET" and "Action" in query:
             params = {k: v[0] for k, v in query.items()}
 
-        action = params.get("Action")
+        # JSON-protocol services (Secrets Manager, KMS) name the operation in X-Amz-Target: "<prefix>.<Action>".
+        action = params.get("Action") or environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] or None
         path_params: dict[str, str] = {}
         if not service:
             service = "eks" if raw_path.startswith(("/clusters", "/access-policies")) else ""
