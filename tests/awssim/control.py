@@ -8,7 +8,10 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from . import policy_grammar as grammar
+from .authz import request_context
+from .identity import access_denied, caller_of_key, denial_reason
 from .pod_identity import PodIdentityError, pod_credentials
+from .policy_eval import EvalRequest
 from .state import iam
 from .wire import ACCOUNT_ID, DEFAULT_REGION, AwsError, Response, is_account_id, read_body
 
@@ -38,6 +41,7 @@ class ControlApi:
             ("GET", "propagation"): self._propagation,
             ("POST", "pod-identity/credentials"): self._pod_credentials,
             ("POST", "principals"): self._create_principal,
+            ("POST", "authorize"): self._authorize,
         }
 
     def handle(self, environ: dict) -> Response:
@@ -146,6 +150,33 @@ class ControlApi:
                 "SecretAccessKey": key.secret_access_key,
             }
         )
+
+    def _authorize(self, body: dict, query: dict) -> Response:
+        """Would the holder of these credentials be allowed `action` on `resource`,
+        the request carrying `context`?  For services moto does not serve (Bedrock
+        runtime): decided as authz.py decides a signed request, over the caller's
+        identity policies within its boundary, in the resource's Region."""
+        unknown = set(body) - {"accessKeyId", "sessionToken", "action", "resource", "context"}
+        if unknown:
+            raise ValueError(f"unknown authorize keys: {sorted(unknown)}")
+        action, resource, context = body.get("action"), body.get("resource"), body.get("context") or {}
+        if not (isinstance(action, str) and action.count(":") == 1 and isinstance(resource, str) and resource):
+            raise ValueError("action must be service:Action and resource an ARN or *")
+        if not isinstance(context, dict) or not all(isinstance(v, (str, list)) for v in context.values()):
+            raise ValueError("context must map condition keys to a string or a list of strings")
+        service = action.partition(":")[0]
+        region = resource.split(":")[3] if resource.count(":") >= 5 and resource.split(":")[3] else DEFAULT_REGION
+        with self.sim.state.lock:
+            try:
+                caller = caller_of_key(self.sim.state, service, body.get("accessKeyId"), body.get("sessionToken"))
+            except AwsError as err:
+                return _error(err.status, err.code, err.message)
+            given = {k.lower(): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in context.items()}
+            request = EvalRequest(action, resource, {**request_context(caller, region), **given})
+            reason = denial_reason(self.sim.state, caller, request)
+        if reason is None:
+            return Response.json({"allowed": True, "message": None})
+        return Response.json({"allowed": False, "message": access_denied(service, caller, action, resource, reason).message})
 
 
 def _account(body: dict) -> str:

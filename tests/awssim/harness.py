@@ -221,3 +221,12 @@ class AwsSim:
             if value is not None:
                 body[key] = value
         return self._control("POST", "principals", body)
+
+    def authorize(self, credentials: dict, action: str, resource: str, context: dict[str, str | list[str]] | None = None) -> dict:
+        """Whether the holder of `credentials` (as for client_for()) would be allowed `action` on
+        `resource` with condition keys `context`: {allowed, message}, message as AccessDenied words it."""
+        body: dict = {"accessKeyId": credentials["AccessKeyId"], "action": action, "resource": resource, "context": context or {}}
+        token = credentials.get("SessionToken") or credentials.get("Token")
+        if token:
+            body["sessionToken"] = token
+        return self._control("POST", "authorize", body)

@@ -130,25 +130,29 @@ def _refused(service: str, code: str, message: str, status: int = 403) -> AwsErr
 def resolve_caller(state: SimState, req: AwsRequest) -> Caller | None:
     """The caller owning the request's access key; None for an unsigned call AWS accepts.
     Raise the service's authentication error for any other key."""
-    key = req.access_key
+    if not req.access_key and (req.service, req.action) in UNSIGNED_ACTIONS:
+        return None
+    return caller_of_key(state, req.service, req.access_key, req.security_token)
+
+
+def caller_of_key(state: SimState, service: str, key: str | None, token: str | None) -> Caller:
+    """The caller owning access key `key` (with session `token`), or `service`'s authentication error."""
     if not key:
-        if (req.service, req.action) in UNSIGNED_ACTIONS:
-            return None
-        raise _refused(req.service, "MissingAuthenticationToken", "Request is missing Authentication Token")
+        raise _refused(service, "MissingAuthenticationToken", "Request is missing Authentication Token")
     account = admin_account(key)
     if account is not None:
         return Caller.admin(account)
     session = state.sessions.get(key)
     if session is not None:
-        if req.security_token != session.session_token:
-            raise _refused(req.service, "InvalidClientTokenId", INVALID_TOKEN)
+        if token != session.session_token:
+            raise _refused(service, "InvalidClientTokenId", INVALID_TOKEN)
         if datetime.now(timezone.utc) >= session.expiration:
-            raise _refused(req.service, "ExpiredToken", EXPIRED_TOKEN, status=400)
+            raise _refused(service, "ExpiredToken", EXPIRED_TOKEN, status=400)
         return Caller.for_session(session, state.role_by_id(session.role_id))
     found = user_by_access_key(key)
     # A long-term key is never sent with a session token.
-    if found is None or req.security_token:
-        raise _refused(req.service, "InvalidClientTokenId", INVALID_TOKEN)
+    if found is None or token:
+        raise _refused(service, "InvalidClientTokenId", INVALID_TOKEN)
     return Caller.for_user(*found)
 
 

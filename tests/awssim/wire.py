@@ -49,8 +49,9 @@ class AwsError(Exception):
         self.fields = fields
 
 
-# Services answering in JSON; IAM, STS and a request naming no service (unsigned) answer in XML.
-JSON_SERVICES = ("eks", "secretsmanager", "kms")
+# Services answering in JSON (Bedrock only through POST /_awssim/authorize); IAM, STS and
+# a request naming no service (unsigned) answer in XML.
+JSON_SERVICES = ("eks", "secretsmanager", "kms", "bedrock")
 
 
 def is_account_id(value: object) -> bool:
