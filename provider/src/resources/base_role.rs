@@ -10,13 +10,14 @@ use std::sync::LazyLock;
 
 use serde_json::Value as Json;
 
+use super::lifecycle::{self, Observed, Previous, RoleBacked};
 use super::role::{self, RoleArgs};
 use super::spec::{declare, Prop, ResourceSpec, Ty};
 use super::*;
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
-use crate::plan::{plan_role, plan_role_delete, RoleSpec, Step};
+use crate::plan::{RoleSpec, Step};
 
 pub const TOKEN: &str = "xpander:index:XpanderBaseRole";
 
@@ -143,59 +144,45 @@ impl BaseRoleArgs {
     }
 }
 
-/// What is known of the role beyond its inputs.
-#[derive(Default)]
-struct Observed<'a> {
-    role_arn: Option<&'a str>,
-    role_id: Option<&'a str>,
-    account: Option<&'a AccountContext>,
-    association: Option<&'a PodIdentityAssociation>,
-}
-
 /// Outputs from the inputs plus what AWS assigned.
 fn outputs(
     inputs: &PropertyMap,
     spec: &RoleSpec,
-    seen: Observed<'_>,
-    trust: &Json,
-    policies: &BTreeMap<String, Json>,
+    seen: &Observed<'_, Option<PodIdentityAssociation>>,
+    association: Option<&PodIdentityAssociation>,
 ) -> PropertyMap {
-    let Observed {
-        role_arn,
-        role_id,
-        account,
-        association,
-    } = seen;
     let mut out = inputs.clone();
     let mut set = |k: &str, v: Option<PropertyValue>| {
         if let Some(v) = v {
             out.insert(k.to_string(), v);
         }
     };
-    set("arn", role_arn.map(|s| PropertyValue::String(s.into())));
-    set("roleId", role_id.map(|s| PropertyValue::String(s.into())));
+    let text = |s: &str| PropertyValue::String(s.into());
     set(
-        "accountId",
-        account.map(|a| PropertyValue::String(a.account_id.clone())),
+        "arn",
+        seen.account
+            .map(|a| text(&a.role_arn(&spec.path, &spec.name))),
     );
-    set("trustPolicy", Some(PropertyValue::from_json(trust)));
-    set("policies", Some(documents_value(policies)));
+    set("roleId", seen.role_id.as_deref().map(text));
+    set("accountId", seen.account.map(|a| text(&a.account_id)));
+    set("trustPolicy", Some(PropertyValue::from_json(seen.trust)));
+    set("policies", Some(documents_value(seen.policies)));
     set(
         "tagsAll",
         Some(PropertyValue::Object(
             spec.tags
                 .iter()
-                .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
+                .map(|(k, v)| (k.clone(), text(v)))
                 .collect(),
         )),
     );
     set(
         "podIdentityAssociationId",
-        association.map(|a| PropertyValue::String(a.association_id.clone())),
+        association.map(|a| text(&a.association_id)),
     );
     set(
         "podIdentityAssociationArn",
-        association.map(|a| PropertyValue::String(a.association_arn.clone())),
+        association.map(|a| text(&a.association_arn)),
     );
     apply_secrets(&SPEC, inputs, &mut out);
     out
@@ -242,13 +229,218 @@ fn plan_association(
     steps
 }
 
+/// What the base role writes: the role, and where its Pod Identity association goes.
+pub struct Desired {
+    pub role: RoleSpec,
+    pub pod_identity: Option<PodIdentityArgs>,
+}
+
 pub struct BaseRole;
 
 impl BaseRole {
-    fn args(inputs: &PropertyMap) -> Result<BaseRoleArgs, OpError> {
-        typed_args::<BaseRoleArgs>(inputs)
-            .map(|(a, _)| a)
-            .map_err(|f| OpError::Invalid(f.reason))
+    async fn association(
+        cloud: &crate::rpc::Cloud,
+        args: &BaseRoleArgs,
+    ) -> Result<Option<PodIdentityAssociation>, OpError> {
+        match &args.pod_identity {
+            Some(p) => {
+                let (c, n, s) = p.key();
+                Ok(cloud.api.find_pod_identity(&c, &n, &s).await?)
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl RoleBacked for BaseRole {
+    type Args = BaseRoleArgs;
+    type Desired = Desired;
+    /// The Pod Identity association for the wanted cluster/namespace/service account.
+    type Extras = Option<PodIdentityAssociation>;
+
+    fn token(&self) -> &'static str {
+        TOKEN
+    }
+
+    fn table(&self) -> &'static ResourceSpec {
+        &SPEC
+    }
+
+    fn render(
+        &self,
+        args: &BaseRoleArgs,
+        _account: Option<&AccountContext>,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> Result<Desired, String> {
+        Ok(Desired {
+            role: args.role_spec(default_tags, urn),
+            pod_identity: args.pod_identity.clone(),
+        })
+    }
+
+    fn role<'a>(&self, desired: &'a Desired) -> &'a RoleSpec {
+        &desired.role
+    }
+
+    async fn live_extras(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        args: &BaseRoleArgs,
+        _desired: &Desired,
+    ) -> Result<Self::Extras, OpError> {
+        Self::association(cloud, args).await
+    }
+
+    fn plan_extras(
+        &self,
+        desired: &Desired,
+        extras: &Self::Extras,
+        previous: Option<&Previous<'_, BaseRoleArgs>>,
+        account: &AccountContext,
+    ) -> Vec<Step> {
+        let role_arn = account.role_arn(&desired.role.path, &desired.role.name);
+        let old = previous.and_then(|p| {
+            let id = role::string_output(p.outputs, "podIdentityAssociationId");
+            p.args.pod_identity.as_ref().map(|o| (o, id))
+        });
+        plan_association(
+            old,
+            desired.pod_identity.as_ref(),
+            extras.as_ref(),
+            &role_arn,
+        )
+    }
+
+    fn outputs(
+        &self,
+        inputs: &PropertyMap,
+        desired: &Desired,
+        seen: &Observed<'_, Self::Extras>,
+    ) -> PropertyMap {
+        let association = if desired.pod_identity.is_some() {
+            seen.applied
+                .and_then(|a| a.association.as_ref())
+                .or(seen.extras.as_ref())
+        } else {
+            None
+        };
+        outputs(inputs, &desired.role, seen, association)
+    }
+
+    fn preview_unknowns(
+        &self,
+        args: &BaseRoleArgs,
+        previous: Option<&BaseRoleArgs>,
+        known: &mut PropertyMap,
+        out: &mut PropertyMap,
+    ) {
+        let Some(old) = previous else {
+            return;
+        };
+        let moves = old.pod_identity.as_ref().map(PodIdentityArgs::key)
+            != args.pod_identity.as_ref().map(PodIdentityArgs::key);
+        if moves {
+            known.remove("podIdentityAssociationId");
+            known.remove("podIdentityAssociationArn");
+            if args.pod_identity.is_some() {
+                out.insert("podIdentityAssociationId".into(), PropertyValue::Unknown);
+                out.insert("podIdentityAssociationArn".into(), PropertyValue::Unknown);
+            }
+        }
+    }
+
+    fn imported_inputs(&self, live: &LiveRole) -> PropertyMap {
+        role::imported_role_inputs(live)
+    }
+
+    /// `connectorRoleArns` is what AssumeConnectorRoles lists; a Pod Identity
+    /// association that no longer points at this role is gone.
+    async fn reconcile_inputs(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        live: &LiveRole,
+        inputs: &mut PropertyMap,
+        _importing: bool,
+    ) -> Result<(), OpError> {
+        match live
+            .inline_policies
+            .get(templates::POLICY_ASSUME_CONNECTORS)
+        {
+            Some(doc) => {
+                let arns = crate::iam::policy::statements(doc)
+                    .iter()
+                    .flat_map(|s| crate::iam::policy::string_list(s.get("Resource")))
+                    .collect::<Vec<_>>();
+                inputs.insert(
+                    "connectorRoleArns".into(),
+                    PropertyValue::from_json(&serde_json::json!(arns)),
+                );
+            }
+            None => {
+                inputs.remove("connectorRoleArns");
+            }
+        }
+        let args: BaseRoleArgs = lifecycle::decode(inputs)?;
+        let found = Self::association(cloud, &args).await?;
+        if args.pod_identity.is_some() && found.as_ref().is_none_or(|a| a.role_arn != live.arn) {
+            inputs.remove("podIdentity");
+        }
+        Ok(())
+    }
+
+    /// Grants written by connectors live on this role but belong to them.
+    fn owned_policies(&self, live: &LiveRole) -> BTreeMap<String, Json> {
+        live.inline_policies
+            .iter()
+            .filter(|(k, v)| !templates::is_connector_grant(k, v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn read_outputs(
+        &self,
+        out: &mut PropertyMap,
+        _inputs: &PropertyMap,
+        live: &LiveRole,
+        _desired: &Desired,
+        _extras: &Self::Extras,
+    ) {
+        if !live.managed_policies.is_empty() {
+            out.insert(
+                "attachedPolicyArns".into(),
+                PropertyValue::Array(
+                    live.managed_policies
+                        .iter()
+                        .map(|a| PropertyValue::String(a.clone()))
+                        .collect(),
+                ),
+            );
+        }
+    }
+
+    async fn delete_extras(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        outputs: &PropertyMap,
+        inputs: &PropertyMap,
+    ) -> Result<Vec<Step>, OpError> {
+        let args: BaseRoleArgs = lifecycle::decode(inputs).unwrap_or_default();
+        let ours = role::string_output(outputs, "arn");
+        Ok(Self::association(cloud, &args)
+            .await?
+            .filter(|a| Some(&a.role_arn) == ours.as_ref())
+            .map(|a| Step::DeletePodIdentity {
+                cluster: args
+                    .pod_identity
+                    .as_ref()
+                    .map(|p| p.key().0)
+                    .unwrap_or_default(),
+                id: a.association_id,
+            })
+            .into_iter()
+            .collect())
     }
 }
 
@@ -297,57 +489,7 @@ impl Resource for BaseRole {
         inputs: &PropertyMap,
         preview: bool,
     ) -> Result<(String, PropertyMap), OpError> {
-        let args = Self::args(inputs)?;
-        let cfg = ctx.provider.config();
-        let default_tags = cfg.default_tags.clone().unwrap_or_default();
-        let spec = args.role_spec(&default_tags, ctx.urn);
-        if preview {
-            let known = outputs(
-                inputs,
-                &spec,
-                Observed::default(),
-                &spec.trust,
-                &spec.inline_policies,
-            );
-            return Ok((String::new(), preview_outputs(&SPEC, inputs, &known, false)));
-        }
-        let cloud = ctx.provider.cloud().await?;
-        let live = cloud.api.get_role(&spec.name).await?;
-        role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
-        let role_arn = cloud.account.role_arn(&spec.path, &spec.name);
-        let live_assoc = match &args.pod_identity {
-            Some(p) if live.is_some() => {
-                let (c, n, s) = p.key();
-                cloud.api.find_pod_identity(&c, &n, &s).await?
-            }
-            _ => None,
-        };
-        let mut steps = plan_role(live.as_ref(), &spec, &cloud.account.partition);
-        steps.extend(plan_association(
-            None,
-            args.pod_identity.as_ref(),
-            live_assoc.as_ref(),
-            &role_arn,
-        ));
-        let (applied, failure) = apply(ctx, &cloud, &steps).await;
-        let role_id = applied
-            .created_role
-            .as_ref()
-            .map(|r| r.role_id.clone())
-            .or(live.as_ref().map(|l| l.role_id.clone()));
-        let association = applied.association.clone().or(live_assoc);
-        let seen = Observed {
-            role_arn: Some(&role_arn),
-            role_id: role_id.as_deref(),
-            account: Some(&cloud.account),
-            association: association.as_ref(),
-        };
-        let out = outputs(inputs, &spec, seen, &spec.trust, &spec.inline_policies);
-        match failure {
-            None => Ok((spec.name.clone(), out)),
-            Some(f) if role_id.is_some() => Err(partial(&spec.name, out, &f)),
-            Some(f) => Err(OpError::Cloud(f.error)),
-        }
+        lifecycle::create(self, ctx, inputs, preview).await
     }
 
     async fn read(
@@ -357,77 +499,7 @@ impl Resource for BaseRole {
         _olds: Option<&PropertyMap>,
         old_inputs: Option<&PropertyMap>,
     ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
-        let cloud = ctx.provider.cloud().await?;
-        let Some(live) = cloud.api.get_role(id).await? else {
-            return Ok(None);
-        };
-        let mut inputs = match old_inputs.filter(|m| !m.is_empty()) {
-            Some(old) => old.clone(),
-            None => role::imported_role_inputs(&live),
-        };
-        if let Some(doc) = live
-            .inline_policies
-            .get(templates::POLICY_ASSUME_CONNECTORS)
-        {
-            let arns = crate::iam::policy::statements(doc)
-                .iter()
-                .flat_map(|s| crate::iam::policy::string_list(s.get("Resource")))
-                .collect::<Vec<_>>();
-            inputs.insert(
-                "connectorRoleArns".into(),
-                PropertyValue::from_json(&serde_json::json!(arns)),
-            );
-        } else {
-            inputs.remove("connectorRoleArns");
-        }
-        let args = Self::args(&inputs)?;
-        let association = match &args.pod_identity {
-            Some(p) => {
-                let (c, n, s) = p.key();
-                let found = cloud.api.find_pod_identity(&c, &n, &s).await?;
-                if found.as_ref().is_none_or(|a| a.role_arn != live.arn) {
-                    inputs.remove("podIdentity");
-                }
-                found.filter(|a| a.role_arn == live.arn)
-            }
-            None => None,
-        };
-        let cfg = ctx.provider.config();
-        let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
-        let own_policies: BTreeMap<String, Json> = live
-            .inline_policies
-            .iter()
-            .filter(|(k, v)| !templates::is_connector_grant(k, v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let seen = Observed {
-            role_arn: Some(&live.arn),
-            role_id: Some(&live.role_id),
-            account: Some(&cloud.account),
-            association: association.as_ref(),
-        };
-        let mut out = outputs(&inputs, &spec, seen, &live.trust, &own_policies);
-        if !live.managed_policies.is_empty() {
-            out.insert(
-                "attachedPolicyArns".into(),
-                PropertyValue::Array(
-                    live.managed_policies
-                        .iter()
-                        .map(|a| PropertyValue::String(a.clone()))
-                        .collect(),
-                ),
-            );
-        }
-        out.insert(
-            "tagsAll".into(),
-            PropertyValue::Object(
-                live.tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
-                    .collect(),
-            ),
-        );
-        Ok(Some((out, inputs)))
+        lifecycle::read(self, ctx, id, old_inputs).await
     }
 
     async fn update(
@@ -439,73 +511,7 @@ impl Resource for BaseRole {
         news: &PropertyMap,
         preview: bool,
     ) -> Result<PropertyMap, OpError> {
-        let args = Self::args(news)?;
-        let old_args = Self::args(old_inputs).unwrap_or_default();
-        let cfg = ctx.provider.config();
-        let spec = args.role_spec(&cfg.default_tags.clone().unwrap_or_default(), ctx.urn);
-        if preview {
-            let mut known = olds.clone();
-            known.extend(outputs(
-                news,
-                &spec,
-                Observed::default(),
-                &spec.trust,
-                &spec.inline_policies,
-            ));
-            let assoc_changes = old_args.pod_identity.as_ref().map(PodIdentityArgs::key)
-                != args.pod_identity.as_ref().map(PodIdentityArgs::key);
-            if assoc_changes {
-                known.remove("podIdentityAssociationId");
-                known.remove("podIdentityAssociationArn");
-            }
-            let mut out = preview_outputs(&SPEC, news, &known, true);
-            if assoc_changes && args.pod_identity.is_some() {
-                out.insert("podIdentityAssociationId".into(), PropertyValue::Unknown);
-                out.insert("podIdentityAssociationArn".into(), PropertyValue::Unknown);
-            }
-            return Ok(out);
-        }
-        let cloud = ctx.provider.cloud().await?;
-        let live: Option<LiveRole> = cloud.api.get_role(id).await?;
-        let role_arn = cloud.account.role_arn(&spec.path, &spec.name);
-        let live_assoc = match &args.pod_identity {
-            Some(p) => {
-                let (c, n, s) = p.key();
-                cloud.api.find_pod_identity(&c, &n, &s).await?
-            }
-            None => None,
-        };
-        let old_assoc_id = role::string_output(olds, "podIdentityAssociationId");
-        let mut steps = plan_role(live.as_ref(), &spec, &cloud.account.partition);
-        steps.extend(plan_association(
-            old_args.pod_identity.as_ref().map(|o| (o, old_assoc_id)),
-            args.pod_identity.as_ref(),
-            live_assoc.as_ref(),
-            &role_arn,
-        ));
-        let (applied, failure) = apply(ctx, &cloud, &steps).await;
-        let role_id = applied
-            .created_role
-            .as_ref()
-            .map(|r| r.role_id.clone())
-            .or(live.as_ref().map(|l| l.role_id.clone()))
-            .or(role::string_output(olds, "roleId"));
-        let association = if args.pod_identity.is_some() {
-            applied.association.clone().or(live_assoc)
-        } else {
-            None
-        };
-        let seen = Observed {
-            role_arn: Some(&role_arn),
-            role_id: role_id.as_deref(),
-            account: Some(&cloud.account),
-            association: association.as_ref(),
-        };
-        let out = outputs(news, &spec, seen, &spec.trust, &spec.inline_policies);
-        match failure {
-            None => Ok(out),
-            Some(f) => Err(partial(id, out, &f)),
-        }
+        lifecycle::update(self, ctx, id, olds, old_inputs, news, preview).await
     }
 
     async fn delete(
@@ -515,26 +521,7 @@ impl Resource for BaseRole {
         olds: &PropertyMap,
         old_inputs: &PropertyMap,
     ) -> Result<(), OpError> {
-        let cloud = ctx.provider.cloud().await?;
-        let args = Self::args(old_inputs).unwrap_or_default();
-        let mut steps = Vec::new();
-        if let Some(p) = &args.pod_identity {
-            let (c, n, s) = p.key();
-            let found = cloud.api.find_pod_identity(&c, &n, &s).await?;
-            let ours = role::string_output(olds, "arn");
-            if let Some(a) = found.filter(|a| Some(&a.role_arn) == ours.as_ref()) {
-                steps.push(Step::DeletePodIdentity {
-                    cluster: c,
-                    id: a.association_id,
-                });
-            }
-        }
-        let live = cloud.api.get_role(id).await?;
-        steps.extend(plan_role_delete(live.as_ref()));
-        execute(ctx, &cloud, &steps)
-            .await
-            .map(|_| ())
-            .map_err(|f| OpError::Cloud(f.error))
+        lifecycle::delete(self, ctx, id, olds, old_inputs).await
     }
 }
 

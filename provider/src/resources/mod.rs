@@ -4,6 +4,7 @@
 
 pub mod base_role;
 pub mod connector;
+pub mod lifecycle;
 pub mod role;
 pub mod spec;
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::Rendered;
-use crate::cloud::api::{AccessEntry, LiveRole};
+use crate::cloud::api::AccessEntry;
 use crate::iam::arn::parse_role_arn;
-use crate::plan::{plan_role_delete, Step};
+use crate::plan::Step;
 use crate::rpc::values::{PropertyMap, PropertyValue};
 
 /// What exists besides the role: the grant on the base role and the access entry.
@@ -143,12 +143,9 @@ impl Written {
 }
 
 /// Delete order (DESIGN): revoke the grant, remove the access entry (which
-/// takes its access policy associations with it), then empty and delete the role.
-pub fn plan_delete(
-    written: &Written,
-    live_role: Option<&LiveRole>,
-    live: &LiveExtras,
-) -> Vec<Step> {
+/// takes its access policy associations with it); the lifecycle then empties
+/// and deletes the role.
+pub fn plan_delete(written: &Written, access_entry_exists: bool) -> Vec<Step> {
     let mut steps = Vec::new();
     if let Some((base_role, name)) = &written.grant {
         steps.push(Step::DeletePolicy {
@@ -156,13 +153,12 @@ pub fn plan_delete(
             name: name.clone(),
         });
     }
-    if let (Some((cluster, principal_arn)), Some(_)) = (&written.access, &live.access) {
+    if let (Some((cluster, principal_arn)), true) = (&written.access, access_entry_exists) {
         steps.push(Step::DeleteAccessEntry {
             cluster: cluster.clone(),
             principal_arn: principal_arn.clone(),
         });
     }
-    steps.extend(plan_role_delete(live_role));
     steps
 }
 
@@ -204,7 +200,7 @@ mod tests {
             grant: Some(("xpander-base-role".into(), "xpander-assume-c".into())),
             access: None,
         };
-        let steps = plan_delete(&written, None, &LiveExtras::default());
+        let steps = plan_delete(&written, false);
         assert!(
             matches!(&steps[0], Step::DeletePolicy { role, .. } if role == "xpander-base-role")
         );

@@ -11,7 +11,8 @@ use super::{ConnectorArgs, Rendered, SPEC, TOKEN};
 use crate::cloud::api::LiveRole;
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
-use crate::plan::plan_role;
+use crate::plan::Step;
+use crate::resources::lifecycle::{self, Observed, Previous, RoleBacked};
 use crate::resources::role;
 use crate::resources::*;
 use crate::rpc::values::{PropertyMap, PropertyValue};
@@ -139,25 +140,223 @@ async fn check_quotas(
 
 pub struct ConnectorRole;
 
-impl ConnectorRole {
-    fn args(inputs: &PropertyMap) -> Result<ConnectorArgs, OpError> {
-        typed_args::<ConnectorArgs>(inputs)
-            .map(|(a, _)| a)
-            .map_err(|f| OpError::Invalid(f.reason))
+#[async_trait]
+impl RoleBacked for ConnectorRole {
+    type Args = ConnectorArgs;
+    type Desired = Rendered;
+    type Extras = LiveExtras;
+
+    fn token(&self) -> &'static str {
+        TOKEN
+    }
+
+    fn table(&self) -> &'static ResourceSpec {
+        &SPEC
     }
 
     fn render(
+        &self,
         args: &ConnectorArgs,
-        ctx: &OpCtx<'_>,
+        account: Option<&AccountContext>,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> Result<Rendered, String> {
+        let account = account.ok_or("the deploying account is not known yet")?;
+        args.render(account, default_tags, urn)
+    }
+
+    fn role<'a>(&self, desired: &'a Rendered) -> &'a crate::plan::RoleSpec {
+        &desired.role
+    }
+
+    async fn preflight(
+        &self,
+        args: &ConnectorArgs,
+        provider: &crate::rpc::ProviderState,
+        cloud: &crate::rpc::Cloud,
+    ) -> Result<(), OpError> {
+        check_base_role(args, cloud).await?;
+        check_quotas(args, provider, cloud).await?;
+        check_cluster(args, cloud).await
+    }
+
+    /// A preview reads the cluster when it can: a cluster the connector
+    /// cannot get an access entry on fails here, not halfway through `up`.
+    async fn preview_checks(
+        &self,
+        args: &ConnectorArgs,
+        provider: &crate::rpc::ProviderState,
+    ) -> Result<(), OpError> {
+        if args.sources.eks.is_some() {
+            if let Ok(cloud) = provider.cloud().await {
+                check_cluster(args, &cloud).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn live_extras(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        _args: &ConnectorArgs,
+        desired: &Rendered,
+    ) -> Result<LiveExtras, OpError> {
+        live_extras(cloud, desired).await
+    }
+
+    fn plan_extras(
+        &self,
+        desired: &Rendered,
+        extras: &LiveExtras,
+        previous: Option<&Previous<'_, ConnectorArgs>>,
         account: &AccountContext,
-    ) -> Result<Rendered, OpError> {
-        let cfg = ctx.provider.config();
-        args.render(
-            account,
-            &cfg.default_tags.clone().unwrap_or_default(),
-            ctx.urn,
+    ) -> Vec<Step> {
+        let old = previous.and_then(|p| p.args.render(account, &BTreeMap::new(), "").ok());
+        plan_extras(desired, extras, old.as_ref(), &account.partition)
+    }
+
+    fn outputs(
+        &self,
+        inputs: &PropertyMap,
+        desired: &Rendered,
+        seen: &Observed<'_, LiveExtras>,
+    ) -> PropertyMap {
+        let entry = desired.access.as_ref().and_then(|_| {
+            seen.applied
+                .and_then(|a| a.access_entry_arn.clone())
+                .or(seen
+                    .extras
+                    .access
+                    .as_ref()
+                    .map(|a| a.access_entry_arn.clone()))
+        });
+        outputs(
+            inputs,
+            desired,
+            seen.role_id.as_deref(),
+            seen.account,
+            entry.as_deref(),
+            seen.trust,
+            seen.policies,
         )
-        .map_err(OpError::Invalid)
+    }
+
+    fn preview_unknowns(
+        &self,
+        args: &ConnectorArgs,
+        previous: Option<&ConnectorArgs>,
+        known: &mut PropertyMap,
+        out: &mut PropertyMap,
+    ) {
+        let eks = args.sources.eks.as_ref();
+        let cluster_changes = match previous {
+            None => true,
+            Some(old) => {
+                old.sources.eks.as_ref().map(|e| &e.cluster_name) != eks.map(|e| &e.cluster_name)
+            }
+        };
+        if previous.is_some() {
+            let granted =
+                args.trust.base_role_arn.is_some() && args.trust.grant_base_role.unwrap_or(true);
+            if !granted {
+                known.remove("grantPolicyName");
+            }
+        }
+        if cluster_changes {
+            known.remove("accessEntryArn");
+            if eks.is_some() {
+                out.insert("accessEntryArn".into(), PropertyValue::Unknown);
+            }
+        }
+    }
+
+    fn imported_inputs(&self, live: &LiveRole) -> PropertyMap {
+        imported_inputs(live)
+    }
+
+    async fn reconcile_inputs(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        live: &LiveRole,
+        inputs: &mut PropertyMap,
+        importing: bool,
+    ) -> Result<(), OpError> {
+        if importing {
+            // A setup made by hand grants through the base role's own
+            // AssumeConnectorRoles policy; importing must not add a second grant.
+            let args: ConnectorArgs = lifecycle::decode(inputs)?;
+            let r = args
+                .render(&cloud.account, &BTreeMap::new(), "")
+                .map_err(OpError::Invalid)?;
+            if let Some(g) = &r.grant {
+                if cloud
+                    .api
+                    .get_role_policy(&g.base_role, &g.name)
+                    .await?
+                    .is_none()
+                {
+                    inputs.insert("grantBaseRole".into(), PropertyValue::Bool(false));
+                }
+            }
+            return Ok(());
+        }
+        // Attachments are exclusive: one made by hand shows up as an input
+        // change, so the next update detaches it.
+        let declared: std::collections::BTreeSet<String> =
+            lifecycle::decode::<ConnectorArgs>(inputs)?
+                .managed_policy_arns
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+        if declared != live.managed_policies {
+            let list = live
+                .managed_policies
+                .iter()
+                .map(|a| PropertyValue::String(a.clone()))
+                .collect::<Vec<_>>();
+            if list.is_empty() {
+                inputs.remove("managedPolicyArns");
+            } else {
+                inputs.insert("managedPolicyArns".into(), PropertyValue::Array(list));
+            }
+        }
+        Ok(())
+    }
+
+    /// A grant that is missing or edited on the base role is reported as
+    /// absent, so the next update writes it.
+    fn read_outputs(
+        &self,
+        out: &mut PropertyMap,
+        _inputs: &PropertyMap,
+        _live: &LiveRole,
+        desired: &Rendered,
+        extras: &LiveExtras,
+    ) {
+        let partition = parse_role_arn(&desired.arn)
+            .map(|a| a.partition)
+            .unwrap_or_default();
+        let grant_ok = match (&desired.grant, &extras.grant) {
+            (Some(g), Some(doc)) => crate::iam::policy::equivalent(&g.document, doc, &partition),
+            _ => false,
+        };
+        if !grant_ok {
+            out.remove("grantPolicyName");
+        }
+    }
+
+    async fn delete_extras(
+        &self,
+        cloud: &crate::rpc::Cloud,
+        outputs: &PropertyMap,
+        _inputs: &PropertyMap,
+    ) -> Result<Vec<Step>, OpError> {
+        let written = Written::from_outputs(outputs);
+        let access = match &written.access {
+            Some((cluster, principal)) => cloud.api.get_access_entry(cluster, principal).await?,
+            None => None,
+        };
+        Ok(plan_delete(&written, access.is_some()))
     }
 }
 
@@ -228,78 +427,7 @@ impl Resource for ConnectorRole {
         inputs: &PropertyMap,
         preview: bool,
     ) -> Result<(String, PropertyMap), OpError> {
-        let args = Self::args(inputs)?;
-        if preview {
-            let known = match ctx.provider.cached_account() {
-                Some(account) => match Self::render(&args, ctx, &account) {
-                    Ok(r) => outputs(
-                        inputs,
-                        &r,
-                        None,
-                        Some(&account),
-                        None,
-                        &r.role.trust,
-                        &r.role.inline_policies,
-                    ),
-                    Err(_) => PropertyMap::new(),
-                },
-                None => PropertyMap::new(),
-            };
-            // A preview reads the cluster when it can: a cluster the connector
-            // cannot get an access entry on fails here, not halfway through `up`.
-            if args.sources.eks.is_some() {
-                if let Ok(cloud) = ctx.provider.cloud().await {
-                    check_cluster(&args, &cloud).await?;
-                }
-            }
-            let mut out = preview_outputs(&SPEC, inputs, &known, false);
-            if args.sources.eks.is_some() {
-                out.insert("accessEntryArn".into(), PropertyValue::Unknown);
-            }
-            return Ok((String::new(), out));
-        }
-        let cloud = ctx.provider.cloud().await?;
-        let r = Self::render(&args, ctx, &cloud.account)?;
-        check_base_role(&args, &cloud).await?;
-        check_quotas(&args, ctx.provider, &cloud).await?;
-        check_cluster(&args, &cloud).await?;
-        let live = cloud.api.get_role(&r.role.name).await?;
-        role::ensure_owned(live.as_ref(), ctx.urn, TOKEN)?;
-        let extras = if live.is_some() {
-            live_extras(&cloud, &r).await?
-        } else {
-            LiveExtras::default()
-        };
-        let mut steps = plan_role(live.as_ref(), &r.role, &cloud.account.partition);
-        steps.extend(plan_extras(&r, &extras, None, &cloud.account.partition));
-        let (applied, failure) = apply(ctx, &cloud, &steps).await;
-        let role_id = applied
-            .created_role
-            .as_ref()
-            .map(|c| c.role_id.clone())
-            .or(live.as_ref().map(|l| l.role_id.clone()));
-        let entry = applied
-            .access_entry_arn
-            .clone()
-            .or(extras.access.map(|a| a.access_entry_arn));
-        let out = outputs(
-            inputs,
-            &r,
-            role_id.as_deref(),
-            Some(&cloud.account),
-            entry.as_deref(),
-            &r.role.trust,
-            &r.role.inline_policies,
-        );
-        match failure {
-            None => Ok((r.role.name.clone(), out)),
-            Some(f) if role_id.is_some() => {
-                let mut out = out;
-                out.insert("trustPolicy".into(), PropertyValue::Null);
-                Err(partial(&r.role.name, out, &f))
-            }
-            Some(f) => Err(OpError::Cloud(f.error)),
-        }
+        lifecycle::create(self, ctx, inputs, preview).await
     }
 
     async fn read(
@@ -309,78 +437,7 @@ impl Resource for ConnectorRole {
         _olds: Option<&PropertyMap>,
         old_inputs: Option<&PropertyMap>,
     ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
-        let cloud = ctx.provider.cloud().await?;
-        let Some(live) = cloud.api.get_role(id).await? else {
-            return Ok(None);
-        };
-        let importing = old_inputs.is_none_or(|m| m.is_empty());
-        let mut inputs = match old_inputs.filter(|m| !m.is_empty()) {
-            Some(old) => old.clone(),
-            None => imported_inputs(&live),
-        };
-        if !importing {
-            // Attachments are exclusive: one made by hand shows up as an input
-            // change, so the next update detaches it.
-            let declared: std::collections::BTreeSet<String> = Self::args(&inputs)?
-                .managed_policy_arns
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
-            if declared != live.managed_policies {
-                let list = live
-                    .managed_policies
-                    .iter()
-                    .map(|a| PropertyValue::String(a.clone()))
-                    .collect::<Vec<_>>();
-                if list.is_empty() {
-                    inputs.remove("managedPolicyArns");
-                } else {
-                    inputs.insert("managedPolicyArns".into(), PropertyValue::Array(list));
-                }
-            }
-        }
-        let mut args = Self::args(&inputs)?;
-        let mut r = Self::render(&args, ctx, &cloud.account)?;
-        let mut extras = live_extras(&cloud, &r).await?;
-        if importing && r.grant.is_some() && extras.grant.is_none() {
-            // A setup made by hand grants through the base role's own
-            // AssumeConnectorRoles policy; importing must not add a second grant.
-            inputs.insert("grantBaseRole".into(), PropertyValue::Bool(false));
-            args = Self::args(&inputs)?;
-            r = Self::render(&args, ctx, &cloud.account)?;
-            extras = live_extras(&cloud, &r).await?;
-        }
-        let mut out = outputs(
-            &inputs,
-            &r,
-            Some(&live.role_id),
-            Some(&cloud.account),
-            extras.access.as_ref().map(|a| a.access_entry_arn.as_str()),
-            &live.trust,
-            &live.inline_policies,
-        );
-        let grant_ok = match (&r.grant, &extras.grant) {
-            (Some(g), Some(doc)) => {
-                crate::iam::policy::equivalent(&g.document, doc, &cloud.account.partition)
-            }
-            _ => false,
-        };
-        if !grant_ok {
-            out.remove("grantPolicyName");
-        }
-        out.insert(
-            "tagsAll".into(),
-            PropertyValue::Object(
-                live.tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), PropertyValue::String(v.clone())))
-                    .collect(),
-            ),
-        );
-        if args.trust.external_id.is_some() {
-            apply_secrets(&SPEC, &inputs, &mut out);
-        }
-        Ok(Some((out, inputs)))
+        lifecycle::read(self, ctx, id, old_inputs).await
     }
 
     async fn update(
@@ -392,82 +449,7 @@ impl Resource for ConnectorRole {
         news: &PropertyMap,
         preview: bool,
     ) -> Result<PropertyMap, OpError> {
-        let args = Self::args(news)?;
-        let old_args = Self::args(old_inputs).unwrap_or_default();
-        let region = ctx.provider.region();
-        if preview {
-            let account = role::account_from_outputs(olds, &region);
-            let mut known = olds.clone();
-            if let Some(account) = &account {
-                if let Ok(r) = Self::render(&args, ctx, account) {
-                    known.extend(outputs(
-                        news,
-                        &r,
-                        None,
-                        Some(account),
-                        None,
-                        &r.role.trust,
-                        &r.role.inline_policies,
-                    ));
-                    if r.grant.is_none() {
-                        known.remove("grantPolicyName");
-                    }
-                }
-            }
-            let cluster_changes = old_args.sources.eks.as_ref().map(|e| &e.cluster_name)
-                != args.sources.eks.as_ref().map(|e| &e.cluster_name);
-            if cluster_changes {
-                known.remove("accessEntryArn");
-            }
-            let mut out = preview_outputs(&SPEC, news, &known, true);
-            if cluster_changes && args.sources.eks.is_some() {
-                out.insert("accessEntryArn".into(), PropertyValue::Unknown);
-            }
-            return Ok(out);
-        }
-        let cloud = ctx.provider.cloud().await?;
-        let r = Self::render(&args, ctx, &cloud.account)?;
-        check_base_role(&args, &cloud).await?;
-        check_quotas(&args, ctx.provider, &cloud).await?;
-        check_cluster(&args, &cloud).await?;
-        let old_r = Self::render(&old_args, ctx, &cloud.account).ok();
-        let live = cloud.api.get_role(id).await?;
-        let extras = live_extras(&cloud, &r).await?;
-        let mut steps = plan_role(live.as_ref(), &r.role, &cloud.account.partition);
-        steps.extend(plan_extras(
-            &r,
-            &extras,
-            old_r.as_ref(),
-            &cloud.account.partition,
-        ));
-        let (applied, failure) = apply(ctx, &cloud, &steps).await;
-        let role_id = applied
-            .created_role
-            .as_ref()
-            .map(|c| c.role_id.clone())
-            .or(live.as_ref().map(|l| l.role_id.clone()))
-            .or(role::string_output(olds, "roleId"));
-        let entry = if args.sources.eks.is_some() {
-            applied
-                .access_entry_arn
-                .clone()
-                .or(extras.access.map(|a| a.access_entry_arn))
-        } else {
-            None
-        };
-        let out = outputs(
-            news,
-            &r,
-            role_id.as_deref(),
-            Some(&cloud.account),
-            entry.as_deref(),
-            &r.role.trust,
-            &r.role.inline_policies,
-        );
-        match failure {
-            None => Ok(out),
-            Some(f) => Err(partial(id, out, &f)),
-        }
+        lifecycle::update(self, ctx, id, olds, old_inputs, news, preview).await
     }
 
     async fn delete(
@@ -475,24 +457,9 @@ impl Resource for ConnectorRole {
         ctx: &OpCtx<'_>,
         id: &str,
         olds: &PropertyMap,
-        _old_inputs: &PropertyMap,
+        old_inputs: &PropertyMap,
     ) -> Result<(), OpError> {
-        let cloud = ctx.provider.cloud().await?;
-        let written = Written::from_outputs(olds);
-        let live = cloud.api.get_role(id).await?;
-        let access = match &written.access {
-            Some((cluster, principal)) => cloud.api.get_access_entry(cluster, principal).await?,
-            None => None,
-        };
-        let extras = LiveExtras {
-            grant: None,
-            access,
-        };
-        let steps = plan_delete(&written, live.as_ref(), &extras);
-        execute(ctx, &cloud, &steps)
-            .await
-            .map(|_| ())
-            .map_err(|f| OpError::Cloud(f.error))
+        lifecycle::delete(self, ctx, id, olds, old_inputs).await
     }
 }
 
