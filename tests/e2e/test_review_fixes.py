@@ -44,8 +44,8 @@ def test_a_base_role_in_another_account_needs_grant_base_role_false(aws, stack):
     with pytest.raises(StepFailed) as failed:
         stack.up(redshift(other))
     assert "grantBaseRole: false" in str(failed.value) and "connectorRoleArns" in str(failed.value)
-    # Refused before anything was written (the simulator has one account, so
-    # the grantBaseRole: false path is left to a two-account suite).
+    # Refused before anything was written (the grantBaseRole: false path is
+    # deployed in test_cross_account.py).
     assert aws.boto3_client("iam").list_roles()["Roles"] == []
 
 
