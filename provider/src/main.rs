@@ -76,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("doctor") => std::process::exit(doctor(&args[1..]).await),
         Some("deployer-policy") => std::process::exit(deployer_policy(&args[1..])),
         Some("--help") | Some("-h") => {
-            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander deployer-policy --mode preview|deploy [--role-name-prefix P] [--path /p/]\n                                 [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]\n                                      the IAM policy whoever runs pulumi with this provider needs\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
+            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME|--base-role-arn ARN [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander deployer-policy --mode preview|deploy [--role-name-prefix P] [--path /p/]\n                                 [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]\n                                      the IAM policy whoever runs pulumi with this provider needs\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
         _ => {}
@@ -196,6 +196,7 @@ async fn doctor(args: &[String]) -> i32 {
         let mut value = || it.next().cloned().unwrap_or_default();
         match flag.as_str() {
             "--base-role" => scope.base_role = value(),
+            "--base-role-arn" => scope.base_role_arn = Some(value()),
             "--connector" => scope.connector_roles.push(value()),
             "--cluster" => scope.cluster = Some(value()),
             "--namespace" => scope.namespace = Some(value()),
@@ -217,8 +218,8 @@ async fn doctor(args: &[String]) -> i32 {
             }
         }
     }
-    if scope.base_role.is_empty() {
-        eprintln!("doctor: --base-role is required");
+    if scope.base_role.is_empty() == scope.base_role_arn.is_none() {
+        eprintln!("doctor: give exactly one of --base-role and --base-role-arn");
         return 2;
     }
     let subject = match xpander_provider::cloud::connect(&cfg).await {
@@ -248,7 +249,7 @@ async fn doctor(args: &[String]) -> i32 {
         };
         let header = format!(
             "xpander doctor: base role {}, {} connector(s){target}",
-            scope.base_role,
+            scope.base_role_arn.as_deref().unwrap_or(&scope.base_role),
             scope.connector_roles.len()
         );
         print!("{}", report::human(&findings, &header));

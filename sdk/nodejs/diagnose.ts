@@ -8,9 +8,11 @@ import * as utilities from "./utilities";
 /**
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
-export function diagnose(args: DiagnoseArgs, opts?: pulumi.InvokeOptions): Promise<DiagnoseResult> {
+export function diagnose(args?: DiagnoseArgs, opts?: pulumi.InvokeOptions): Promise<DiagnoseResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:diagnose", {
+        "baseRoleArn": args.baseRoleArn,
         "baseRoleName": args.baseRoleName,
         "clusterName": args.clusterName,
         "connectorRoleNames": args.connectorRoleNames,
@@ -21,9 +23,13 @@ export function diagnose(args: DiagnoseArgs, opts?: pulumi.InvokeOptions): Promi
 
 export interface DiagnoseArgs {
     /**
-     * Name of the base role.
+     * ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
      */
-    baseRoleName: string;
+    baseRoleArn?: string;
+    /**
+     * Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
+     */
+    baseRoleName?: string;
     /**
      * EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
      */
@@ -63,9 +69,11 @@ export interface DiagnoseResult {
 /**
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
-export function diagnoseOutput(args: DiagnoseOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<DiagnoseResult> {
+export function diagnoseOutput(args?: DiagnoseOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<DiagnoseResult> {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:diagnose", {
+        "baseRoleArn": args.baseRoleArn,
         "baseRoleName": args.baseRoleName,
         "clusterName": args.clusterName,
         "connectorRoleNames": args.connectorRoleNames,
@@ -76,9 +84,13 @@ export function diagnoseOutput(args: DiagnoseOutputArgs, opts?: pulumi.InvokeOut
 
 export interface DiagnoseOutputArgs {
     /**
-     * Name of the base role.
+     * ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
      */
-    baseRoleName: pulumi.Input<string>;
+    baseRoleArn?: pulumi.Input<string>;
+    /**
+     * Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
+     */
+    baseRoleName?: pulumi.Input<string>;
     /**
      * EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
      */

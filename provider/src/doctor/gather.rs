@@ -8,7 +8,11 @@ use crate::cloud::error::CloudError;
 
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
+    /// The base role by name, in the account the credentials reach.
     pub base_role: String,
+    /// Or by ARN: one in another account is not read (these credentials
+    /// cannot); the connectors are checked against its ARN alone.
+    pub base_role_arn: Option<String>,
     pub connector_roles: Vec<String>,
     pub cluster: Option<String>,
     pub namespace: Option<String>,
@@ -18,7 +22,25 @@ pub struct Scope {
 /// One read per role (with its policies), per referenced managed policy, per
 /// association, and per access entry of a connector that holds EKS permissions.
 pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudError> {
-    let base = api.get_role(&scope.base_role).await?;
+    let (base_name, base_elsewhere) = match scope.base_role_arn.as_deref() {
+        Some(arn) => {
+            let parsed = crate::iam::arn::parse_role_arn(arn).ok_or_else(|| {
+                CloudError::new(
+                    "GetRole",
+                    "InvalidInput",
+                    format!("{arn:?} is not an IAM role ARN"),
+                )
+            })?;
+            let here = api.caller_identity().await?;
+            let elsewhere = (parsed.account_id != here.account_id).then(|| arn.to_string());
+            (parsed.name, elsewhere)
+        }
+        None => (scope.base_role.clone(), None),
+    };
+    let base = match base_elsewhere {
+        Some(_) => None,
+        None => api.get_role(&base_name).await?,
+    };
     let mut connectors = Vec::new();
     for name in &scope.connector_roles {
         connectors.push((name.clone(), api.get_role(name).await?));
@@ -95,8 +117,9 @@ pub async fn gather(api: &dyn AwsApi, scope: &Scope) -> Result<Subject, CloudErr
         }
     }
     Ok(Subject {
-        base_name: scope.base_role.clone(),
+        base_name,
         base,
+        base_elsewhere,
         connectors,
         pod_identity,
         access_entries,

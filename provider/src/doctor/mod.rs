@@ -52,6 +52,9 @@ pub struct PodIdentityTarget {
 pub struct Subject {
     pub base_name: String,
     pub base: Option<LiveRole>,
+    /// The base role's ARN when it lives in another account than the
+    /// credentials reach: not read, the connectors are checked against it.
+    pub base_elsewhere: Option<String>,
     pub connectors: Vec<(String, Option<LiveRole>)>,
     pub pod_identity: Option<PodIdentityTarget>,
     /// Per connector name, the access entry on the given cluster (only for EKS connectors).
@@ -260,18 +263,37 @@ fn reaches_beyond_assume(pattern: &str) -> bool {
 
 pub fn diagnose(s: &Subject) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    let Some(base) = &s.base else {
-        f.add(
-            "ROLE_NOT_FOUND",
-            Severity::Error,
-            &s.base_name,
-            format!("base role {:?} does not exist", s.base_name),
-            None,
-            "create the base role (XpanderBaseRole) or pass the right name",
-        );
-        return f.0;
+    let base = match (&s.base, &s.base_elsewhere) {
+        (Some(live), _) => {
+            check_base(&mut f, s, live);
+            Base {
+                arn: &live.arn,
+                live: Some(live),
+            }
+        }
+        (None, Some(arn)) => {
+            f.add(
+                "BASE_ROLE_ELSEWHERE",
+                Severity::Info,
+                arn,
+                format!("the base role {arn} is in another account: these credentials do not read it, so its trust, Pod Identity and grants are not checked here"),
+                None,
+                "run diagnose (or the doctor) with credentials of the base role's account, listing this connector's ARN",
+            );
+            Base { arn, live: None }
+        }
+        (None, None) => {
+            f.add(
+                "ROLE_NOT_FOUND",
+                Severity::Error,
+                &s.base_name,
+                format!("base role {:?} does not exist", s.base_name),
+                None,
+                "create the base role (XpanderBaseRole) or pass the right name",
+            );
+            return f.0;
+        }
     };
-    check_base(&mut f, s, base);
     for (name, connector) in &s.connectors {
         match connector {
             None => f.add(
@@ -282,7 +304,7 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
                 None,
                 "create it (XpanderConnectorRole) or pass the right name",
             ),
-            Some(c) => check_connector(&mut f, s, base, c),
+            Some(c) => check_connector(&mut f, s, &base, c),
         }
     }
     f.0.sort_by(|a, b| {
@@ -292,6 +314,42 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
             .then(a.code.cmp(b.code))
     });
     f.0
+}
+
+/// The base role as the connector checks see it: its ARN always, the role
+/// itself when these credentials can read it.
+struct Base<'a> {
+    arn: &'a str,
+    live: Option<&'a LiveRole>,
+}
+
+/// The base role's side of the chain: may it assume (and tag) the connector.
+fn check_base_grants(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole) {
+    let base_identity = Identity::of(base, &s.managed);
+    let chain = Request::identity(ASSUME, &c.arn);
+    if !base_identity.allows(&chain) {
+        let why = if base_identity.only_boundary_denies(&chain) {
+            " (its permissions boundary denies it)"
+        } else {
+            ""
+        };
+        f.add("BASE_CANNOT_ASSUME", Severity::Error, &base.name, format!("the base role has no permission to assume {}{why}", c.arn), None, &format!("grant the base role sts:AssumeRole + sts:TagSession on {} (AssumeConnectorRoles, or the connector's xpander-assume-{} policy), within its permissions boundary", c.arn, c.name));
+    } else if !base_identity.allows(&Request::identity(TAG, &c.arn)) {
+        let evidence = base
+            .inline_policies
+            .get(&crate::iam::templates::grant_policy_name(&c.name))
+            .or(base
+                .inline_policies
+                .get(crate::iam::templates::POLICY_ASSUME_CONNECTORS));
+        f.add(
+            "TAG_SESSION_PERMISSION",
+            Severity::Error,
+            &base.name,
+            format!("the base role may assume {} but not tag the session", c.arn),
+            evidence,
+            "add \"sts:TagSession\" next to sts:AssumeRole in the base role's policy",
+        );
+    }
 }
 
 fn check_base(f: &mut Findings, s: &Subject, base: &LiveRole) {
@@ -353,10 +411,9 @@ fn check_base(f: &mut Findings, s: &Subject, base: &LiveRole) {
     check_common(f, s, base);
 }
 
-fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole) {
+fn check_connector(f: &mut Findings, s: &Subject, base: &Base<'_>, c: &LiveRole) {
     let name = &c.name;
     let identity = Identity::of(c, &s.managed);
-    let base_identity = Identity::of(base, &s.managed);
     let stale: Vec<&Json> = statements(&c.trust)
         .into_iter()
         .filter(|st| {
@@ -379,7 +436,7 @@ fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole)
         .is_some_and(|a| a.disable_session_tags);
 
     for (who, arn, sid) in [
-        ("the base role", base.arn.as_str(), "AllowFromBaseRole"),
+        ("the base role", base.arn, "AllowFromBaseRole"),
         ("the role itself", c.arn.as_str(), "SelfAssume"),
     ] {
         let assume = from_role(ASSUME, arn);
@@ -441,29 +498,8 @@ fn check_connector(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole)
             "add \"sts:TagSession\" to SelfAssumeAndTagSession",
         );
     }
-    let chain = Request::identity(ASSUME, &c.arn);
-    if !base_identity.allows(&chain) {
-        let why = if base_identity.only_boundary_denies(&chain) {
-            " (its permissions boundary denies it)"
-        } else {
-            ""
-        };
-        f.add("BASE_CANNOT_ASSUME", Severity::Error, &base.name, format!("the base role has no permission to assume {}{why}", c.arn), None, &format!("grant the base role sts:AssumeRole + sts:TagSession on {} (AssumeConnectorRoles, or the connector's xpander-assume-{} policy), within its permissions boundary", c.arn, c.name));
-    } else if !base_identity.allows(&Request::identity(TAG, &c.arn)) {
-        let evidence = base
-            .inline_policies
-            .get(&crate::iam::templates::grant_policy_name(&c.name))
-            .or(base
-                .inline_policies
-                .get(crate::iam::templates::POLICY_ASSUME_CONNECTORS));
-        f.add(
-            "TAG_SESSION_PERMISSION",
-            Severity::Error,
-            &base.name,
-            format!("the base role may assume {} but not tag the session", c.arn),
-            evidence,
-            "add \"sts:TagSession\" next to sts:AssumeRole in the base role's policy",
-        );
+    if let Some(live) = base.live {
+        check_base_grants(f, s, live, c);
     }
 
     let svc = services(c);
@@ -675,6 +711,7 @@ mod tests {
         Subject {
             base_name: base.name.clone(),
             base: Some(base),
+            base_elsewhere: None,
             connectors: vec![("xpander-eks-connector".into(), Some(connector))],
             pod_identity: Some(PodIdentityTarget {
                 cluster: "c".into(),
@@ -891,6 +928,20 @@ mod tests {
             );
             assert!(codes(&s).contains(&"RESOURCE_STAR"), "{action}");
         }
+    }
+
+    #[test]
+    fn a_base_role_in_another_account_is_named_not_read() {
+        let mut s = correct();
+        let arn = s.base.take().unwrap().arn;
+        s.base_elsewhere = Some(arn.clone());
+        let found = diagnose(&s);
+        assert_eq!(codes(&s), Vec::<&str>::new());
+        assert!(found
+            .iter()
+            .any(|f| f.code == "BASE_ROLE_ELSEWHERE" && f.role == arn));
+        statement_mut(connector(&mut s), "AllowFromBaseRole")["Action"] = json!("sts:AssumeRole");
+        assert_eq!(codes(&s), ["TAG_SESSION_TRUST"]);
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     inputs_from: None,
     also_required: &[],
     inputs: &[
-        Prop::input("baseRoleName", Ty::String, "Name of the base role.").required(),
+        Prop::input("baseRoleName", Ty::String, "Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`."),
+        Prop::input("baseRoleArn", Ty::String, "ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN."),
         Prop::input("connectorRoleNames", Ty::StringList, "Names of the connector roles."),
         Prop::input("clusterName", Ty::String, "EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks."),
         Prop::input("namespace", Ty::String, "Namespace of the xpander service account.").default("xpander"),
@@ -34,7 +35,8 @@ pub static SPEC: FunctionSpec = FunctionSpec {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Args {
-    base_role_name: String,
+    base_role_name: Option<String>,
+    base_role_arn: Option<String>,
     connector_role_names: Option<Vec<String>>,
     cluster_name: Option<String>,
     namespace: Option<String>,
@@ -60,8 +62,15 @@ impl Function for Diagnose {
             return Err(failures);
         }
         let (a, _) = typed_args::<Args>(args).map_err(|f| vec![f])?;
+        if a.base_role_name.is_some() == a.base_role_arn.is_some() {
+            return Err(vec![Failure::new(
+                "baseRoleName",
+                "give exactly one of baseRoleName and baseRoleArn",
+            )]);
+        }
         let scope = Scope {
-            base_role: a.base_role_name,
+            base_role: a.base_role_name.unwrap_or_default(),
+            base_role_arn: a.base_role_arn,
             connector_roles: a.connector_role_names.unwrap_or_default(),
             cluster: a.cluster_name,
             namespace: a.namespace,

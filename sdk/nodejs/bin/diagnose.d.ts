@@ -3,12 +3,16 @@ import * as outputs from "./types/output";
 /**
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
-export declare function diagnose(args: DiagnoseArgs, opts?: pulumi.InvokeOptions): Promise<DiagnoseResult>;
+export declare function diagnose(args?: DiagnoseArgs, opts?: pulumi.InvokeOptions): Promise<DiagnoseResult>;
 export interface DiagnoseArgs {
     /**
-     * Name of the base role.
+     * ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
      */
-    baseRoleName: string;
+    baseRoleArn?: string;
+    /**
+     * Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
+     */
+    baseRoleName?: string;
     /**
      * EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
      */
@@ -46,12 +50,16 @@ export interface DiagnoseResult {
 /**
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
-export declare function diagnoseOutput(args: DiagnoseOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<DiagnoseResult>;
+export declare function diagnoseOutput(args?: DiagnoseOutputArgs, opts?: pulumi.InvokeOutputOptions): pulumi.Output<DiagnoseResult>;
 export interface DiagnoseOutputArgs {
     /**
-     * Name of the base role.
+     * ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
      */
-    baseRoleName: pulumi.Input<string>;
+    baseRoleArn?: pulumi.Input<string>;
+    /**
+     * Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
+     */
+    baseRoleName?: pulumi.Input<string>;
     /**
      * EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
      */

@@ -10,8 +10,10 @@ const utilities = require("./utilities");
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
 function diagnose(args, opts) {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invoke("xpander:index:diagnose", {
+        "baseRoleArn": args.baseRoleArn,
         "baseRoleName": args.baseRoleName,
         "clusterName": args.clusterName,
         "connectorRoleNames": args.connectorRoleNames,
@@ -23,8 +25,10 @@ function diagnose(args, opts) {
  * Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
  */
 function diagnoseOutput(args, opts) {
+    args = args || {};
     opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts || {});
     return pulumi.runtime.invokeOutput("xpander:index:diagnose", {
+        "baseRoleArn": args.baseRoleArn,
         "baseRoleName": args.baseRoleName,
         "clusterName": args.clusterName,
         "connectorRoleNames": args.connectorRoleNames,

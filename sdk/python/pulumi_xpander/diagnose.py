@@ -66,6 +66,7 @@ class AwaitableDiagnoseResult(DiagnoseResult):
 
 
 def diagnose(
+        base_role_arn: Optional[_builtins.str] = None,
         base_role_name: Optional[_builtins.str] = None,
         cluster_name: Optional[_builtins.str] = None,
         connector_role_names: Optional[Sequence[_builtins.str]] = None,
@@ -75,13 +76,15 @@ def diagnose(
     """
     Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
 
-    :param _builtins.str base_role_name: Name of the base role.
+    :param _builtins.str base_role_arn: ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
+    :param _builtins.str base_role_name: Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
     :param _builtins.str cluster_name: EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
     :param Sequence[_builtins.str] connector_role_names: Names of the connector roles.
     :param _builtins.str namespace: Namespace of the xpander service account.
     :param _builtins.str service_account: The xpander service account.
     """
     __args__: dict[str, Any] = dict()
+    __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleName'] = base_role_name
     __args__['clusterName'] = cluster_name
     __args__['connectorRoleNames'] = connector_role_names
@@ -94,6 +97,7 @@ def diagnose(
 
 
 def diagnose_output(
+        base_role_arn: Optional[pulumi.Input[_builtins.str]] = None,
         base_role_name: Optional[pulumi.Input[_builtins.str]] = None,
         cluster_name: Optional[pulumi.Input[_builtins.str]] = None,
         connector_role_names: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
@@ -103,13 +107,15 @@ def diagnose_output(
     """
     Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.
 
-    :param pulumi.Input[_builtins.str] base_role_name: Name of the base role.
+    :param pulumi.Input[_builtins.str] base_role_arn: ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.
+    :param pulumi.Input[_builtins.str] base_role_name: Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.
     :param pulumi.Input[_builtins.str] cluster_name: EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.
     :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] connector_role_names: Names of the connector roles.
     :param pulumi.Input[_builtins.str] namespace: Namespace of the xpander service account.
     :param pulumi.Input[_builtins.str] service_account: The xpander service account.
     """
     __args__: dict[str, Any] = dict()
+    __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleName'] = base_role_name
     __args__['clusterName'] = cluster_name
     __args__['connectorRoleNames'] = connector_role_names

@@ -154,6 +154,14 @@ impl DataSource for Bedrock {
                 rules.fail(&path, format!("{path}: {arn:?} is not a Bedrock foundation-model, inference-profile, application-inference-profile or provisioned-model ARN"));
                 continue;
             };
+            if m.kind == "application-inference-profile"
+                && !arns
+                    .iter()
+                    .filter_map(|a| parse(a))
+                    .any(|o| o.kind == "foundation-model")
+            {
+                rules.warn(format!("{path}: IAM also checks the foundation models an application inference profile routes to; list them in bedrock.modelArns"));
+            }
             if let Some((geography, _)) = cross_region(&m) {
                 if regions_of(geography).is_none() && explicit.is_empty() {
                     rules.fail(&path, format!("{path}: the {geography} inference profile routes to Regions the provider cannot list; name them in bedrock.destinationRegions"));
@@ -292,6 +300,15 @@ mod tests {
         );
         let (failures, warnings) = judge(&source(&[star]), true);
         assert!(failures.is_empty() && warnings.len() == 1);
+    }
+
+    #[test]
+    fn an_application_profile_alone_warns_that_its_models_are_needed() {
+        let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123";
+        let (failures, warnings) = judge(&source(&[app]), false);
+        assert!(failures.is_empty());
+        assert!(warnings[0].contains("foundation models"), "{warnings:?}");
+        assert!(judge(&source(&[app, MODEL]), false).1.is_empty());
     }
 
     #[test]
