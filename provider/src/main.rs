@@ -76,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("doctor") => std::process::exit(doctor(&args[1..]).await),
         Some("deployer-policy") => std::process::exit(deployer_policy(&args[1..])),
         Some("--help") | Some("-h") => {
-            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME|--base-role-arn ARN [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander deployer-policy --mode preview|deploy [--role-name-prefix P] [--path /p/]\n                                 [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]\n                                      the IAM policy whoever runs pulumi with this provider needs\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
+            println!("pulumi-resource-xpander {}\n\nA Pulumi resource provider; the Pulumi engine starts it.\n\nUsage:\n  pulumi-resource-xpander [--logtostderr] [-v=N] [--tracing ENDPOINT] [ENGINE_ADDRESS]\n  pulumi-resource-xpander schema      print the package schema\n  pulumi-resource-xpander doctor --base-role NAME|--base-role-arn ARN [--connector NAME]... [--cluster NAME] [--namespace NS]\n                                 [--service-account SA] [--region R] [--profile P] [--endpoint URL] [--json]\n                                      diagnose a live setup (exit 1 when errors are found)\n  pulumi-resource-xpander deployer-policy --mode preview|deploy|doctor [--role-name-prefix P] [--path /p/]\n                                 [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]\n                                      the IAM policy whoever runs pulumi with this provider needs\n  pulumi-resource-xpander --version", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
         _ => {}
@@ -165,7 +165,11 @@ fn deployer_policy(args: &[String]) -> i32 {
         let _ = writeln!(
             out,
             "# The IAM policy for {} with pulumi-resource-xpander: {} actions on roles arn:{}:iam::{}:role{}{}*",
-            if mode == deployer::Mode::Preview { "read-only previews and refreshes" } else { "deployments" },
+            match mode {
+                deployer::Mode::Preview => "read-only previews and refreshes",
+                deployer::Mode::Deploy => "deployments",
+                deployer::Mode::Doctor => "the doctor and diagnose (reads only)",
+            },
             deployer::actions(mode).len(),
             scope.partition,
             scope.account_id,

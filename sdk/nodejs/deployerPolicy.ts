@@ -30,7 +30,7 @@ export interface DeployerPolicyArgs {
      */
     clusterName?: string;
     /**
-     * `preview` or `deploy`.
+     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
      */
     mode: string;
     /**
@@ -91,7 +91,7 @@ export interface DeployerPolicyOutputArgs {
      */
     clusterName?: pulumi.Input<string>;
     /**
-     * `preview` or `deploy`.
+     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
      */
     mode: pulumi.Input<string>;
     /**

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,10 +289,18 @@ def doctor_args(connectors=(REDSHIFT, EKS), cluster: str | None = CLUSTER, base:
     return args
 
 
+def doctor_principal(sim) -> dict:
+    """A new principal holding exactly what `deployer-policy --mode doctor` prints."""
+    done = subprocess.run([str(BINARY), "deployer-policy", "--mode", "doctor", "--json"],
+                          capture_output=True, text=True, check=True)
+    return sim.principal(f"doctor-{uuid.uuid4().hex[:8]}", json.loads(done.stdout))
+
+
 def run_doctor(sim, args: list[str], env_endpoint: bool = True, timeout: float = 30) -> DoctorRun:
-    """The subcommand with the standard credential chain pointed at awssim
-    (AWS_ENDPOINT_URL), or with `--endpoint` when env_endpoint is False."""
-    env = clean_env(REPO, **sim.provider_env())
+    """The subcommand as a principal holding the doctor policy, with the
+    standard credential chain pointed at awssim (AWS_ENDPOINT_URL), or with
+    `--endpoint` when env_endpoint is False."""
+    env = clean_env(REPO, **sim.provider_env(doctor_principal(sim)))
     if not env_endpoint:
         env.pop("AWS_ENDPOINT_URL")
     argv = [str(BINARY), "doctor", *args]

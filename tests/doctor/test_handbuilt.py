@@ -438,10 +438,10 @@ def test_missing_roles_are_named(aws, session_engine, session_provider):
 
 
 def test_missing_base_role_is_the_only_finding(aws, session_engine):
-    run = run_doctor(aws, doctor_args((REDSHIFT,), None, base="no-such-base-role") + ["--json"])
+    run = run_doctor(aws, doctor_args((REDSHIFT,), None, base="xpander-no-such-base-role") + ["--json"])
     assert run.returncode == 1, run
-    assert checks.triples(run.report["findings"]) == [("error", "ROLE_NOT_FOUND", "no-such-base-role")]
-    invoked = checks.diagnose(session_engine, (REDSHIFT,), None, base="no-such-base-role")
+    assert checks.triples(run.report["findings"]) == [("error", "ROLE_NOT_FOUND", "xpander-no-such-base-role")]
+    invoked = checks.diagnose(session_engine, (REDSHIFT,), None, base="xpander-no-such-base-role")
     assert invoked == run.report
 
 

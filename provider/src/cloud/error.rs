@@ -97,16 +97,12 @@ impl CloudError {
         }
         use crate::iam::deployer::{action_for_operation, Mode};
         let hint = match action_for_operation(self.operation) {
-            Some((action, Some(mode))) => {
-                let mode = if mode == Mode::Preview {
-                    "preview"
-                } else {
-                    "deploy"
+            Some((action, mode)) => {
+                let who = match mode {
+                    Mode::Doctor => "the principal running the doctor",
+                    Mode::Preview | Mode::Deploy => "the principal running pulumi",
                 };
-                format!("the principal running pulumi needs {action}: `pulumi-resource-xpander deployer-policy --mode {mode}` prints a policy that grants everything this provider calls")
-            }
-            Some((action, None)) => {
-                format!("the doctor reads attached managed policies and needs {action}")
+                format!("{who} needs {action}: `pulumi-resource-xpander deployer-policy --mode {}` prints a policy that grants everything this provider calls", mode.name())
             }
             None => format!("the caller needs permission for {}", self.operation),
         };

@@ -17,7 +17,7 @@ pub static SPEC: FunctionSpec = FunctionSpec {
     inputs_from: None,
     also_required: &[],
     inputs: &[
-        Prop::input("mode", Ty::String, "`preview` or `deploy`.").required(),
+        Prop::input("mode", Ty::String, "`preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).").required(),
         Prop::input("roleNamePrefix", Ty::String, "Prefix every managed role name (base and connectors) starts with.").default("xpander-"),
         Prop::input("path", Ty::String, "IAM path of the roles.").default("/"),
         Prop::input("partition", Ty::String, "AWS partition.").default("aws"),
@@ -40,7 +40,7 @@ pub fn parse(arg: impl Fn(&str) -> Option<String>) -> Result<(Mode, Scope), Vec<
     let Some(mode) = Mode::parse(&mode) else {
         return Err(vec![Failure::new(
             "mode",
-            format!("mode must be \"preview\" or \"deploy\", got {mode:?}"),
+            format!("mode must be \"preview\", \"deploy\" or \"doctor\", got {mode:?}"),
         )]);
     };
     let defaults = Scope::default();

@@ -13,13 +13,25 @@ pub enum Mode {
     Preview,
     /// Create, update, delete, refresh and import of both resources.
     Deploy,
+    /// The `doctor` subcommand and the `diagnose` function: what a preview
+    /// reads, plus the documents of attached managed policies. Reads only.
+    Doctor,
 }
 
 impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Preview => "preview",
+            Mode::Deploy => "deploy",
+            Mode::Doctor => "doctor",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Mode> {
         match s {
             "preview" => Some(Mode::Preview),
             "deploy" => Some(Mode::Deploy),
+            "doctor" => Some(Mode::Doctor),
             _ => None,
         }
     }
@@ -71,6 +83,8 @@ enum Need {
     Preview,
     Deploy,
     Doctor,
+    /// Deployments and the doctor, not previews.
+    DeployAndDoctor,
 }
 
 /// (action, target, who needs it)
@@ -107,8 +121,9 @@ const ACTIONS: &[(&str, Target, Need)] = &[
         Target::ManagedPolicies,
         Need::Doctor,
     ),
-    // The managed-policies-per-role quota, read before attaching any.
-    ("iam:GetAccountSummary", Target::Account, Need::Deploy),
+    // The account's quotas: managed policies per role, read before attaching
+    // any; the trust policy size the doctor measures against.
+    ("iam:GetAccountSummary", Target::Account, Need::DeployAndDoctor),
     // A preview reads the cluster of an EKS connector when it can.
     ("eks:DescribeCluster", Target::Cluster, Need::Preview),
     (
@@ -164,13 +179,14 @@ fn in_mode(need: Need, mode: Mode) -> bool {
     match need {
         Need::Preview => true,
         Need::Deploy => mode == Mode::Deploy,
-        Need::Doctor => false,
+        Need::Doctor => mode == Mode::Doctor,
+        Need::DeployAndDoctor => mode != Mode::Preview,
     }
 }
 
 /// The IAM action of an SDK operation (`PutRolePolicy` → `iam:PutRolePolicy`)
-/// and the least mode whose policy holds it (none: only the doctor needs it).
-pub fn action_for_operation(operation: &str) -> Option<(&'static str, Option<Mode>)> {
+/// and the least mode whose policy holds it.
+pub fn action_for_operation(operation: &str) -> Option<(&'static str, Mode)> {
     ACTIONS
         .iter()
         .find(|(action, _, _)| {
@@ -180,9 +196,10 @@ pub fn action_for_operation(operation: &str) -> Option<(&'static str, Option<Mod
         })
         .map(|(action, _, need)| {
             let mode = match need {
-                Need::Preview => Some(Mode::Preview),
-                Need::Deploy => Some(Mode::Deploy),
-                Need::Doctor => None,
+                Need::Preview => Mode::Preview,
+                Need::Deploy => Mode::Deploy,
+                Need::Doctor => Mode::Doctor,
+                Need::DeployAndDoctor => Mode::Deploy,
             };
             (*action, mode)
         })
@@ -319,16 +336,25 @@ mod tests {
     use crate::iam::policy::{check_grammar, statements, string_list, DocumentKind};
 
     #[test]
-    fn preview_holds_reads_only() {
-        for action in actions(Mode::Preview) {
-            let verb = action.split(':').nth(1).unwrap();
-            assert!(
-                verb.starts_with("Get") || verb.starts_with("List") || verb.starts_with("Describe"),
-                "{action}"
-            );
+    fn preview_and_doctor_hold_reads_only() {
+        for mode in [Mode::Preview, Mode::Doctor] {
+            for action in actions(mode) {
+                let verb = action.split(':').nth(1).unwrap();
+                assert!(
+                    verb.starts_with("Get")
+                        || verb.starts_with("List")
+                        || verb.starts_with("Describe"),
+                    "{action}"
+                );
+            }
         }
         let deploy: BTreeSet<_> = actions(Mode::Deploy).into_iter().collect();
         assert!(actions(Mode::Preview).iter().all(|a| deploy.contains(a)));
+        let doctor: BTreeSet<_> = actions(Mode::Doctor).into_iter().collect();
+        assert!(actions(Mode::Preview).iter().all(|a| doctor.contains(a)));
+        assert!(
+            doctor.contains("iam:GetPolicyVersion") && !deploy.contains("iam:GetPolicyVersion")
+        );
     }
 
     #[test]
@@ -339,7 +365,7 @@ mod tests {
             cluster: "prod".into(),
             ..Scope::default()
         };
-        for mode in [Mode::Preview, Mode::Deploy] {
+        for mode in [Mode::Preview, Mode::Deploy, Mode::Doctor] {
             let doc = policy(mode, &scope);
             check_grammar(&doc, DocumentKind::Identity).unwrap();
             let mut seen = BTreeSet::new();
@@ -348,7 +374,7 @@ mod tests {
                 let acts = string_list(s.get("Action"));
                 if resources == ["*"] {
                     assert_eq!(acts, ["iam:GetAccountSummary"]);
-                    assert_eq!(mode, Mode::Deploy);
+                    assert_ne!(mode, Mode::Preview);
                 }
                 seen.extend(acts);
             }
@@ -384,15 +410,15 @@ mod tests {
     fn every_sdk_operation_has_an_action() {
         assert_eq!(
             action_for_operation("PutRolePolicy"),
-            Some(("iam:PutRolePolicy", Some(Mode::Deploy)))
+            Some(("iam:PutRolePolicy", Mode::Deploy))
         );
         assert_eq!(
             action_for_operation("DescribeAccessEntry"),
-            Some(("eks:DescribeAccessEntry", Some(Mode::Preview)))
+            Some(("eks:DescribeAccessEntry", Mode::Preview))
         );
         assert_eq!(
             action_for_operation("GetPolicy"),
-            Some(("iam:GetPolicy", None))
+            Some(("iam:GetPolicy", Mode::Doctor))
         );
         assert_eq!(action_for_operation("Nope"), None);
     }

@@ -13,7 +13,7 @@ export interface DeployerPolicyArgs {
      */
     clusterName?: string;
     /**
-     * `preview` or `deploy`.
+     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
      */
     mode: string;
     /**
@@ -60,7 +60,7 @@ export interface DeployerPolicyOutputArgs {
      */
     clusterName?: pulumi.Input<string>;
     /**
-     * `preview` or `deploy`.
+     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
      */
     mode: pulumi.Input<string>;
     /**

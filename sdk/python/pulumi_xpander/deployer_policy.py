@@ -67,7 +67,7 @@ def deployer_policy(
     """
     The IAM policy the principal running `pulumi` with this provider needs: `preview` (reads only: preview, refresh, Check and Diff) or `deploy` (create, update, delete, refresh and import of both resources), scoped to the roles, path and cluster given.
 
-    :param _builtins.str mode: `preview` or `deploy`.
+    :param _builtins.str mode: `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
     :param _builtins.str account_id: Account of the roles and clusters; any (`*`) when omitted.
     :param _builtins.str cluster_name: EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
     :param _builtins.str partition: AWS partition.
@@ -101,7 +101,7 @@ def deployer_policy_output(
     """
     The IAM policy the principal running `pulumi` with this provider needs: `preview` (reads only: preview, refresh, Check and Diff) or `deploy` (create, update, delete, refresh and import of both resources), scoped to the roles, path and cluster given.
 
-    :param pulumi.Input[_builtins.str] mode: `preview` or `deploy`.
+    :param pulumi.Input[_builtins.str] mode: `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
     :param pulumi.Input[_builtins.str] account_id: Account of the roles and clusters; any (`*`) when omitted.
     :param pulumi.Input[_builtins.str] cluster_name: EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
     :param pulumi.Input[_builtins.str] partition: AWS partition.
