@@ -123,7 +123,11 @@ const ACTIONS: &[(&str, Target, Need)] = &[
     ),
     // The account's quotas: managed policies per role, read before attaching
     // any; the trust policy size the doctor measures against.
-    ("iam:GetAccountSummary", Target::Account, Need::DeployAndDoctor),
+    (
+        "iam:GetAccountSummary",
+        Target::Account,
+        Need::DeployAndDoctor,
+    ),
     // A preview reads the cluster of an EKS connector when it can.
     ("eks:DescribeCluster", Target::Cluster, Need::Preview),
     (
