@@ -3,6 +3,7 @@
 //! and previews work without credentials.
 pub mod api;
 pub mod error;
+pub mod pacing;
 pub mod retry;
 pub mod sdk;
 
@@ -15,13 +16,12 @@ use error::CloudError;
 use sdk::SdkAws;
 
 pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
-    // Adaptive mode shares one client-side rate limiter across all calls, so
-    // parallel registrations back off together under IAM throttling (standard
-    // mode exhausted its retry quota with 20 connectors at 5 req/s); a short
-    // maximum backoff keeps them from idling long after tokens return
-    // (20 connectors at 5 req/s: 61 s with the default 20 s cap, 30 s with 2 s).
+    // Throttling is handled below the SDK, by one pacer per endpoint
+    // (pacing.rs); the SDK's own retries cover transient failures only. Its
+    // adaptive mode charged each throttled retry against a client-side rate
+    // that could start at 0.5/s, stalling later calls for seconds.
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::adaptive()
+        RetryConfig::standard()
             .with_max_attempts(cfg.max_retries() + 1)
             .with_max_backoff(std::time::Duration::from_secs(2)),
     );
@@ -58,15 +58,23 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
     }
-    let mut iam = aws_sdk_iam::config::Builder::from(&shared);
+    let http = default_https_client().ok_or_else(|| {
+        CloudError::new(
+            "Configure",
+            "NoHttpClient",
+            "the AWS SDK has no HTTPS client",
+        )
+    })?;
+    let paced = || pacing::PacedClient::new(http.clone());
+    let mut iam = aws_sdk_iam::config::Builder::from(&shared).http_client(paced());
     if let Some(url) = &endpoints.iam {
         iam.set_endpoint_url(Some(url.clone()));
     }
-    let mut eks = aws_sdk_eks::config::Builder::from(&shared);
+    let mut eks = aws_sdk_eks::config::Builder::from(&shared).http_client(paced());
     if let Some(url) = &endpoints.eks {
         eks.set_endpoint_url(Some(url.clone()));
     }
-    let mut sts = aws_sdk_sts::config::Builder::from(&shared);
+    let mut sts = aws_sdk_sts::config::Builder::from(&shared).http_client(paced());
     if let Some(url) = &endpoints.sts {
         sts.set_endpoint_url(Some(url.clone()));
     }
@@ -75,4 +83,16 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
         eks: aws_sdk_eks::Client::from_conf(eks.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
     })
+}
+
+/// The client the SDK would build for itself (hyper 1, rustls on aws-lc).
+fn default_https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
+        BehaviorVersion::latest(),
+    )?;
+    plugin
+        .runtime_components(&RuntimeComponentsBuilder::new("pulumi-xpander"))
+        .http_client()
 }
