@@ -55,7 +55,7 @@ pub static CONFIG_SPEC: ResourceSpec = ResourceSpec {
         Prop::input("endpoints", Ty::Object("Endpoints"), "Custom endpoints for IAM, STS and EKS (e.g. a local emulator)."),
         Prop::input("defaultTags", Ty::StringMap, "Tags added to every role the provider creates."),
         Prop::input("propagationTimeout", Ty::Number, "Seconds to keep retrying while IAM propagates a new role (default 120)."),
-        Prop::input("maxRetries", Ty::Integer, "Attempts per AWS call for throttling and transient errors (default 10)."),
+        Prop::input("maxRetries", Ty::Integer, "Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted."),
         Prop::input("skipCredentialsValidation", Ty::Boolean, "Do not validate credentials when the provider starts (they are validated lazily on first use either way)."),
     ],
     types: &[

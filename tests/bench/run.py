@@ -442,16 +442,20 @@ class PropagationBench:
             report.raw[f"propagation_{delay}"] = {"ours_s": ours, "ours_returned_s": returned - started,
                                                   "ours_first_chain_try_ok": first_try,
                                                   "manual_s": manual_time, "manual_error": manual.error}
-            ours_text = f"ours {measure.ms(ours)} (+{measure.ms(ours - delay)} over the delay)" if ours else "ours FAILED"
+            ours_text = f"ours {measure.ms(ours)} (+{measure.ms(ours - 2 * delay)} over two delays)" if ours else "ours FAILED"
             if manual_time is not None:
                 manual_text = f"seed procedure {measure.ms(manual_time)}"
                 comparison = f"seed ÷ ours = {manual_time / ours:.1f}×; the fixed sleep wastes {manual_time - ours:.1f} s"
             else:
                 manual_text = "seed procedure FAILS"
                 comparison = (f"`sleep {SEED_SLEEP:.0f}` is shorter than propagation: {manual.error}")
-            within = "within" if ours and ours - delay <= 1.5 else "NOT within"
+            # Two propagations are unavoidable: the role must be a valid principal before
+            # the trust naming it is written, and STS sees that trust a delay later.
+            floor = 2 * delay
+            within = "within" if ours and ours - floor <= 1.5 else "NOT within"
             report.add("propagation", f"time to a working connector, propagation delay {delay:g} s",
-                       f"{ours_text} · {manual_text}", f"{comparison}; ours {within} 1.5 s of the delay")
+                       f"{ours_text} · {manual_text}",
+                       f"{comparison}; ours {within} 1.5 s of the floor, two delays ({floor:g} s)")
         proc.stop()
 
 

@@ -39,7 +39,13 @@ impl XpanderProvider {
             .iter()
             .find(|r| r.spec().token == token)
             .cloned()
-            .ok_or_else(|| Status::invalid_argument(format!("unknown resource type {token:?}; this provider manages xpander:index:XpanderBaseRole and xpander:index:XpanderConnectorRole")))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.resources.iter().map(|r| r.spec().token).collect();
+                Status::invalid_argument(format!(
+                    "unknown resource type {token:?}; this provider manages {}",
+                    known.join(" and ")
+                ))
+            })
     }
 
     /// The resource a request is for, and the resource's name (from the URN

@@ -37,7 +37,7 @@ export interface ProviderArgs {
      */
     endpoints?: pulumi.Input<inputs.EndpointsArgs>;
     /**
-     * Attempts per AWS call for throttling and transient errors (default 10).
+     * Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
      */
     maxRetries?: pulumi.Input<number>;
     /**

@@ -33,7 +33,7 @@ class ProviderArgs:
         :param pulumi.Input['AssumeRoleArgs'] assume_role: Role to assume for all AWS calls.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags added to every role the provider creates.
         :param pulumi.Input['EndpointsArgs'] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
-        :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for throttling and transient errors (default 10).
+        :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
         :param pulumi.Input[_builtins.str] profile: Named profile from the shared AWS config files.
         :param pulumi.Input[_builtins.float] propagation_timeout: Seconds to keep retrying while IAM propagates a new role (default 120).
         :param pulumi.Input[_builtins.str] region: AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services.
@@ -96,7 +96,7 @@ class ProviderArgs:
     @pulumi.getter(name="maxRetries")
     def max_retries(self) -> Optional[pulumi.Input[_builtins.int]]:
         """
-        Attempts per AWS call for throttling and transient errors (default 10).
+        Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
         """
         return pulumi.get(self, "max_retries")
 
@@ -176,7 +176,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input['AssumeRoleArgs'] assume_role: Role to assume for all AWS calls.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags added to every role the provider creates.
         :param pulumi.Input['EndpointsArgs'] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
-        :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for throttling and transient errors (default 10).
+        :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
         :param pulumi.Input[_builtins.str] profile: Named profile from the shared AWS config files.
         :param pulumi.Input[_builtins.float] propagation_timeout: Seconds to keep retrying while IAM propagates a new role (default 120).
         :param pulumi.Input[_builtins.str] region: AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services.
