@@ -51,18 +51,41 @@ pub struct RoleArn {
     pub name: String,
 }
 
+/// The fields of `arn:<partition>:<service>:<region>:<account>:<resource>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnParts<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    /// Everything after the fifth colon (it may hold colons of its own).
+    pub resource: &'a str,
+}
+
+pub fn split_arn(arn: &str) -> Option<ArnParts<'_>> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    Some(ArnParts {
+        partition: parts.next()?,
+        service: parts.next()?,
+        region: parts.next()?,
+        account: parts.next()?,
+        resource: parts.next()?,
+    })
+}
+
 /// Parses `arn:<partition>:iam::<account>:role/<path/>name`.
 pub fn parse_role_arn(arn: &str) -> Option<RoleArn> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if prefix != "arn" || service != "iam" || !region.is_empty() || partition.is_empty() {
+    let ArnParts {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    } = split_arn(arn)?;
+    if service != "iam" || !region.is_empty() || partition.is_empty() {
         return None;
     }
     if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {

@@ -259,12 +259,41 @@ impl RoleBacked for BaseRole {
     /// The Pod Identity association for the wanted cluster/namespace/service account.
     type Extras = Option<PodIdentityAssociation>;
 
-    fn token(&self) -> &'static str {
-        TOKEN
-    }
-
     fn table(&self) -> &'static ResourceSpec {
         &SPEC
+    }
+
+    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
+        role::check_role::<BaseRoleArgs>(&SPEC, req, |args, failures, _| args.validate(failures))
+    }
+
+    fn diff(
+        &self,
+        _provider: &crate::rpc::ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult {
+        let mut result = diff_inputs(&SPEC, old_inputs, news);
+        if !news.values().any(PropertyValue::contains_unknown) {
+            if let Ok((args, _)) = typed_args::<BaseRoleArgs>(news) {
+                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
+                    !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws")
+                });
+                let want = Json::Object(args.inline_policies().into_iter().collect());
+                let policies_drift = olds.get("policies").is_some_and(|p| {
+                    normalise_documents(&p.to_json()) != normalise_documents(&want)
+                });
+                let attached_drift = olds
+                    .get("attachedPolicyArns")
+                    .is_some_and(|a| matches!(a, PropertyValue::Array(items) if !items.is_empty()));
+                result.drift("trustPolicy", trust_drift);
+                result.drift("policies", policies_drift);
+                result.drift("attachedPolicyArns", attached_drift);
+            }
+        }
+        result.settle_replacement(old_inputs, news);
+        result
     }
 
     fn render(
@@ -441,87 +470,6 @@ impl RoleBacked for BaseRole {
             })
             .into_iter()
             .collect())
-    }
-}
-
-#[async_trait]
-impl Resource for BaseRole {
-    fn spec(&self) -> &'static ResourceSpec {
-        &SPEC
-    }
-
-    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
-        role::check_role::<BaseRoleArgs>(&SPEC, req, |args, failures, _| args.validate(failures))
-    }
-
-    fn diff(
-        &self,
-        _provider: &crate::rpc::ProviderState,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-        news: &PropertyMap,
-    ) -> DiffResult {
-        let mut result = diff_inputs(&SPEC, old_inputs, news);
-        if !news.values().any(PropertyValue::contains_unknown) {
-            if let Ok((args, _)) = typed_args::<BaseRoleArgs>(news) {
-                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
-                    !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws")
-                });
-                let want = Json::Object(args.inline_policies().into_iter().collect());
-                let policies_drift = olds.get("policies").is_some_and(|p| {
-                    normalise_documents(&p.to_json()) != normalise_documents(&want)
-                });
-                let attached_drift = olds
-                    .get("attachedPolicyArns")
-                    .is_some_and(|a| matches!(a, PropertyValue::Array(items) if !items.is_empty()));
-                result.drift("trustPolicy", trust_drift);
-                result.drift("policies", policies_drift);
-                result.drift("attachedPolicyArns", attached_drift);
-            }
-        }
-        result.settle_replacement(old_inputs, news);
-        result
-    }
-
-    async fn create(
-        &self,
-        ctx: &OpCtx<'_>,
-        inputs: &PropertyMap,
-        preview: bool,
-    ) -> Result<(String, PropertyMap), OpError> {
-        lifecycle::create(self, ctx, inputs, preview).await
-    }
-
-    async fn read(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        _olds: Option<&PropertyMap>,
-        old_inputs: Option<&PropertyMap>,
-    ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
-        lifecycle::read(self, ctx, id, old_inputs).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-        news: &PropertyMap,
-        preview: bool,
-    ) -> Result<PropertyMap, OpError> {
-        lifecycle::update(self, ctx, id, olds, old_inputs, news, preview).await
-    }
-
-    async fn delete(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-    ) -> Result<(), OpError> {
-        lifecycle::delete(self, ctx, id, olds, old_inputs).await
     }
 }
 

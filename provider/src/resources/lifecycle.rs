@@ -13,7 +13,8 @@ use serde_json::Value as Json;
 
 use super::spec::ResourceSpec;
 use super::{
-    apply, apply_secrets, execute, partial, preview_outputs, role, typed_args, OpCtx, OpError,
+    apply, apply_secrets, execute, partial, preview_outputs, role, typed_args, CheckRequest,
+    Checked, DiffResult, OpCtx, OpError, Resource,
 };
 use crate::cloud::api::LiveRole;
 use crate::iam::arn::AccountContext;
@@ -49,8 +50,19 @@ pub trait RoleBacked: Send + Sync {
     /// What exists besides the role (read before planning).
     type Extras: Default + Send + Sync;
 
-    fn token(&self) -> &'static str;
     fn table(&self) -> &'static ResourceSpec;
+
+    /// Check: the shared pipeline (resources::run_check) with this resource's rules.
+    fn check(&self, req: &CheckRequest<'_>, provider: &ProviderState) -> Checked;
+
+    /// Diff: input changes plus drift of what the inputs render to.
+    fn diff(
+        &self,
+        provider: &ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult;
 
     /// Pure. `account` is absent only in a preview before the provider has
     /// met AWS; a resource that needs it returns an error then.
@@ -246,7 +258,7 @@ pub async fn create<R: RoleBacked>(
     r.preflight(&args, ctx.provider, &cloud).await?;
     let spec = r.role(&desired);
     let live = cloud.api.get_role(&spec.name).await?;
-    role::ensure_owned(live.as_ref(), ctx.urn, r.token())?;
+    role::ensure_owned(live.as_ref(), ctx.urn, r.table().token)?;
     let extras = match &live {
         Some(_) => r.live_extras(&cloud, &args, &desired).await?,
         None => R::Extras::default(),
@@ -391,4 +403,67 @@ pub async fn delete<R: RoleBacked>(
         .await
         .map(|_| ())
         .map_err(|f| OpError::Cloud(f.error))
+}
+
+/// Every role-backed resource is a Pulumi resource through this lifecycle.
+#[async_trait]
+impl<R: RoleBacked> Resource for R {
+    fn spec(&self) -> &'static ResourceSpec {
+        self.table()
+    }
+
+    fn check(&self, req: &CheckRequest<'_>, provider: &ProviderState) -> Checked {
+        RoleBacked::check(self, req, provider)
+    }
+
+    fn diff(
+        &self,
+        provider: &ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult {
+        RoleBacked::diff(self, provider, olds, old_inputs, news)
+    }
+
+    async fn create(
+        &self,
+        ctx: &OpCtx<'_>,
+        inputs: &PropertyMap,
+        preview: bool,
+    ) -> Result<(String, PropertyMap), OpError> {
+        create(self, ctx, inputs, preview).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        _olds: Option<&PropertyMap>,
+        old_inputs: Option<&PropertyMap>,
+    ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
+        read(self, ctx, id, old_inputs).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+        preview: bool,
+    ) -> Result<PropertyMap, OpError> {
+        update(self, ctx, id, olds, old_inputs, news, preview).await
+    }
+
+    async fn delete(
+        &self,
+        ctx: &OpCtx<'_>,
+        id: &str,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+    ) -> Result<(), OpError> {
+        delete(self, ctx, id, olds, old_inputs).await
+    }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 
 use super::plan::{plan_delete, plan_extras, LiveExtras, Written};
-use super::{ConnectorArgs, Rendered, SPEC, TOKEN};
+use super::{ConnectorArgs, Rendered, SPEC};
 use crate::cloud::api::LiveRole;
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
@@ -146,12 +146,63 @@ impl RoleBacked for ConnectorRole {
     type Desired = Rendered;
     type Extras = LiveExtras;
 
-    fn token(&self) -> &'static str {
-        TOKEN
-    }
-
     fn table(&self) -> &'static ResourceSpec {
         &SPEC
+    }
+
+    fn check(&self, req: &CheckRequest<'_>, provider: &crate::rpc::ProviderState) -> Checked {
+        let account = provider.cached_account();
+        let quota = provider
+            .cached_attached_policy_quota()
+            .unwrap_or(limits::MANAGED_POLICIES_PER_ROLE_MAX);
+        let base_role_unknown = req
+            .news
+            .get("baseRoleArn")
+            .is_some_and(PropertyValue::contains_unknown);
+        role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
+            args.validate(failures, warnings);
+            if !base_role_unknown {
+                warnings.extend(args.cloud_only_warning());
+            }
+            failures.extend(args.too_many_managed_policies(quota));
+            // Known once the provider has met AWS (every Check after the first
+            // deployment step of a run); Create and Update check again.
+            if let Some(account) = &account {
+                if let Some(reason) = args.base_role_elsewhere(account) {
+                    failures.push(Failure::new("baseRoleArn", reason));
+                }
+            }
+        })
+    }
+
+    fn diff(
+        &self,
+        provider: &crate::rpc::ProviderState,
+        olds: &PropertyMap,
+        old_inputs: &PropertyMap,
+        news: &PropertyMap,
+    ) -> DiffResult {
+        let mut result = diff_inputs(&SPEC, old_inputs, news);
+        let known = !news.values().any(PropertyValue::contains_unknown);
+        let account = role::account_from_outputs(olds, &provider.region());
+        if let (true, Some(account), Ok((args, _))) =
+            (known, account, typed_args::<ConnectorArgs>(news))
+        {
+            if let Ok(r) = args.render(&account, &BTreeMap::new(), "") {
+                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
+                    !crate::iam::policy::equivalent(&t.to_json(), &r.role.trust, &account.partition)
+                });
+                let policies_drift = olds.get("policies").is_some_and(|p| {
+                    documents_differ(&p.to_json(), &r.role.inline_policies, &account.partition)
+                });
+                let grant_missing = r.grant.is_some() && !olds.contains_key("grantPolicyName");
+                result.drift("trustPolicy", trust_drift);
+                result.drift("policies", policies_drift);
+                result.drift("grantPolicyName", grant_missing);
+            }
+        }
+        result.settle_replacement(old_inputs, news);
+        result
     }
 
     fn render(
@@ -357,109 +408,6 @@ impl RoleBacked for ConnectorRole {
             None => None,
         };
         Ok(plan_delete(&written, access.is_some()))
-    }
-}
-
-#[async_trait]
-impl Resource for ConnectorRole {
-    fn spec(&self) -> &'static ResourceSpec {
-        &SPEC
-    }
-
-    fn check(&self, req: &CheckRequest<'_>, provider: &crate::rpc::ProviderState) -> Checked {
-        let account = provider.cached_account();
-        let quota = provider
-            .cached_attached_policy_quota()
-            .unwrap_or(limits::MANAGED_POLICIES_PER_ROLE_MAX);
-        let base_role_unknown = req
-            .news
-            .get("baseRoleArn")
-            .is_some_and(PropertyValue::contains_unknown);
-        role::check_role::<ConnectorArgs>(&SPEC, req, |args, failures, warnings| {
-            args.validate(failures, warnings);
-            if !base_role_unknown {
-                warnings.extend(args.cloud_only_warning());
-            }
-            failures.extend(args.too_many_managed_policies(quota));
-            // Known once the provider has met AWS (every Check after the first
-            // deployment step of a run); Create and Update check again.
-            if let Some(account) = &account {
-                if let Some(reason) = args.base_role_elsewhere(account) {
-                    failures.push(Failure::new("baseRoleArn", reason));
-                }
-            }
-        })
-    }
-
-    fn diff(
-        &self,
-        provider: &crate::rpc::ProviderState,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-        news: &PropertyMap,
-    ) -> DiffResult {
-        let mut result = diff_inputs(&SPEC, old_inputs, news);
-        let known = !news.values().any(PropertyValue::contains_unknown);
-        let account = role::account_from_outputs(olds, &provider.region());
-        if let (true, Some(account), Ok((args, _))) =
-            (known, account, typed_args::<ConnectorArgs>(news))
-        {
-            if let Ok(r) = args.render(&account, &BTreeMap::new(), "") {
-                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
-                    !crate::iam::policy::equivalent(&t.to_json(), &r.role.trust, &account.partition)
-                });
-                let policies_drift = olds.get("policies").is_some_and(|p| {
-                    documents_differ(&p.to_json(), &r.role.inline_policies, &account.partition)
-                });
-                let grant_missing = r.grant.is_some() && !olds.contains_key("grantPolicyName");
-                result.drift("trustPolicy", trust_drift);
-                result.drift("policies", policies_drift);
-                result.drift("grantPolicyName", grant_missing);
-            }
-        }
-        result.settle_replacement(old_inputs, news);
-        result
-    }
-
-    async fn create(
-        &self,
-        ctx: &OpCtx<'_>,
-        inputs: &PropertyMap,
-        preview: bool,
-    ) -> Result<(String, PropertyMap), OpError> {
-        lifecycle::create(self, ctx, inputs, preview).await
-    }
-
-    async fn read(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        _olds: Option<&PropertyMap>,
-        old_inputs: Option<&PropertyMap>,
-    ) -> Result<Option<(PropertyMap, PropertyMap)>, OpError> {
-        lifecycle::read(self, ctx, id, old_inputs).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-        news: &PropertyMap,
-        preview: bool,
-    ) -> Result<PropertyMap, OpError> {
-        lifecycle::update(self, ctx, id, olds, old_inputs, news, preview).await
-    }
-
-    async fn delete(
-        &self,
-        ctx: &OpCtx<'_>,
-        id: &str,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-    ) -> Result<(), OpError> {
-        lifecycle::delete(self, ctx, id, olds, old_inputs).await
     }
 }
 

@@ -78,32 +78,23 @@ struct ModelArn<'a> {
 }
 
 fn parse(arn: &str) -> Option<ModelArn<'_>> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    let (kind, id) = resource.split_once('/')?;
-    let well_formed = prefix == "arn"
-        && service == "bedrock"
-        && !partition.is_empty()
-        && !region.is_empty()
+    let p = crate::iam::arn::split_arn(arn)?;
+    let (kind, id) = p.resource.split_once('/')?;
+    let well_formed = p.service == "bedrock"
+        && !p.partition.is_empty()
+        && !p.region.is_empty()
         && !id.is_empty()
         && match kind {
-            "foundation-model" => account.is_empty(),
+            "foundation-model" => p.account.is_empty(),
             "inference-profile" | "application-inference-profile" | "provisioned-model" => {
-                crate::iam::arn::is_account_id(account)
+                crate::iam::arn::is_account_id(p.account)
             }
             _ => false,
         };
     well_formed.then_some(ModelArn {
-        partition,
-        region,
-        account,
+        partition: p.partition,
+        region: p.region,
+        account: p.account,
         kind,
         id,
     })

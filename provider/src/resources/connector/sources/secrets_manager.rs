@@ -29,23 +29,14 @@ impl SecretsManager {
 
 /// (partition, region) of `arn:<partition>:<service>:<region>:<account>:<kind><sep>…`.
 fn located<'a>(arn: &'a str, service: &str, kind: &str) -> Option<(&'a str, &'a str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, svc, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    let ok = prefix == "arn"
-        && svc == service
-        && !partition.is_empty()
-        && !region.is_empty()
-        && crate::iam::arn::is_account_id(account)
-        && resource.len() > kind.len()
-        && resource.starts_with(kind);
-    ok.then_some((partition, region))
+    let p = crate::iam::arn::split_arn(arn)?;
+    let ok = p.service == service
+        && !p.partition.is_empty()
+        && !p.region.is_empty()
+        && crate::iam::arn::is_account_id(p.account)
+        && p.resource.len() > kind.len()
+        && p.resource.starts_with(kind);
+    ok.then_some((p.partition, p.region))
 }
 
 fn secret(arn: &str) -> Option<(&str, &str)> {
