@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
@@ -42,7 +43,6 @@ pub struct Pacer {
     since: Instant,
     last_throttle: Option<Instant>,
     last_change: Instant,
-    throttled: u64,
 }
 
 impl Pacer {
@@ -54,7 +54,6 @@ impl Pacer {
             since: now,
             last_throttle: None,
             last_change: now,
-            throttled: 0,
         }
     }
 
@@ -92,7 +91,6 @@ impl Pacer {
 
     pub fn throttled(&mut self, now: Instant) {
         self.trim(now);
-        self.throttled += 1;
         let span = (now - self.since)
             .min(WINDOW)
             .max(Duration::from_millis(500));
@@ -226,8 +224,8 @@ impl HttpConnector for PacedConnector {
                 let body = ByteStream::new(response.take_body())
                     .collect()
                     .await
-                    .map(|b| b.into_bytes())
-                    .unwrap_or_default();
+                    .map_err(|e| ConnectorError::io(e.into()))?
+                    .into_bytes();
                 let throttled = is_throttle(status, error_type.as_deref(), &body);
                 Self::record(&pacer, throttled);
                 if !throttled || sends >= MAX_SENDS {

@@ -386,12 +386,12 @@ impl RoleBacked for BaseRole {
 
     /// `connectorRoleArns` is what AssumeConnectorRoles lists; a Pod Identity
     /// association that no longer points at this role is gone.
-    async fn reconcile_inputs(
+    fn reconcile_inputs(
         &self,
-        cloud: &crate::rpc::Cloud,
         live: &LiveRole,
         inputs: &mut PropertyMap,
         _importing: bool,
+        (_, association): (&Desired, &Self::Extras),
     ) -> Result<(), OpError> {
         match live
             .inline_policies
@@ -411,9 +411,7 @@ impl RoleBacked for BaseRole {
                 inputs.remove("connectorRoleArns");
             }
         }
-        let args: BaseRoleArgs = lifecycle::decode(inputs)?;
-        let found = Self::association(cloud, &args).await?;
-        if args.pod_identity.is_some() && found.as_ref().is_none_or(|a| a.role_arn != live.arn) {
+        if association.as_ref().is_none_or(|a| a.role_arn != live.arn) {
             inputs.remove("podIdentity");
         }
         Ok(())

@@ -131,13 +131,14 @@ pub trait RoleBacked: Send + Sync {
     /// Inputs a user could have written for a live role (`pulumi import`).
     fn imported_inputs(&self, live: &LiveRole) -> PropertyMap;
 
-    /// Inputs brought in line with what a refresh or import finds.
-    async fn reconcile_inputs(
+    /// Inputs brought in line with what a refresh or import finds: the live
+    /// role, and what the recorded (or imported) inputs render to and find.
+    fn reconcile_inputs(
         &self,
-        _cloud: &Cloud,
         _live: &LiveRole,
         _inputs: &mut PropertyMap,
         _importing: bool,
+        _found: (&Self::Desired, &Self::Extras),
     ) -> Result<(), OpError> {
         Ok(())
     }
@@ -358,11 +359,21 @@ pub async fn read<R: RoleBacked>(
         Some(old) => old.clone(),
         None => r.imported_inputs(&live),
     };
-    r.reconcile_inputs(&cloud, &live, &mut inputs, recorded.is_none())
+    // What hangs off the role is read once, for the inputs as recorded; the
+    // reconciled inputs never ask for more of it, only for less.
+    let recorded_args: R::Args = decode(&inputs)?;
+    let recorded_desired = render(r, ctx, &recorded_args, &cloud.account)?;
+    let extras = r
+        .live_extras(&cloud, &recorded_args, &recorded_desired)
         .await?;
+    r.reconcile_inputs(
+        &live,
+        &mut inputs,
+        recorded.is_none(),
+        (&recorded_desired, &extras),
+    )?;
     let args: R::Args = decode(&inputs)?;
     let desired = render(r, ctx, &args, &cloud.account)?;
-    let extras = r.live_extras(&cloud, &args, &desired).await?;
     let policies = r.owned_policies(&live);
     let seen = Observed {
         role_id: Some(live.role_id.clone()),

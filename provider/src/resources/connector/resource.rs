@@ -325,29 +325,18 @@ impl RoleBacked for ConnectorRole {
         imported_inputs(live)
     }
 
-    async fn reconcile_inputs(
+    fn reconcile_inputs(
         &self,
-        cloud: &crate::rpc::Cloud,
         live: &LiveRole,
         inputs: &mut PropertyMap,
         importing: bool,
+        (rendered, extras): (&Rendered, &LiveExtras),
     ) -> Result<(), OpError> {
         if importing {
             // A setup made by hand grants through the base role's own
             // AssumeConnectorRoles policy; importing must not add a second grant.
-            let args: ConnectorArgs = lifecycle::decode(inputs)?;
-            let r = args
-                .render(&cloud.account, &BTreeMap::new(), "")
-                .map_err(OpError::Invalid)?;
-            if let Some(g) = &r.grant {
-                if cloud
-                    .api
-                    .get_role_policy(&g.base_role, &g.name)
-                    .await?
-                    .is_none()
-                {
-                    inputs.insert("grantBaseRole".into(), PropertyValue::Bool(false));
-                }
+            if rendered.grant.is_some() && extras.grant.is_none() {
+                inputs.insert("grantBaseRole".into(), PropertyValue::Bool(false));
             }
             return Ok(());
         }
