@@ -75,6 +75,9 @@ def test_a_slow_iam_is_waited_out(aws, cluster, stack, provider):
         base = ctx.resource(BASE, "base", {"roleName": "xpander-base-role", "podIdentity": {"clusterName": CLUSTER}})
         ctx.resource(CONNECTOR, "s3", {"roleName": "xpander-s3", "baseRoleArn": base["arn"], "s3": {"buckets": ["xpander-data"]}})
     stack.up(one_connector)
+    # Progress reaches the engine on its own stream, which may trail the step's answer.
+    for step in (f"associate xpander/xpander on {CLUSTER} via Pod Identity", "write trust policy of xpander-s3"):
+        provider.engine.service.wait_for_log(lambda entry, step=step: entry.message.startswith(f"{step}: done after "), timeout=10)
     messages = [log.message for log in provider.logs]
     requests = aws.requests()
     # The base role's Pod Identity association names the new role, then the
