@@ -55,8 +55,14 @@ test-rust:
 check-schema: build
 	@$(BIN) schema | diff -u schema.json - >/dev/null || { echo "schema.json is stale: run 'make schema'"; exit 1; }
 
+# The version must move as semver says for what changed in schema.json since
+# the last release (releases/v<version>/schema.json), and CHANGELOG.md must say it.
+.PHONY: check-compat
+check-compat:
+	@$(PYTHON) tests/compat/schema_compat.py
+
 test-python: venv build
-	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/sdk --ignore=tests/cli
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/sdk --ignore=tests/cli --ignore=tests/dist
 
 # The Pulumi CLI and its Python and Node.js language hosts, built from their Go
 # modules (tools/pulumi) into a cache outside the clone; the last line printed
@@ -68,7 +74,7 @@ pulumi:
 test-cli: venv build pulumi $(EXAMPLE_NPM)
 	$(PY) -m pytest tests/cli -q -p no:cacheprovider
 
-test: lint test-rust check-schema check-sdks test-sdks test-python test-cli
+test: lint test-rust check-schema check-compat check-sdks test-sdks test-python test-cli
 
 # SDKs (tools/sdkgen).
 .PHONY: check-sdks test-sdks
