@@ -1,7 +1,7 @@
 """IAM behaviour moto lacks: principal validation with a propagation delay,
 unique-id binding of trust principals (in any account), policy grammar and
 size quotas, name rules, URL-encoded documents in ListRoles, and the record
-of each change to a role's trust or permissions that STS sees late.
+of each change to a role's trust, permissions or tags that STS sees late.
 Everything else goes to moto, in the caller's account.
 """
 
@@ -27,9 +27,10 @@ _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _ROOT_RE = re.compile(r"^arn:aws:iam::(\d{12}):root$")
 _SESSION_ARN_RE = re.compile(r"^arn:aws:sts::\d{12}:assumed-role/[\w+=,.@-]+/[\w+=,.@-]+$", re.ASCII)
 _PRINCIPAL_ARN_RE = re.compile(r"^arn:aws:iam::\d{12}:(role|user)/")
-# Writes to a role's trust or permissions, which STS sees only after the propagation delay.
+# Writes to a role's trust, permissions or tags, which STS sees only after the propagation delay.
 _ROLE_CHANGES = {"UpdateAssumeRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy",
-                 "DetachRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary"}
+                 "DetachRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
+                 "TagRole", "UntagRole"}
 # Writes to a managed policy's default version, which changes every role using it.
 _POLICY_CHANGES = {"CreatePolicyVersion", "SetDefaultPolicyVersion"}
 _DOC_RE = re.compile(r"(<AssumeRolePolicyDocument>)(.*?)(</AssumeRolePolicyDocument>)", re.DOTALL)

@@ -1,7 +1,11 @@
 """What the EKS Pod Identity agent does for a pod: find the association for its
 service account, have the Pod Identity service principal assume the role with
-the six EKS session tags (transitive), then, for a target role, chain into it
-with the association's external id.  Trust is evaluated exactly as for STS.
+the six EKS session tags (transitive; none when the association disables
+session tags), then, for a target role, chain into it with the association's
+external id.  Trust is evaluated exactly as for STS, so a trust scoped by
+aws:RequestTag/eks-cluster-arn, kubernetes-namespace or
+kubernetes-service-account refuses a pod of another cluster, namespace or
+service account.
 """
 
 from __future__ import annotations
@@ -50,7 +54,11 @@ def pod_credentials(state: SimState, eks_layer: EksLayer, sts: StsLayer, request
         "kubernetes-pod-uid": str(uuid.uuid4()),
     }
     session_name = f"eks-{cluster_name}-{pod_name}-{uuid.uuid4()}"[:64].rstrip("-")
-    service_context = {"aws:sourceaccount": [account], "aws:sourcearn": [cluster.arn]}
+    # EKS documents the six tags (and aws:SourceOrgId, meaningless without Organizations), not
+    # aws:SourceAccount nor aws:SourceArn.  aws:SourceAccount is kept: an AWS sample and a field
+    # report condition pods trusts on it.  aws:SourceArn is left out: the only report points at
+    # the association's ARN, and a trust relying on an unverified value must not pass here.
+    service_context = {"aws:sourceaccount": [account]}
     try:
         sts.authorize(Caller.for_service(POD_IDENTITY_SERVICE, account), role, tags, session_name, None, set(tags), service_context)
         session = sts.issue(role, session_name, tags, set(tags), chained=False, duration=POD_SESSION_SECONDS)

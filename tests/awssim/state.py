@@ -55,13 +55,15 @@ def load_document(doc: str | dict) -> dict:
 
 @dataclass(frozen=True)
 class RoleView:
-    """A role's trust (with its principal bindings) and permissions at one moment."""
+    """A role's trust (with its principal bindings), permissions and tags at one moment."""
 
     trust: dict
     bindings: dict[str, str]
     identity: list[dict]
     # None: the role has no permissions boundary.
     boundary: list[dict] | None
+    # STS decides on a role's tags too (aws:ResourceTag, iam:ResourceTag), as late as on the rest.
+    tags: dict[str, str]
 
 
 @dataclass
@@ -333,4 +335,5 @@ class SimState:
             identity=[load_document(d) for d in role.policies.values()]
             + [policy_document(p) for p in role.managed_policies.values()],
             boundary=None if boundary is None else [policy_document(boundary)],
+            tags={t["Key"]: t["Value"] for t in role.tags},
         )

@@ -6,9 +6,13 @@ session we issued.  A request is allowed when the target's trust policy allows
 the caller and, for users and role sessions, the caller's identity policies
 (within its permissions boundary) allow it on the target ARN too, for
 sts:AssumeRole and, when any session tag applies, sts:TagSession.  Both are
-needed whether the target is in the caller's account or another one.  Trust
-and a role session's permissions are read as STS sees them, some time after
-a change (SimState.seen_by_sts).  The server asks for no other permission
+needed whether the target is in the caller's account or another one.  Both
+evaluations see the same keys: the caller's (aws:PrincipalTag/* among them),
+the session tags as aws:RequestTag/* and aws:TagKeys (inherited transitive
+ones included), sts:TransitiveTagKeys, and the target role's tags as
+aws:ResourceTag/* and iam:ResourceTag/*.  Trust, a role session's permissions
+and the target's tags are read as STS sees them, some time after a change
+(SimState.seen_by_sts).  The server asks for no other permission
 before AssumeRole reaches this layer, and none at all for GetCallerIdentity.
 """
 
@@ -136,6 +140,10 @@ class StsLayer:
         context = self._context(caller, tags, session_name, external_id, transitive)
         context.update(extra_context or {})
         target = self.state.seen_by_sts(role)
+        for key, value in (target.tags if target is not None else {}).items():
+            # The role being assumed is the request's resource (SAR: both keys, for AssumeRole and TagSession).
+            context[f"aws:resourcetag/{key.lower()}"] = [value]
+            context[f"iam:resourcetag/{key.lower()}"] = [value]
         policies = None
         if caller.role is not None:
             own = self.state.seen_by_sts(caller.role)

@@ -98,6 +98,27 @@ def test_a_permission_change_on_the_callers_role_is_seen_late(aws):
     assert refused(assume)
 
 
+def test_a_tag_on_the_role_assumed_is_seen_late(aws):
+    """An identity policy may require tags on the target (iam:ResourceTag); STS sees a new tag late too."""
+    tagged = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ASSUME, "Resource": "*",
+                                                       "Condition": {"StringEquals": {"iam:ResourceTag/connector": "yes"}}}]}
+    caller = aws.principal("tag-reader", tagged)
+    iam = aws.boto3_client("iam")
+    iam.create_role(RoleName="target", AssumeRolePolicyDocument=trusting(caller["Arn"]))
+    aws.settle()
+    sts = aws.client_for("sts", caller)
+    assume = lambda: sts.assume_role(RoleArn=arn("target"), RoleSessionName="sess")  # noqa: E731
+    assert refused(assume)
+    iam.tag_role(RoleName="target", Tags=[{"Key": "connector", "Value": "yes"}])
+    assert refused(assume)
+    aws.settle()
+    assert not refused(assume)
+    iam.untag_role(RoleName="target", TagKeys=["connector"])
+    assert not refused(assume)
+    aws.settle()
+    assert refused(assume)
+
+
 def test_without_a_delay_changes_are_seen_at_once(aws, user):
     aws.set_config(propagation_delay=0)
     aws.boto3_client("iam").create_role(RoleName="new", AssumeRolePolicyDocument=trusting(user["Arn"]))
