@@ -52,9 +52,14 @@ from .wire import AwsRequest, arn_account, query_list, query_tags
 # Create calls whose tags are authorised as a separate Tag* action.
 _TAG_ON_CREATE = {"CreateRole": "iam:TagRole", "CreateUser": "iam:TagUser", "CreatePolicy": "iam:TagPolicy",
                   "CreateInstanceProfile": "iam:TagInstanceProfile"}
-# Actions IAM evaluates iam:PolicyARN for.
+# Actions IAM evaluates iam:PolicyARN for (Service Authorization Reference).
 _POLICY_ARN_ACTIONS = {"AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
                        "AttachGroupPolicy", "DetachGroupPolicy"}
+# Actions IAM evaluates iam:PermissionsBoundary for (Service Authorization Reference): the boundary
+# requested, for the first group; the entity's current one, for the second.  Not TagRole, GetRole, ...
+_BOUNDARY_REQUESTED = {"CreateRole", "PutRolePermissionsBoundary", "CreateUser", "PutUserPermissionsBoundary"}
+_BOUNDARY_CURRENT = {"DeleteRolePermissionsBoundary", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy",
+                     "DetachRolePolicy", "UpdateAssumeRolePolicy", "UpdateRole", "UpdateRoleDescription", "DeleteRole"}
 # STS calls that need no permission, or that the STS layer decides itself.
 _STS_UNCHECKED = {"GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 
@@ -156,10 +161,10 @@ def _iam_checks(req: AwsRequest, backend) -> list[Check]:
     request_tags = query_tags(p)
     resource_tags = {t["Key"]: t["Value"] for t in role.tags} if role is not None else {}
     ctx.update(tag_context(request_tags, resource_tags, query_list(p, "TagKeys"), iam_resource=True))
-    if action in ("CreateRole", "PutRolePermissionsBoundary", "CreateUser", "PutUserPermissionsBoundary"):
+    if action in _BOUNDARY_REQUESTED:
         if p.get("PermissionsBoundary"):
             ctx["iam:permissionsboundary"] = [p["PermissionsBoundary"]]
-    elif role is not None and role.permissions_boundary_arn:
+    elif action in _BOUNDARY_CURRENT and role is not None and role.permissions_boundary_arn:
         ctx["iam:permissionsboundary"] = [role.permissions_boundary_arn]
     if action in _POLICY_ARN_ACTIONS and "PolicyArn" in p:
         ctx["iam:policyarn"] = [p["PolicyArn"]]

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from moto.eks.models import eks_backends
-from moto.iam.models import Role, iam_backends
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, IAMBackend, Role, iam_backends
 from moto.moto_api._internal.models import moto_api_backend
 
 from .wire import arn_account
@@ -26,6 +27,18 @@ from .wire import arn_account
 DEFAULT_PROPAGATION_DELAY = 2.0
 DEFAULT_TRUST_POLICY_SIZE_QUOTA = 2048
 INLINE_POLICIES_SIZE_QUOTA = 10240
+# AWS managed policies every account has here.  A least-privilege deployer must be shown
+# unable to attach these, which needs them to exist; moto loads all ~1,600 only when
+# asked, at about 0.2 s for each account it creates (every reset), so only these few.
+AWS_MANAGED_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
+_AWS_MANAGED_DATA = {name: d for name, d in json.loads(aws_managed_policies_data).items() if name in AWS_MANAGED_POLICIES}
+
+
+def _some_aws_managed_policies(backend: IAMBackend) -> list[AWSManagedPolicy]:
+    return [AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, d) for name, d in _AWS_MANAGED_DATA.items()]
+
+
+IAMBackend._init_aws_policies = _some_aws_managed_policies
 
 
 def iam(account: str) -> object:
