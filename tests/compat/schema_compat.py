@@ -41,6 +41,8 @@ IDENTITY_KEYS = {
     "csharp": ("rootNamespace",),
     "java": ("basePackage",),
 }
+# Language settings that say what an SDK needs installed beside it.
+DEPENDENCY_KEYS = ("dependencies", "requires", "pythonRequires", "pulumiSDKVersion", "typescriptVersion")
 # How a property is used: programs write inputs and read outputs; function
 # arguments are inputs the Go SDK takes as plain values, where an optional one
 # is a pointer and a required one is not.
@@ -282,9 +284,9 @@ class Comparison:
 
     def run(self) -> list[Change]:
         old, new = self.old, self.new
-        for key in ("name", "meta"):
-            if old.get(key) != new.get(key):
-                self.add("breaking", f"{key}-changed", key, key, f"{_show(old.get(key))} -> {_show(new.get(key))}")
+        if old.get("name") != new.get("name"):
+            self.add("breaking", "name-changed", "name", "name", f"{_show(old.get('name'))} -> {_show(new.get('name'))}")
+        self.meta()
         self.config()
         self.provider()
         self.resources()
@@ -297,6 +299,19 @@ class Comparison:
                 self.add("patch", "metadata-changed", key, key)
         order = {level: i for i, level in enumerate(reversed(LEVELS))}
         return sorted(self.changes, key=lambda c: (order[c.level], c.where, c.rule))
+
+    def meta(self) -> None:
+        old, new = self.old.get("meta", {}), self.new.get("meta", {})
+        for key in sorted(set(old) | set(new)):
+            before, after = old.get(key, _ABSENT), new.get(key, _ABSENT)
+            if before == after:
+                continue
+            # The module format maps tokens to SDK modules: another one moves every import.
+            if key == "moduleFormat":
+                self.add("breaking", "module-format-changed", f"meta {key}", f"meta.{key}",
+                         f"{_show(before)} -> {_show(after)}")
+            else:
+                self.add("patch", "sdk-setting-changed", f"meta {key}", f"meta.{key}")
 
     def config(self) -> None:
         old, new = self.old.get("config", {}), self.new.get("config", {})
@@ -396,6 +411,10 @@ class Comparison:
                     continue
                 if key in IDENTITY_KEYS.get(lang, ()) and key in a:
                     self.add("breaking", "package-renamed", f"{lang} {key}", f"{loc}.{key}",
+                             f"{_show(a.get(key, _ABSENT))} -> {_show(b.get(key, _ABSENT))}")
+                elif key in DEPENDENCY_KEYS:
+                    # Users may have to upgrade what the SDK depends on.
+                    self.add("feature", "dependency-changed", f"{lang} {key}", f"{loc}.{key}",
                              f"{_show(a.get(key, _ABSENT))} -> {_show(b.get(key, _ABSENT))}")
                 else:
                     self.add("patch", "sdk-setting-changed", f"{lang} {key}", f"{loc}.{key}")

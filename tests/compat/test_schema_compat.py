@@ -176,7 +176,8 @@ CASES = [
     ("enum value removed", mutate(f"types/{COLOR}/enum", [{"value": "red"}]), "breaking", "enum-value-removed",
      "Conn.color"),
     ("package renamed", mutate("name", "xpander2"), "breaking", "name-changed", "name"),
-    ("module format changed", mutate("meta/moduleFormat", "(.*)(?:/[^/]*)"), "breaking", "meta-changed", "meta"),
+    ("module format changed", mutate("meta/moduleFormat", "(.*)(?:/[^/]*)"), "breaking", "module-format-changed",
+     "meta moduleFormat"),
     ("npm package renamed", mutate("language/nodejs/packageName", "@xpander/pulumi"), "breaking", "package-renamed",
      "nodejs packageName"),
     ("python SDK dropped", mutate("language/python", delete=True), "breaking", "sdk-removed", "python"),
@@ -202,8 +203,12 @@ CASES = [
     ("description changed", mutate(f"{R_CONN}/inputProperties/description/description", "why"), "patch",
      "description-changed", "Conn.description"),
     ("package description changed", mutate("description", "another"), "patch", "metadata-changed", "description"),
-    ("SDK setting changed", mutate("language/python/requires", {"pulumi": ">=3.200"}), "patch",
-     "sdk-setting-changed", "python requires"),
+    ("SDK dependency raised", mutate("language/python/requires", {"pulumi": ">=3.200"}), "feature",
+     "dependency-changed", "python requires"),
+    ("SDK setting changed", mutate("language/python/inputTypes", "classes-and-dicts"), "patch",
+     "sdk-setting-changed", "python inputTypes"),
+    ("generator setting changed", mutate("meta/supportPack", True), "patch", "sdk-setting-changed",
+     "meta supportPack"),
 ]
 
 
