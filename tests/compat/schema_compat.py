@@ -9,7 +9,8 @@ tags) and sorts every difference into one of three levels:
   changed type or default, a newly required input, an output that may now be
   absent, a property that now replaces or became secret, a renamed package);
 - feature: something new that no existing program notices (an added resource,
-  function, type, optional input or output, a deprecation);
+  function, type, optional input or output, a deprecation), or a raised
+  requirement on what an SDK depends on;
 - patch: anything else in the schema (descriptions, metadata).
 
 Semver then says how far the version must have moved: at 0.x a breaking
@@ -157,14 +158,16 @@ class Usage:
 
     def _walk(self, schema: dict) -> None:
         types = schema.get("types", {})
+        # Per schema: a type may refer to others in one version and not in the other.
+        visited: set[tuple[str, str]] = set()
 
         def visit(prop: dict, ctx: str, label: str) -> None:
             for token in refs(prop):
                 self.first.setdefault(token, label)
-                seen = self.contexts.setdefault(token, set())
-                if ctx in seen:
+                self.contexts.setdefault(token, set()).add(ctx)
+                if (token, ctx) in visited:
                     continue
-                seen.add(ctx)
+                visited.add((token, ctx))
                 for name, sub in types.get(token, {}).get("properties", {}).items():
                     visit(sub, ctx, f"{label}.{name}")
 
