@@ -12,6 +12,13 @@ PLUGIN_DIR := $(HOME)/.pulumi/plugins/resource-xpander-v$(VERSION)
 # itself writes at the end of an install.
 SDK_NPM     := sdk/nodejs/node_modules/.package-lock.json
 EXAMPLE_NPM := sdk-examples/typescript/node_modules/.package-lock.json
+# The Node.js SDK as npm publishes it: tsc's output in sdk/nodejs/bin with the
+# package.json it reads its version from (copied last: it is the stamp).
+SDK_JS      := sdk/nodejs/bin/package.json
+# The Python SDK installed into .venv: its modules read their version from the
+# installed distribution, so a folder on PYTHONPATH alone does not import.
+SDK_PY      := $(VENV)/.sdk-python
+CODEGEN     := go -C tools/codegen run . -schema $(CURDIR)/schema.json -out $(CURDIR)/sdk
 export PYTHONPATH := $(CURDIR)/tests
 
 .PHONY: all build release install schema sdks demo test test-rust test-python test-cli check-schema bench lint clean venv pulumi
@@ -71,35 +78,53 @@ pulumi:
 	@bash tools/pulumi/build.sh
 
 # The example projects and the user paths through the real `pulumi` CLI.
-test-cli: venv build pulumi $(EXAMPLE_NPM)
+test-cli: venv build pulumi $(SDK_PY) $(EXAMPLE_NPM)
 	$(PY) -m pytest tests/cli -q -p no:cacheprovider
 
 test: lint test-rust check-schema check-compat check-sdks test-sdks test-python test-cli
 
-# SDKs (tools/sdkgen).
-.PHONY: check-sdks test-sdks
+# SDKs: Pulumi's own generators (tools/codegen, pinned to the CLI's pkg/v3).
+.PHONY: check-sdks test-sdks sdk-nodejs sdk-python
 
-$(SDK_NPM): sdk/nodejs/package-lock.json
-	cd sdk/nodejs && npm ci --no-audit --no-fund --loglevel=error
-
-# The example installs a copy of the SDK (install-links): reinstall when it changes.
-$(EXAMPLE_NPM): sdk-examples/typescript/package-lock.json sdk/nodejs/package.json $(wildcard sdk/nodejs/bin/*.js)
-	cd sdk-examples/typescript && npm ci --no-audit --no-fund --loglevel=error
-
-# sdk/python and sdk/nodejs (compiled bin/ included) from schema.json.
-sdks: venv $(SDK_NPM)
-	$(PY) -m tools.sdkgen
+# sdk/python, sdk/nodejs and sdk/go from schema.json, as `pulumi package gen-sdk` writes them.
+sdks:
+	$(CODEGEN)
 
 # The committed SDKs must be what `make sdks` writes from the committed schema.
-check-sdks: venv $(SDK_NPM)
-	$(PY) -m tools.sdkgen --check
+check-sdks:
+	$(CODEGEN) -check
+
+$(SDK_NPM): sdk/nodejs/package-lock.json sdk/nodejs/package.json
+	cd sdk/nodejs && npm ci --no-audit --no-fund --loglevel=error
+
+sdk-nodejs: $(SDK_JS)
+$(SDK_JS): $(SDK_NPM) $(wildcard sdk/nodejs/*.ts sdk/nodejs/*/*.ts) sdk/nodejs/tsconfig.json sdk/nodejs/README.md
+	rm -rf sdk/nodejs/bin
+	cd sdk/nodejs && node_modules/.bin/tsc
+	cp sdk/nodejs/README.md sdk/nodejs/bin/
+	cp sdk/nodejs/package.json $@
+
+# A copy is installed (pip builds in the source folder otherwise), without
+# its dependencies (the pinned pulumi of tests/requirements.txt brings them)
+# and with the venv's setuptools.
+sdk-python: $(SDK_PY)
+$(SDK_PY): $(VENV)/.installed $(shell find sdk/python -type f -not -path '*/__pycache__/*' 2>/dev/null)
+	@rm -rf $(VENV)/sdk-python && cp -R sdk/python $(VENV)/sdk-python
+	@$(VENV)/bin/pip install --no-deps --no-build-isolation --force-reinstall $(VENV)/sdk-python \
+		>$(VENV)/sdk-python.log 2>&1 || { cat $(VENV)/sdk-python.log; exit 1; }
+	@rm -rf $(VENV)/sdk-python $(VENV)/sdk-python.log
+	touch $@
+
+# The example installs a copy of the built SDK (install-links): reinstall when it changes.
+$(EXAMPLE_NPM): sdk-examples/typescript/package-lock.json $(SDK_JS)
+	cd sdk-examples/typescript && npm ci --no-audit --no-fund --loglevel=error
 
 # tsc and mypy on the SDKs and examples, the examples under Pulumi's mock
 # runtime with every registration sent to the provider's Check.
-test-sdks: venv build $(SDK_NPM) $(EXAMPLE_NPM)
+test-sdks: venv build $(SDK_PY) $(SDK_NPM) $(EXAMPLE_NPM)
 	$(PY) -m pytest tests/sdk -q -p no:cacheprovider
 
-demo: venv build pulumi
+demo: venv build pulumi $(SDK_PY)
 	$(PY) tests/demo.py
 
 bench: venv

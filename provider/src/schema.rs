@@ -159,23 +159,34 @@ pub fn schema() -> Json {
         "license": "Apache-2.0",
         "publisher": "xpander-ai",
         "repository": "https://github.com/xpander-ai/pulumi-xpander",
-        "meta": {"moduleFormat": "(.*)"},
+        // supportPack: the Go generator writes the SDK's go.mod (module path from
+        // language.go.importBasePath) and every SDK states the plugin version.
+        "meta": {"moduleFormat": "(.*)", "supportPack": true},
         "config": {"variables": props(config.props.iter())},
         "provider": {"description": config.description, "inputProperties": props(config.props.iter())},
         "types": type_map,
         "functions": functions,
         "resources": resources.iter().map(|r| (r.token.to_string(), resource(r))).collect::<Map<String, Json>>(),
+        // 3.269.0: the first Pulumi SDKs with the `exists` check the generated resource classes call.
         "language": {
             "nodejs": {
                 "packageName": "@xpander-ai/pulumi-xpander",
                 "packageDescription": "Pulumi provider for the xpander self-hosted IAM architecture",
-                "dependencies": {"@pulumi/pulumi": "^3.150.0"},
+                "dependencies": {"@pulumi/pulumi": "^3.269.0"},
+                // The compiler sdk-examples/typescript uses (the generator's default is 4.7).
+                "typescriptVersion": "~5.9.3",
                 "respectSchemaVersion": true
             },
             "python": {
                 "packageName": "pulumi_xpander",
-                "requires": {"pulumi": ">=3.150.0,<4.0.0"},
+                "requires": {"pulumi": ">=3.269.0,<4.0.0"},
                 "pyproject": {"enabled": true},
+                // Args classes and their TypedDict twins: `redshift={"cluster_identifier": ...}` type-checks.
+                "inputTypes": "classes-and-dicts",
+                "respectSchemaVersion": true
+            },
+            "go": {
+                "importBasePath": "github.com/xpander-ai/pulumi-xpander/sdk/go/xpander",
                 "respectSchemaVersion": true
             }
         }

@@ -4,7 +4,6 @@ mocks to send every registration to its Check."""
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,6 @@ from engine import Engine, ProviderProcess, clean_env
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("XPANDER_PROVIDER_BINARY", REPO / "target" / "debug" / "pulumi-resource-xpander"))
 PROJECT = "xpander-iam"  # both sdk-examples' Pulumi.yaml
-
-# The generator's tests import it as `tools.sdkgen`, from the repository root.
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture(scope="session")

@@ -142,7 +142,8 @@ xpander.XpanderConnectorRole("athena",
 
 def test_functions_invoke_the_provider(engine, tmp_path):
     """renderConnectorPolicies through both SDK spellings, answered by the
-    provider itself (offline: the account id is given)."""
+    provider itself (offline: the account id is given). A function takes the
+    plain input classes (`xpander.Redshift`), not a resource's Args."""
     program = tmp_path / "__main__.py"
     program.write_text("""\
 import pulumi
@@ -150,7 +151,7 @@ import pulumi_xpander as xpander
 
 args = dict(role_name="xpander-redshift-access", account_id="123456789012",
             base_role_arn="arn:aws:iam::123456789012:role/xpander-base-role",
-            redshift=xpander.RedshiftArgs(cluster_identifier="analytics", database_name="dev"))
+            redshift=xpander.Redshift(cluster_identifier="analytics", database_name="dev"))
 plain = xpander.render_connector_policies(external_id="org-7f3a9c21", **args)
 pulumi.export("roleArn", plain.role_arn)
 pulumi.export("sids", [s["Sid"] for s in plain.trust_policy["Statement"]])

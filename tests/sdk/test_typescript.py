@@ -37,12 +37,19 @@ def test_example_type_checks():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_example_installs_the_committed_sdk():
-    """`npm ci` copied sdk/nodejs (install-links): the example runs what is committed."""
+def test_example_installs_the_built_sdk():
+    """`make sdk-nodejs` built sdk/nodejs/bin from the generated sources (the
+    package as npm publishes it), and `npm ci` copied it (install-links): the
+    example runs exactly that build."""
+    built = {p.relative_to(SDK / "bin"): p for p in (SDK / "bin").rglob("*") if p.is_file()}
+    assert Path("index.js") in built and Path("types/input.d.ts") in built, sorted(map(str, built))
+    assert (SDK / "bin" / "package.json").read_bytes() == (SDK / "package.json").read_bytes()
     installed = EXAMPLE / "node_modules" / "@xpander-ai" / "pulumi-xpander"
     assert not installed.is_symlink()
-    for built in sorted((SDK / "bin").glob("*.js")):
-        assert (installed / "bin" / built.name).read_bytes() == built.read_bytes(), f"stale copy of {built.name}: run `make test-sdks`"
+    copied = {p.relative_to(installed): p for p in installed.rglob("*") if p.is_file()}
+    assert copied.keys() == built.keys(), "stale copy of the SDK: run `make test-sdks`"
+    for rel, path in built.items():
+        assert copied[rel].read_bytes() == path.read_bytes(), f"stale copy of {rel}: run `make test-sdks`"
     assert not (installed / "node_modules").exists(), "the SDK must share the example's @pulumi/pulumi"
 
 
