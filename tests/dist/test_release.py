@@ -79,6 +79,9 @@ def test_readme_gives_exactly_the_commands_this_suite_runs(release: Release):
     for commands in install_commands(release).values():
         for command in commands:
             assert command in lines, f"README's 'Installing a release' lacks `{command}`"
+    # Every version it names is this release's, but the pins of registry packages.
+    named = set(re.findall(r"(?<![@=\d.])v?(\d+\.\d+\.\d+)", block.group(1)))
+    assert named == {release.version}, named
 
 
 # --- the plugin ------------------------------------------------------------------------
