@@ -33,6 +33,11 @@ def pulumi_home(tmp_path_factory):
 
 @pytest.fixture
 def sim(aws: AwsSim) -> AwsSim:
+    return prepare(aws)
+
+
+def prepare(aws: AwsSim) -> AwsSim:
+    """The simulator every example is deployed to: IAM that propagates slowly, and the EKS cluster."""
     aws.set_config(propagation_delay=PROPAGATION_DELAY_S)
     aws.boto3_client("eks").create_cluster(
         name=CLUSTER, roleArn="arn:aws:iam::123456789012:role/eks-cluster", resourcesVpcConfig={},

@@ -12,16 +12,13 @@ shows up in what the CLI prints.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from awssim.harness import AwsSim
 from cli.conftest import CANARY, EXAMPLES, PROPAGATION_DELAY_S
-from cli.workspace import REPO, CliError, Pulumi, Result
+from cli.workspace import Pulumi, Result, mypy, tsc
 from doctor import handbuilt
 from e2e.seed import BASE, CONNECTOR
 
@@ -32,13 +29,6 @@ IMPORTS = [
     {"type": CONNECTOR, "name": "redshift", "id": handbuilt.REDSHIFT},
 ]
 PROGRAM_FILE = {"python": "__main__.py", "typescript": "index.ts"}
-# The toolchain's language hosts are the newest the Go module proxy serves
-# (tools/pulumi/build.sh); generating code is a method those versions lack.
-NO_CODE_GENERATION = (
-    "toolchain: pulumi-language-python 3.79.0 and pulumi-language-nodejs 3.68.0 do not implement "
-    "GenerateProgram; `pulumi import --out FILE` imports both roles, then exits 1 with "
-    "`error: method GenerateProgram not implemented`, leaving FILE empty"
-)
 
 
 class PlannedChanges(AssertionError):
@@ -95,23 +85,6 @@ def import_setup(pulumi: Pulumi, *flags: str) -> Result:
     spec = pulumi.root / "import.json"
     spec.write_text(json.dumps({"resources": IMPORTS}))
     return pulumi.run("import", "--yes", "--file", str(spec), *flags)
-
-
-def tsc(project: Path, *flags: str) -> None:
-    """Compiles (or, with --noEmit, type-checks) the project as conftest.project_copy does."""
-    done = subprocess.run(["node_modules/.bin/tsc", *flags], cwd=project, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def mypy(program: Path) -> None:
-    done = subprocess.run(
-        # No cache: nothing written into the repository.
-        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull, "--check-untyped-defs", str(program)],
-        env={**os.environ, "MYPYPATH": str(REPO / "sdk" / "python")},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def mutating_calls(sim: AwsSim) -> list[dict]:
@@ -198,10 +171,7 @@ def test_import_only_reads_and_a_program_of_its_inputs_has_no_changes(hand_built
     expect_no_changes(pulumi, aws)
 
 
-# Only the import command's failure is expected: once the language hosts
-# generate code, a diff in the preview is PlannedChanges, a failure here.
 @pytest.mark.parametrize("language", sorted(PROGRAM_FILE))
-@pytest.mark.xfail(strict=True, raises=CliError, reason=NO_CODE_GENERATION)
 def test_generated_code_type_checks_and_previews_no_changes(language, hand_built, aws, tmp_path, pulumi_home):
     pulumi = new_stack(aws, tmp_path, pulumi_home, language)
     # The user's program becomes the generated code.

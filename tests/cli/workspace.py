@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 PROVIDER = Path(os.environ.get("XPANDER_PROVIDER_BINARY", REPO / "target" / "debug" / "pulumi-resource-xpander"))
 PASSPHRASE = "correct horse battery staple"
@@ -71,13 +73,21 @@ class Pulumi:
     home: Path
     stack: str = "dev"
     transcript: list[Result] = field(default_factory=list)
+    # False runs Python programs as for a user: nothing of the tests' Python on any
+    # path, so a project gets its packages from its own virtualenv, which the
+    # language host makes from its requirements.txt.
+    test_python: bool = True
 
     @property
     def backend(self) -> Path:
         return self.root / "backend"
 
     def env(self) -> dict[str, str]:
-        bins = [str(toolchain()), str(Path(sys.executable).parent)]
+        # The Python host runs a program that has no virtualenv with the first
+        # python3 on PATH: the tests' own, unless test_python is False.
+        tests_bin = str(Path(sys.executable).parent)
+        inherited = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != tests_bin]
+        path = [str(toolchain()), *([tests_bin] if self.test_python else []), *inherited]
         env = {
             key: value
             for key, value in os.environ.items()
@@ -85,19 +95,18 @@ class Pulumi:
         }
         env.update(self.aws_env)
         env.update(
-            PATH=os.pathsep.join(bins + [os.environ.get("PATH", "")]),
+            PATH=os.pathsep.join(path),
             PULUMI_HOME=str(self.home),
             PULUMI_BACKEND_URL=f"file://{self.backend}",
             PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK="true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
-            # The Python host runs programs with this interpreter; the SDK is
-            # the one generated in this checkout.
-            PULUMI_PYTHON_CMD=sys.executable,
-            PYTHONPATH=str(REPO / "sdk" / "python"),
             NO_COLOR="1",
         )
+        if self.test_python:
+            # The SDK generated in this checkout.
+            env["PYTHONPATH"] = str(REPO / "sdk" / "python")
         return env
 
     def __post_init__(self) -> None:
@@ -188,6 +197,24 @@ class Pulumi:
         return "\n".join(parts)
 
 
+def tsc(project: Path, *flags: str) -> None:
+    """Compiles (or, with --noEmit, type-checks) a TypeScript project with the compiler in its node_modules."""
+    done = subprocess.run(["node_modules/.bin/tsc", *flags], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def mypy(program: Path) -> None:
+    """Type-checks a Python program against the SDK of this checkout."""
+    done = subprocess.run(
+        # No cache: nothing written into the repository.
+        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull, "--check-untyped-defs", str(program)],
+        env={**os.environ, "MYPYPATH": str(REPO / "sdk" / "python")},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def install_provider(home: Path) -> None:
     """What `make install` does for a user: the provider binary of this
     checkout becomes plugin resource-xpander in PULUMI_HOME."""
@@ -227,9 +254,12 @@ def interrupt(proc: subprocess.Popen, when: str, budget_s: float = 300) -> str:
     return "".join(seen) + rest
 
 
-def copy_project(source: Path, target: Path) -> Path:
+def copy_project(source: Path, target: Path, own_virtualenv: bool = False) -> Path:
     """A user's copy of an example project: its sources, without stack files or
-    build output; node_modules is linked, not copied."""
+    build output; node_modules is linked, not copied. The virtualenv a Python
+    project names is the tests' own (it holds the SDK's dependencies, and the
+    SDK is on PYTHONPATH), so that no test waits for pip, unless the copy is to
+    have its own (`own_virtualenv`), which the language host then makes."""
     target.mkdir(parents=True, exist_ok=True)
     for entry in source.iterdir():
         if entry.name == "node_modules":
@@ -240,4 +270,14 @@ def copy_project(source: Path, target: Path) -> Path:
             shutil.copytree(entry, target / entry.name)
         else:
             shutil.copy(entry, target / entry.name)
+    virtualenv = python_virtualenv(target)
+    if virtualenv and not own_virtualenv:
+        (target / virtualenv).symlink_to(sys.prefix)
     return target
+
+
+def python_virtualenv(project: Path) -> str | None:
+    """The `runtime.options.virtualenv` of a project's Pulumi.yaml, if any."""
+    file = project / "Pulumi.yaml"
+    runtime = yaml.safe_load(file.read_text()).get("runtime") if file.is_file() else None
+    return runtime.get("options", {}).get("virtualenv") if isinstance(runtime, dict) else None

@@ -11,7 +11,15 @@
 # ship each host inside github.com/pulumi/pulumi/sdk/v3 are 3.79.0 (Python) and
 # 3.68.0 (Node.js). The CLI speaks to older hosts by design (it falls back when a
 # host answers Unimplemented). The YAML host is a tagged module of its own
-# (github.com/pulumi/pulumi-yaml), built at its newest release.
+# (github.com/pulumi/pulumi-yaml), built at its newest release, with its converter
+# (pulumi-converter-yaml, what `pulumi convert --from yaml` loads).
+#
+# The old Python and Node.js hosts cannot generate code and take a project's runtime
+# options as command-line flags, which this CLI no longer passes. So they go to
+# bin/legacy, and bin/pulumi-language-python and bin/pulumi-language-nodejs are our
+# langhost (Go sources beside this script, built in the CLI's module): it answers the
+# code generation calls with pkg/v3's generators and forwards the rest to an old host
+# that it starts with the flags each program needs.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,13 +32,14 @@ yaml_version="$(sed -n 's/^\tgithub.com\/pulumi\/pulumi-yaml \(v[0-9.]*\).*/\1/p
     exit 1
 }
 
-# The folder name changes whenever a pin, a checksum or the exec shim changes.
-key="$(cat "$here"/go.mod "$here"/go.sum "$here"/*-host/go.mod "$here"/*-host/go.sum \
+# The folder name changes whenever a pin, a checksum, a source of ours or a shim changes.
+key="$(cat "$here"/go.mod "$here"/go.sum "$here"/*-host/go.mod "$here"/*-host/go.sum "$here"/langhost/*.go \
     "$here/pulumi-language-python-exec" "$here/pulumi-resource-pulumi-python" | sha256sum | cut -c1-12)"
 cache="${PULUMI_XPANDER_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-xpander/toolchain}"
 bin="$cache/pulumi-$cli_version-$key/bin"
-binaries=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-language-nodejs pulumi-language-yaml
-    pulumi-resource-pulumi-python)
+binaries=(pulumi pulumi-language-python pulumi-language-nodejs pulumi-language-yaml pulumi-converter-yaml
+    pulumi-resource-pulumi-python legacy/pulumi-language-python legacy/pulumi-language-python-exec
+    legacy/pulumi-language-nodejs)
 
 complete() {
     local b
@@ -52,6 +61,7 @@ export CGO_ENABLED=0
 mkdir -p "$cache"
 staging="$(mktemp -d "$cache/.staging.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
+mkdir "$staging/legacy"
 
 # `go build -v` names each package as it compiles: print a running count.
 progress() {
@@ -75,17 +85,24 @@ build() {
 
 echo "building the Pulumi toolchain into $bin"
 build pulumi "$here" "$cli_version" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-build pulumi-language-python "$here/python-host" "$python_version" \
+build pulumi-language-python "$here" "$cli_version" ./langhost
+# One program serves both languages: it reads which from its own name.
+ln "$staging/pulumi-language-python" "$staging/pulumi-language-nodejs"
+build legacy/pulumi-language-python "$here/python-host" "$python_version" \
     github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
-build pulumi-language-nodejs "$here/nodejs-host" "$nodejs_version" \
+build legacy/pulumi-language-nodejs "$here/nodejs-host" "$nodejs_version" \
     github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
 build pulumi-language-yaml "$here/yaml-host" "$yaml_version" \
     github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version
-install -m 0755 "$here/pulumi-language-python-exec" "$here/pulumi-resource-pulumi-python" "$staging/"
+build pulumi-converter-yaml "$here/yaml-host" "$yaml_version" \
+    github.com/pulumi/pulumi-yaml/cmd/pulumi-converter-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version
+install -m 0755 "$here/pulumi-resource-pulumi-python" "$staging/"
+# The old Python host runs programs through the exec shim it finds beside itself.
+install -m 0755 "$here/pulumi-language-python-exec" "$staging/legacy/"
 
 mkdir -p "$(dirname "$bin")"
 rm -rf "$bin"
-chmod 0755 "$staging"
+chmod 0755 "$staging" "$staging/legacy"
 mv "$staging" "$bin"
 trap - EXIT
 "$bin/pulumi" version

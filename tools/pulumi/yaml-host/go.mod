@@ -2,7 +2,10 @@ module github.com/xpander-ai/pulumi-xpander/tools/pulumi/yaml-host
 
 go 1.26.6
 
-tool github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+tool (
+	github.com/pulumi/pulumi-yaml/cmd/pulumi-converter-yaml
+	github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+)
 
 require (
 	dario.cat/mergo v1.0.0 // indirect
