@@ -206,8 +206,11 @@ def tsc(project: Path, *flags: str) -> None:
 def mypy(program: Path) -> None:
     """Type-checks a Python program against the SDK of this checkout."""
     done = subprocess.run(
-        # No cache: nothing written into the repository.
-        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull, "--check-untyped-defs", str(program)],
+        # No cache: nothing written into the repository. The SDK's own bodies are
+        # Pulumi's generator's and do not pass --check-untyped-defs: its types are
+        # used, its errors silenced (as for any installed package).
+        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull, "--check-untyped-defs", "--follow-imports=silent",
+         str(program)],
         env={**os.environ, "MYPYPATH": str(REPO / "sdk" / "python")},
         capture_output=True,
         text=True,
