@@ -7,8 +7,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 
-use xpander_provider::proto::pulumirpc::resource_provider_server::ResourceProviderServer;
-use xpander_provider::rpc::{server::XpanderProvider, ProviderState};
+mod proto;
+mod rpc;
+
+use proto::pulumirpc::resource_provider_server::ResourceProviderServer;
+use rpc::engine_log::EngineLog;
+use rpc::server::XpanderProvider;
+use xpander::context::ProviderState;
 
 const MAX_MESSAGE: usize = 400 << 20;
 
@@ -70,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         Some("schema") => {
-            print!("{}", xpander_provider::schema::schema_json());
+            print!("{}", xpander::schema::schema_json());
             return Ok(());
         }
         Some("doctor") => std::process::exit(doctor(&args[1..]).await),
@@ -97,11 +102,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.flush()?;
     }
 
-    let state = Arc::new(ProviderState::new());
+    let log = Arc::new(EngineLog::default());
     if let Some(addr) = engine {
-        state.log.connect(&addr);
+        log.connect(&addr);
     }
-    let service = ResourceProviderServer::new(XpanderProvider::new(state))
+    let state = Arc::new(ProviderState::new(log.clone()));
+    let service = ResourceProviderServer::new(XpanderProvider::new(state, log))
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
     // Without TCP_NODELAY, Nagle holds an answer's last segment until the
@@ -116,8 +122,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// `deployer-policy`: the document of `xpander:index:deployerPolicy`.
 fn deployer_policy(args: &[String]) -> i32 {
-    use xpander_provider::functions::deployer_policy::parse;
-    use xpander_provider::iam::deployer;
+    use xpander::functions::deployer_policy::parse;
+    use xpander::iam::deployer;
 
     let mut given = std::collections::BTreeMap::new();
     let mut json = false;
@@ -184,8 +190,8 @@ fn deployer_policy(args: &[String]) -> i32 {
 /// `doctor`: the checks of `xpander:index:diagnose` from a shell, against
 /// the standard AWS credential chain.
 async fn doctor(args: &[String]) -> i32 {
-    use xpander_provider::config::{Endpoints, ProviderConfig};
-    use xpander_provider::doctor::{self, gather::Scope, report};
+    use xpander::config::{Endpoints, ProviderConfig};
+    use xpander::doctor::{self, gather::Scope, report};
 
     let mut scope = Scope::default();
     // A doctor answers in seconds or says it cannot reach AWS; it does not
@@ -226,7 +232,7 @@ async fn doctor(args: &[String]) -> i32 {
         eprintln!("doctor: give exactly one of --base-role and --base-role-arn");
         return 2;
     }
-    let subject = match xpander_provider::cloud::connect(&cfg).await {
+    let subject = match xpander::cloud::connect(&cfg).await {
         Ok(api) => doctor::gather::gather(&api, &scope).await,
         Err(e) => Err(e),
     };

@@ -6,13 +6,9 @@ use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 
-use crate::proto::pulumirpc::{engine_client::EngineClient, LogRequest, LogSeverity};
+use xpander::context::{Reporter, Severity};
 
-#[derive(Debug, Clone, Copy)]
-pub enum Severity {
-    Info,
-    Warning,
-}
+use crate::proto::pulumirpc::{engine_client::EngineClient, LogRequest, LogSeverity};
 
 enum Message {
     Connect(String),
@@ -44,8 +40,10 @@ impl EngineLog {
             let _ = tx.send(Message::Connect(address.to_string()));
         }
     }
+}
 
-    pub fn send(&self, severity: Severity, urn: &str, message: &str, ephemeral: bool) {
+impl Reporter for EngineLog {
+    fn report(&self, severity: Severity, urn: &str, message: &str, ephemeral: bool) {
         let severity = match severity {
             Severity::Info => LogSeverity::Info,
             Severity::Warning => LogSeverity::Warning,

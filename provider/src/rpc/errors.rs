@@ -5,13 +5,15 @@
 
 use prost::Message;
 
-use crate::cloud::error::{CloudError, ErrorClass};
+use xpander::cloud::error::{CloudError, ErrorClass};
+use xpander::context::OpError;
+use xpander::model::value::PropertyMap;
+
+use super::values::encode_struct;
 use crate::proto::google_rpc;
 use crate::proto::pulumirpc::{
     configure_error_missing_keys::MissingKey, ConfigureErrorMissingKeys, ErrorResourceInitFailed,
 };
-use crate::resources::OpError;
-use crate::rpc::values::{encode_struct, PropertyMap};
 
 fn with_detail(
     code: tonic::Code,

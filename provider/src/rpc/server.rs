@@ -7,25 +7,30 @@ use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
+use xpander::config::{self, ProviderConfig};
+use xpander::context::{OpCtx, ProviderState};
+use xpander::model::value::{PropertyMap, PropertyValue};
+use xpander::resources::{self, Autonaming, CheckRequest, DiffKind, Resource};
+
+use super::engine_log::EngineLog;
 use super::errors::{missing_keys, op_status};
-use super::values::{decode_struct, encode_struct, PropertyMap};
-use super::ProviderState;
-use crate::config::{self, ProviderConfig};
+use super::values::{decode_struct, encode_struct, encode_value};
 use crate::proto::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
-use crate::resources::{self, Autonaming, CheckRequest, DiffKind, OpCtx, Resource};
 
 pub struct XpanderProvider {
-    pub state: Arc<ProviderState>,
+    state: Arc<ProviderState>,
+    log: Arc<EngineLog>,
     resources: Vec<Arc<dyn Resource>>,
-    functions: Vec<Box<dyn crate::functions::Function>>,
+    functions: Vec<Box<dyn xpander::functions::Function>>,
 }
 
 impl XpanderProvider {
-    pub fn new(state: Arc<ProviderState>) -> Self {
+    pub fn new(state: Arc<ProviderState>, log: Arc<EngineLog>) -> Self {
         XpanderProvider {
             state,
+            log,
             resources: resources::registry(),
-            functions: crate::functions::registry(),
+            functions: xpander::functions::registry(),
         }
     }
 
@@ -100,10 +105,7 @@ fn config_from_variables(vars: &std::collections::HashMap<String, String>) -> Pr
             let key = k
                 .strip_prefix("xpander:config:")
                 .or_else(|| k.strip_prefix("xpander:"))?;
-            Some((
-                key.to_string(),
-                super::values::PropertyValue::String(v.clone()),
-            ))
+            Some((key.to_string(), PropertyValue::String(v.clone())))
         })
         .collect()
 }
@@ -117,7 +119,7 @@ impl ResourceProvider for XpanderProvider {
         &self,
         req: Request<pb::ProviderHandshakeRequest>,
     ) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
-        self.state.log.connect(&req.get_ref().engine_address);
+        self.log.connect(&req.get_ref().engine_address);
         Ok(Response::new(pb::ProviderHandshakeResponse {
             accept_secrets: true,
             accept_resources: true,
@@ -144,7 +146,7 @@ impl ResourceProvider for XpanderProvider {
         _req: Request<pb::GetSchemaRequest>,
     ) -> Result<Response<pb::GetSchemaResponse>, Status> {
         Ok(Response::new(pb::GetSchemaResponse {
-            schema: crate::schema::schema_json(),
+            schema: xpander::schema::schema_json(),
         }))
     }
 
@@ -175,7 +177,7 @@ impl ResourceProvider for XpanderProvider {
             inputs
                 .fields
                 .entry(key.to_string())
-                .or_insert_with(|| super::values::encode_value(&value));
+                .or_insert_with(|| encode_value(&value));
         }
         Ok(Response::new(pb::CheckResponse {
             inputs: Some(inputs),
@@ -242,19 +244,14 @@ impl ResourceProvider for XpanderProvider {
             let all: Vec<String> = f.iter().map(|x| x.reason.clone()).collect();
             Status::invalid_argument(format!("invalid xpander configuration: {}", all.join("; ")))
         })?;
-        let has_region =
-            config::resolve_region_locally(&cfg).is_some() || profile_region(&cfg).await.is_some();
-        if !has_region {
+        let region = config::resolve_region(&cfg).await;
+        if region.is_none() {
             return Err(missing_keys(&[(
                 "xpander:region",
                 "The AWS region to deploy in (IAM is global; EKS and the ARNs of regional services need it). Or set AWS_REGION.",
             )]));
         }
-        let mut cfg = cfg;
-        if cfg.region.is_none() {
-            cfg.region = config::resolve_region_locally(&cfg).or(profile_region(&cfg).await);
-        }
-        self.state.set_config(cfg);
+        self.state.set_config(ProviderConfig { region, ..cfg });
         Ok(Response::new(pb::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,
@@ -372,7 +369,7 @@ impl ResourceProvider for XpanderProvider {
         let mut result = resource.diff(&self.state, &olds, &old_inputs, &news);
         result.drift(
             "tagsAll",
-            crate::resources::role::owner_tag_is_stale(&olds, &req.urn),
+            xpander::resources::role::owner_tag_is_stale(&olds, &req.urn),
         );
         let spec = resource.spec();
         let mut diffs = Vec::new();
@@ -536,7 +533,7 @@ impl ResourceProvider for XpanderProvider {
     }
 
     async fn attach(&self, req: Request<pb::PluginAttach>) -> Result<Response<()>, Status> {
-        self.state.log.connect(&req.get_ref().address);
+        self.log.connect(&req.get_ref().address);
         Ok(Response::new(()))
     }
 
@@ -560,21 +557,11 @@ impl ResourceProvider for XpanderProvider {
     }
 }
 
-/// Region from the shared config files for the selected profile (no network).
-async fn profile_region(cfg: &ProviderConfig) -> Option<String> {
-    let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
-    if let Some(p) = &cfg.profile {
-        b = b.profile_name(p);
-    }
-    use aws_config::meta::region::ProvideRegion;
-    b.build().region().await.map(|r| r.to_string())
-}
-
 /// The engine prints a resource's CheckFailure as "property P value V has a
 /// problem", looking P up as a top-level input: a nested path (`s3.buckets`)
 /// would show the value as nil. So the failure names the top-level input and
 /// the reason keeps the full path.
-fn resource_check_failure(f: crate::resources::Failure) -> pb::CheckFailure {
+fn resource_check_failure(f: xpander::model::failure::Failure) -> pb::CheckFailure {
     let top = f.property.split(['.', '[']).next().unwrap_or_default();
     if top == f.property {
         return pb::CheckFailure {

@@ -7,12 +7,13 @@ use async_trait::async_trait;
 use serde_json::{json, Value as Json};
 
 use super::{Function, FunctionSpec};
+use crate::context::ProviderState;
 use crate::iam::arn::{is_account_id, partition_for_region, AccountContext};
+use crate::model::failure::Failure;
+use crate::model::spec::{Prop, Ty};
+use crate::model::value::{PropertyMap, PropertyValue};
 use crate::resources::connector::{self, ConnectorArgs};
-use crate::resources::spec::{Prop, Ty};
-use crate::resources::{typed_args, Failure};
-use crate::rpc::values::{PropertyMap, PropertyValue};
-use crate::rpc::ProviderState;
+use crate::resources::typed_args;
 
 pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:renderConnectorPolicies",

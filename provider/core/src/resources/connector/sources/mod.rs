@@ -13,8 +13,8 @@ pub mod secrets_manager;
 use serde_json::Value as Json;
 
 use crate::iam::arn::AccountContext;
-use crate::resources::spec::declare;
-use crate::resources::Failure;
+use crate::model::failure::Failure;
+use crate::model::spec::declare;
 
 pub use eks::ClusterAccess;
 

@@ -6,7 +6,6 @@ pub mod base_role;
 pub mod connector;
 pub mod lifecycle;
 pub mod role;
-pub mod spec;
 
 use std::sync::Arc;
 
@@ -14,25 +13,10 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use crate::cloud::error::CloudError;
-use crate::rpc::values::{path_within, unknown_paths, PropertyMap, PropertyValue};
-use crate::rpc::ProviderState;
-use spec::ResourceSpec;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    pub property: String,
-    pub reason: String,
-}
-
-impl Failure {
-    pub fn new(property: impl Into<String>, reason: impl Into<String>) -> Self {
-        Failure {
-            property: property.into(),
-            reason: reason.into(),
-        }
-    }
-}
+use crate::context::{Cloud, OpCtx, OpError, ProviderState};
+use crate::model::failure::Failure;
+use crate::model::spec::{self, ResourceSpec};
+use crate::model::value::{path_within, unknown_paths, PropertyMap, PropertyValue};
 
 /// Check's answer: checked inputs, or failures; warnings either way.
 #[derive(Debug, Default)]
@@ -89,33 +73,6 @@ impl DiffResult {
         self.delete_before_replace =
             replacing && old_inputs.get("roleName") == news.get("roleName");
     }
-}
-
-/// Errors of Create/Read/Update/Delete, by what the engine should do.
-#[derive(Debug)]
-pub enum OpError {
-    Invalid(String),
-    Cloud(CloudError),
-    /// The role exists but is unfinished: the engine records this state and
-    /// the next `up` runs Update to finish.
-    Partial {
-        id: String,
-        properties: PropertyMap,
-        reason: String,
-    },
-}
-
-impl From<CloudError> for OpError {
-    fn from(e: CloudError) -> Self {
-        OpError::Cloud(e)
-    }
-}
-
-pub struct OpCtx<'a> {
-    pub urn: &'a str,
-    pub name: &'a str,
-    pub provider: &'a ProviderState,
-    pub timeout: Option<std::time::Duration>,
 }
 
 #[async_trait]
@@ -398,7 +355,7 @@ fn nested_paths(path: &str, a: &Json, b: &Json, flat: bool, out: &mut dyn FnMut(
     match (a, b) {
         (Json::Object(x), Json::Object(y)) => {
             for (k, va) in x {
-                let sub = crate::rpc::values::join_key(path, k);
+                let sub = crate::model::value::join_key(path, k);
                 match y.get(k) {
                     None => out(sub, DiffKind::Delete),
                     Some(vb) if vb == va => {}
@@ -407,7 +364,7 @@ fn nested_paths(path: &str, a: &Json, b: &Json, flat: bool, out: &mut dyn FnMut(
                 }
             }
             for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                out(crate::rpc::values::join_key(path, k), DiffKind::Add);
+                out(crate::model::value::join_key(path, k), DiffKind::Add);
             }
         }
         _ if a != b => out(path.to_string(), DiffKind::Update),
@@ -454,7 +411,7 @@ pub fn normalise_documents(v: &Json) -> Json {
 /// Runs a plan with this operation's budget, streaming progress to the engine.
 pub async fn execute(
     ctx: &OpCtx<'_>,
-    cloud: &crate::rpc::Cloud,
+    cloud: &Cloud,
     steps: &[crate::plan::Step],
 ) -> Result<crate::plan::executor::Applied, crate::plan::executor::Failed> {
     let propagation = ctx.provider.config().propagation_timeout();
@@ -480,7 +437,7 @@ pub async fn execute(
 /// stopped it (the caller decides whether that is a partial state).
 pub async fn apply(
     ctx: &OpCtx<'_>,
-    cloud: &crate::rpc::Cloud,
+    cloud: &Cloud,
     steps: &[crate::plan::Step],
 ) -> (
     crate::plan::executor::Applied,
@@ -513,7 +470,7 @@ mod tests {
     use serde_json::json;
 
     fn map(j: Json) -> PropertyMap {
-        crate::rpc::values::json_to_map(j.as_object().unwrap())
+        crate::model::value::json_to_map(j.as_object().unwrap())
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::{json, Value as Json};
 use super::{strings, DataSource, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::resources::spec::declare;
+use crate::model::spec::declare;
 
 pub const POLICY: &str = "S3Access";
 

@@ -8,8 +8,8 @@ use serde_json::Value as Json;
 use super::Rendered;
 use crate::cloud::api::AccessEntry;
 use crate::iam::arn::parse_role_arn;
+use crate::model::value::{PropertyMap, PropertyValue};
 use crate::plan::Step;
-use crate::rpc::values::{PropertyMap, PropertyValue};
 
 /// What exists besides the role: the grant on the base role and the access entry.
 #[derive(Debug, Default, Clone)]
@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn delete_finds_what_was_written_in_the_outputs_alone() {
-        let olds = crate::rpc::values::json_to_map(
+        let olds = crate::model::value::json_to_map(
             json!({
                 "arn": "arn:aws:iam::123456789012:role/c",
                 "baseRoleArn": "arn:aws:iam::123456789012:role/xpander-base-role",

@@ -8,7 +8,7 @@ use crate::cloud::api::AccessScope;
 use crate::iam::arn::AccountContext;
 use crate::iam::limits;
 use crate::iam::templates::document;
-use crate::resources::spec::declare;
+use crate::model::spec::declare;
 
 pub const POLICY: &str = "EKSAccess";
 pub const DEFAULT_ACCESS_POLICY: &str = "AmazonEKSClusterAdminPolicy";

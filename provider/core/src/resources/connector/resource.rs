@@ -11,11 +11,11 @@ use super::{ConnectorArgs, Rendered, SPEC};
 use crate::cloud::api::LiveRole;
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
+use crate::model::value::{PropertyMap, PropertyValue};
 use crate::plan::Step;
 use crate::resources::lifecycle::{self, Observed, Previous, RoleBacked};
 use crate::resources::role;
 use crate::resources::*;
-use crate::rpc::values::{PropertyMap, PropertyValue};
 
 fn outputs(
     inputs: &PropertyMap,
@@ -51,7 +51,7 @@ fn outputs(
     out
 }
 
-async fn live_extras(cloud: &crate::rpc::Cloud, r: &Rendered) -> Result<LiveExtras, OpError> {
+async fn live_extras(cloud: &crate::context::Cloud, r: &Rendered) -> Result<LiveExtras, OpError> {
     let grant = match &r.grant {
         Some(g) => cloud.api.get_role_policy(&g.base_role, &g.name).await?,
         None => None,
@@ -71,7 +71,10 @@ async fn live_extras(cloud: &crate::rpc::Cloud, r: &Rendered) -> Result<LiveExtr
 /// Mistakes in `baseRoleArn` that AWS would only report as a principal that
 /// never becomes valid (retried for the whole propagation budget), or as a
 /// grant written on a same-named role of the wrong account.
-async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Result<(), OpError> {
+async fn check_base_role(
+    args: &ConnectorArgs,
+    cloud: &crate::context::Cloud,
+) -> Result<(), OpError> {
     let Some(base) = args.trust.base_role_arn.as_deref().and_then(parse_role_arn) else {
         return Ok(());
     };
@@ -98,7 +101,7 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Res
 /// Access entries need a cluster that exists and whose authentication mode
 /// admits them: said before anything is written (AWS would refuse only at
 /// CreateAccessEntry, after the role exists).
-async fn check_cluster(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Result<(), OpError> {
+async fn check_cluster(args: &ConnectorArgs, cloud: &crate::context::Cloud) -> Result<(), OpError> {
     let Some(cluster) = args
         .sources
         .eks
@@ -123,8 +126,8 @@ async fn check_cluster(args: &ConnectorArgs, cloud: &crate::rpc::Cloud) -> Resul
 /// half-attached by LimitExceeded is worse than a refusal.
 async fn check_quotas(
     args: &ConnectorArgs,
-    provider: &crate::rpc::ProviderState,
-    cloud: &crate::rpc::Cloud,
+    provider: &crate::context::ProviderState,
+    cloud: &crate::context::Cloud,
 ) -> Result<(), OpError> {
     if args.managed_policy_arns.as_ref().is_none_or(Vec::is_empty) {
         return Ok(());
@@ -150,7 +153,7 @@ impl RoleBacked for ConnectorRole {
         &SPEC
     }
 
-    fn check(&self, req: &CheckRequest<'_>, provider: &crate::rpc::ProviderState) -> Checked {
+    fn check(&self, req: &CheckRequest<'_>, provider: &crate::context::ProviderState) -> Checked {
         let account = provider.cached_account();
         let quota = provider
             .cached_attached_policy_quota()
@@ -177,7 +180,7 @@ impl RoleBacked for ConnectorRole {
 
     fn diff(
         &self,
-        provider: &crate::rpc::ProviderState,
+        provider: &crate::context::ProviderState,
         olds: &PropertyMap,
         old_inputs: &PropertyMap,
         news: &PropertyMap,
@@ -223,8 +226,8 @@ impl RoleBacked for ConnectorRole {
     async fn preflight(
         &self,
         args: &ConnectorArgs,
-        provider: &crate::rpc::ProviderState,
-        cloud: &crate::rpc::Cloud,
+        provider: &crate::context::ProviderState,
+        cloud: &crate::context::Cloud,
     ) -> Result<(), OpError> {
         check_base_role(args, cloud).await?;
         check_quotas(args, provider, cloud).await?;
@@ -236,7 +239,7 @@ impl RoleBacked for ConnectorRole {
     async fn preview_checks(
         &self,
         args: &ConnectorArgs,
-        provider: &crate::rpc::ProviderState,
+        provider: &crate::context::ProviderState,
     ) -> Result<(), OpError> {
         if args.sources.eks.is_some() {
             if let Ok(cloud) = provider.cloud().await {
@@ -248,7 +251,7 @@ impl RoleBacked for ConnectorRole {
 
     async fn live_extras(
         &self,
-        cloud: &crate::rpc::Cloud,
+        cloud: &crate::context::Cloud,
         _args: &ConnectorArgs,
         desired: &Rendered,
     ) -> Result<LiveExtras, OpError> {
@@ -387,7 +390,7 @@ impl RoleBacked for ConnectorRole {
 
     async fn delete_extras(
         &self,
-        cloud: &crate::rpc::Cloud,
+        cloud: &crate::context::Cloud,
         outputs: &PropertyMap,
         _inputs: &PropertyMap,
     ) -> Result<Vec<Step>, OpError> {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::resources::spec::{Prop, ResourceSpec, Ty, TypeSpec};
-use crate::rpc::values::{PropertyMap, PropertyValue};
+use crate::model::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use crate::model::value::{PropertyMap, PropertyValue};
 
 pub const DEFAULT_PROPAGATION_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
@@ -263,6 +263,20 @@ pub fn resolve_region_locally(cfg: &ProviderConfig) -> Option<String> {
                 .ok()
                 .filter(|s| !s.is_empty())
         })
+}
+
+/// The region the provider deploys in: config, the standard environment
+/// variables, then the selected profile of the shared config files (no network).
+pub async fn resolve_region(cfg: &ProviderConfig) -> Option<String> {
+    if let Some(r) = resolve_region_locally(cfg) {
+        return Some(r);
+    }
+    let mut b = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = &cfg.profile {
+        b = b.profile_name(p);
+    }
+    use aws_config::meta::region::ProvideRegion;
+    b.build().region().await.map(|r| r.to_string())
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@
 use async_trait::async_trait;
 
 use super::{Function, FunctionSpec};
+use crate::context::ProviderState;
 use crate::iam::deployer::{self, Mode, Scope};
-use crate::resources::spec::{Prop, Ty};
-use crate::resources::Failure;
-use crate::rpc::values::{PropertyMap, PropertyValue};
-use crate::rpc::ProviderState;
+use crate::model::failure::Failure;
+use crate::model::spec::{Prop, Ty};
+use crate::model::value::{PropertyMap, PropertyValue};
 
 pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:deployerPolicy",

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::spec::declare;
 use super::{Autonaming, Failure};
 use crate::iam::limits;
-use crate::rpc::values::{PropertyMap, PropertyValue};
+use crate::model::spec::declare;
+use crate::model::value::{PropertyMap, PropertyValue};
 
 /// Tag marking a role as owned by one Pulumi resource: a create that meets
 /// a role carrying its own URN adopts it instead of failing.
@@ -185,7 +185,7 @@ pub fn autoname(
 /// the resource's rules. The checked inputs keep the user's values as sent
 /// (secret wrappers included) plus the name.
 pub fn check_role<T: serde::de::DeserializeOwned>(
-    spec: &super::spec::ResourceSpec,
+    spec: &crate::model::spec::ResourceSpec,
     req: &super::CheckRequest<'_>,
     rules: impl FnOnce(&T, &mut Vec<Failure>, &mut Vec<String>),
 ) -> super::Checked {

@@ -18,11 +18,11 @@ use std::sync::LazyLock;
 use serde_json::Value as Json;
 
 use super::role::RoleArgs;
-use super::spec::{declare, Prop, ResourceSpec, Ty};
 use super::Failure;
 use crate::iam::arn::{is_account_id, is_policy_arn, parse_role_arn, AccountContext};
 use crate::iam::policy::{check_grammar, decode_document, DocumentKind};
 use crate::iam::{limits, templates};
+use crate::model::spec::{declare, Prop, ResourceSpec, Ty};
 use crate::plan::RoleSpec;
 pub use resource::ConnectorRole;
 use sources::{strings, ClusterAccess, Rules, Sources};

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use crate::functions::FunctionSpec;
-use crate::resources::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use crate::model::spec::{Prop, ResourceSpec, Ty, TypeSpec};
 
 const PACKAGE: &str = "xpander";
 

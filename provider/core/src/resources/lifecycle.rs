@@ -11,17 +11,17 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-use super::spec::ResourceSpec;
 use super::{
     apply, apply_secrets, execute, partial, preview_outputs, role, typed_args, CheckRequest,
     Checked, DiffResult, OpCtx, OpError, Resource,
 };
 use crate::cloud::api::LiveRole;
+use crate::context::{Cloud, ProviderState};
 use crate::iam::arn::AccountContext;
+use crate::model::spec::ResourceSpec;
+use crate::model::value::{PropertyMap, PropertyValue};
 use crate::plan::executor::Applied;
 use crate::plan::{plan_role, plan_role_delete, RoleSpec, Step};
-use crate::rpc::values::{PropertyMap, PropertyValue};
-use crate::rpc::{Cloud, ProviderState};
 
 /// What is known of a role besides its inputs, when outputs are made.
 pub struct Observed<'a, E> {

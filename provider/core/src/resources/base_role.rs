@@ -12,11 +12,11 @@ use serde_json::Value as Json;
 
 use super::lifecycle::{self, Observed, Previous, RoleBacked};
 use super::role::{self, RoleArgs};
-use super::spec::{declare, Prop, ResourceSpec, Ty};
 use super::*;
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
+use crate::model::spec::{declare, Prop, ResourceSpec, Ty};
 use crate::plan::{RoleSpec, Step};
 
 pub const TOKEN: &str = "xpander:index:XpanderBaseRole";
@@ -239,7 +239,7 @@ pub struct BaseRole;
 
 impl BaseRole {
     async fn association(
-        cloud: &crate::rpc::Cloud,
+        cloud: &crate::context::Cloud,
         args: &BaseRoleArgs,
     ) -> Result<Option<PodIdentityAssociation>, OpError> {
         match &args.pod_identity {
@@ -263,13 +263,13 @@ impl RoleBacked for BaseRole {
         &SPEC
     }
 
-    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::rpc::ProviderState) -> Checked {
+    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::context::ProviderState) -> Checked {
         role::check_role::<BaseRoleArgs>(&SPEC, req, |args, failures, _| args.validate(failures))
     }
 
     fn diff(
         &self,
-        _provider: &crate::rpc::ProviderState,
+        _provider: &crate::context::ProviderState,
         olds: &PropertyMap,
         old_inputs: &PropertyMap,
         news: &PropertyMap,
@@ -315,7 +315,7 @@ impl RoleBacked for BaseRole {
 
     async fn live_extras(
         &self,
-        cloud: &crate::rpc::Cloud,
+        cloud: &crate::context::Cloud,
         args: &BaseRoleArgs,
         _desired: &Desired,
     ) -> Result<Self::Extras, OpError> {
@@ -449,7 +449,7 @@ impl RoleBacked for BaseRole {
 
     async fn delete_extras(
         &self,
-        cloud: &crate::rpc::Cloud,
+        cloud: &crate::context::Cloud,
         outputs: &PropertyMap,
         inputs: &PropertyMap,
     ) -> Result<Vec<Step>, OpError> {

@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 
-use crate::resources::spec::{Prop, ResourceSpec};
-use crate::resources::Failure;
-use crate::rpc::values::PropertyMap;
-use crate::rpc::ProviderState;
+use crate::context::ProviderState;
+use crate::model::failure::Failure;
+use crate::model::spec::{Prop, ResourceSpec};
+use crate::model::value::PropertyMap;
 
 pub struct FunctionSpec {
     pub token: &'static str,
@@ -54,7 +54,7 @@ impl FunctionSpec {
             .into_iter()
             .filter(|name| {
                 args.get(*name)
-                    .is_none_or(|v| matches!(v, crate::rpc::values::PropertyValue::Null))
+                    .is_none_or(|v| matches!(v, crate::model::value::PropertyValue::Null))
             })
             .map(|name| Failure::new(name, format!("{name} is required")))
             .collect();
@@ -62,12 +62,12 @@ impl FunctionSpec {
             .iter()
             .filter_map(|(k, v)| v.to_known_json().map(|j| (k.clone(), j)))
             .collect();
-        let types: &[crate::resources::spec::TypeSpec] = match self.inputs_from {
+        let types: &[crate::model::spec::TypeSpec] = match self.inputs_from {
             Some(r) => r.types,
             None => &[],
         };
         let mut errors = Vec::new();
-        crate::resources::spec::type_failures(&self.input_props(), types, &known, "", &mut errors);
+        crate::model::spec::type_failures(&self.input_props(), types, &known, "", &mut errors);
         failures.extend(errors.into_iter().map(|(p, r)| Failure::new(p, r)));
         for key in args.keys() {
             if !self.input_props().iter().any(|p| p.name == key) {

@@ -1,7 +1,7 @@
 //! Resource properties described once, as data: the schema, unknown-key
 //! checks, secretness and preview unknowns are all derived from these tables.
 
-use crate::rpc::values::PropertyValue;
+use crate::model::value::PropertyValue;
 use serde_json::Value as Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub fn type_failures(
     out: &mut Vec<(String, String)>,
 ) {
     for (key, v) in value {
-        let sub = crate::rpc::values::join_key(path, key);
+        let sub = crate::model::value::join_key(path, key);
         match props.iter().find(|p| p.name == key) {
             Some(p) => check_type(p.ty, types, v, &sub, out),
             None if !path.is_empty() => {
@@ -173,7 +173,7 @@ pub fn type_failures(
     }
     for p in props.iter().filter(|p| p.required_input) {
         if value.get(p.name).is_none_or(Json::is_null) {
-            let sub = crate::rpc::values::join_key(path, p.name);
+            let sub = crate::model::value::join_key(path, p.name);
             out.push((sub.clone(), format!("{sub} is required")));
         }
     }
@@ -196,7 +196,7 @@ fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(S
         (Ty::StringList, Json::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 if !item.is_string() {
-                    let p = crate::rpc::values::join_index(path, i);
+                    let p = crate::model::value::join_index(path, i);
                     out.push((
                         p.clone(),
                         format!("{p} must be a string, got {}", describe(item)),
@@ -207,7 +207,7 @@ fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(S
         (Ty::StringMap, Json::Object(m)) => {
             for (k, item) in m {
                 if !item.is_string() {
-                    let p = crate::rpc::values::join_key(path, k);
+                    let p = crate::model::value::join_key(path, k);
                     out.push((
                         p.clone(),
                         format!("{p} must be a string, got {}", describe(item)),
@@ -218,7 +218,7 @@ fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(S
         (Ty::DocumentMap, Json::Object(m)) => {
             for (k, item) in m {
                 if !(item.is_object() || item.is_string()) {
-                    let p = crate::rpc::values::join_key(path, k);
+                    let p = crate::model::value::join_key(path, k);
                     out.push((
                         p.clone(),
                         format!(
@@ -241,7 +241,7 @@ fn check_type(ty: Ty, types: &[TypeSpec], v: &Json, path: &str, out: &mut Vec<(S
                     Ty::Object(name),
                     types,
                     item,
-                    &crate::rpc::values::join_index(path, i),
+                    &crate::model::value::join_index(path, i),
                     out,
                 );
             }
@@ -347,41 +347,41 @@ macro_rules! declare {
 
         impl $name {
             /// This declaration's own inputs, without flattened members.
-            pub const OWN_PROPS: &'static [$crate::resources::spec::Prop] = &[$(
-                $crate::resources::spec::Prop::input(
+            pub const OWN_PROPS: &'static [$crate::model::spec::Prop] = &[$(
+                $crate::model::spec::Prop::input(
                     $key,
-                    <$ty as $crate::resources::spec::SchemaType>::TY,
+                    <$ty as $crate::model::spec::SchemaType>::TY,
                     $desc,
                 )$($(.$m($($arg)?))*)?,
             )*];
         }
 
-        impl $crate::resources::spec::Declared for $name {
-            fn input_props() -> Vec<$crate::resources::spec::Prop> {
+        impl $crate::model::spec::Declared for $name {
+            fn input_props() -> Vec<$crate::model::spec::Prop> {
                 #[allow(unused_mut)]
                 let mut props = Vec::new();
-                $(props.extend(<$flat_ty as $crate::resources::spec::Declared>::input_props());)*
+                $(props.extend(<$flat_ty as $crate::model::spec::Declared>::input_props());)*
                 props.extend_from_slice(Self::OWN_PROPS);
                 props
             }
-            fn object_types(_out: &mut Vec<$crate::resources::spec::TypeSpec>) {
-                $(<$flat_ty as $crate::resources::spec::Declared>::object_types(_out);)*
-                $(<$ty as $crate::resources::spec::SchemaType>::object_types(_out);)*
+            fn object_types(_out: &mut Vec<$crate::model::spec::TypeSpec>) {
+                $(<$flat_ty as $crate::model::spec::Declared>::object_types(_out);)*
+                $(<$ty as $crate::model::spec::SchemaType>::object_types(_out);)*
             }
         }
 
         $(
-            impl $crate::resources::spec::SchemaType for $name {
-                const TY: $crate::resources::spec::Ty = $crate::resources::spec::Ty::Object($token);
-                fn object_types(out: &mut Vec<$crate::resources::spec::TypeSpec>) {
-                    $crate::resources::spec::register_type(
+            impl $crate::model::spec::SchemaType for $name {
+                const TY: $crate::model::spec::Ty = $crate::model::spec::Ty::Object($token);
+                fn object_types(out: &mut Vec<$crate::model::spec::TypeSpec>) {
+                    $crate::model::spec::register_type(
                         out,
-                        $crate::resources::spec::TypeSpec {
+                        $crate::model::spec::TypeSpec {
                             name: $token,
                             description: $tdesc,
                             props: Self::OWN_PROPS,
                         },
-                        <Self as $crate::resources::spec::Declared>::object_types,
+                        <Self as $crate::model::spec::Declared>::object_types,
                     );
                 }
             }

@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::{Function, FunctionSpec};
+use crate::context::ProviderState;
 use crate::doctor::{self, gather::Scope};
-use crate::resources::spec::{Prop, Ty};
-use crate::resources::{typed_args, Failure};
-use crate::rpc::values::{PropertyMap, PropertyValue};
-use crate::rpc::ProviderState;
+use crate::model::failure::Failure;
+use crate::model::spec::{Prop, Ty};
+use crate::model::value::{PropertyMap, PropertyValue};
+use crate::resources::typed_args;
 
 pub static SPEC: FunctionSpec = FunctionSpec {
     token: "xpander:index:diagnose",
