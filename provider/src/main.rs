@@ -75,7 +75,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         Some("schema") => {
-            print!("{}", xpander::schema::schema_json());
+            print!(
+                "{}",
+                xpander::schema::schema_json(env!("CARGO_PKG_VERSION"))
+            );
             return Ok(());
         }
         Some("doctor") => std::process::exit(doctor(&args[1..]).await),
@@ -122,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// `deployer-policy`: the document of `xpander:index:deployerPolicy`.
 fn deployer_policy(args: &[String]) -> i32 {
-    use xpander::functions::deployer_policy::parse;
+    use xpander::functions::deployer_policy::DeployerPolicyArgs;
     use xpander::iam::deployer;
 
     let mut given = std::collections::BTreeMap::new();
@@ -154,7 +157,10 @@ fn deployer_policy(args: &[String]) -> i32 {
             }
         };
     }
-    let (mode, scope) = match parse(|key| given.get(key).cloned()) {
+    let args: DeployerPolicyArgs = serde_json::to_value(&given)
+        .and_then(serde_json::from_value)
+        .unwrap_or_default();
+    let (mode, scope) = match args.parse() {
         Ok(parsed) => parsed,
         Err(failures) => {
             for f in failures {

@@ -5,80 +5,63 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Deserialize;
+use std::sync::LazyLock;
+
 use serde_json::Value as Json;
 
-use crate::model::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use crate::model::spec::{declare, type_failures, ResourceSpec};
 use crate::model::value::{PropertyMap, PropertyValue};
 
 pub const DEFAULT_PROPAGATION_TIMEOUT_SECS: u64 = 120;
 pub const DEFAULT_MAX_RETRIES: u32 = 10;
+/// The engine passes the plugin's version among the config.
+pub const VERSION_KEY: &str = "version";
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AssumeRoleConfig {
-    pub role_arn: String,
-    pub external_id: Option<String>,
-    pub session_name: Option<String>,
+pub const DEFAULT_SESSION_NAME: &str = "pulumi-xpander";
+
+declare! {
+    pub struct AssumeRoleConfig as "AssumeRole", "A role the provider assumes before calling AWS." {
+        "roleArn" role_arn: String [required] => "ARN of the role.",
+        "externalId" external_id: String [secret] => "ExternalId required by the role's trust policy.",
+        "sessionName" session_name: String => "Session name (default `pulumi-xpander`).",
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Endpoints {
-    pub iam: Option<String>,
-    pub sts: Option<String>,
-    pub eks: Option<String>,
+declare! {
+    pub struct Endpoints as "Endpoints", "Endpoint overrides." {
+        "iam" iam: String => "IAM endpoint URL.",
+        "sts" sts: String => "STS endpoint URL.",
+        "eks" eks: String => "EKS endpoint URL.",
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ProviderConfig {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub assume_role: Option<AssumeRoleConfig>,
-    pub endpoints: Option<Endpoints>,
-    pub default_tags: Option<BTreeMap<String, String>>,
-    pub propagation_timeout: Option<f64>,
-    pub max_retries: Option<u32>,
-    pub skip_credentials_validation: Option<bool>,
+declare! {
+    /// The provider's configuration, described once: the schema's `config`
+    /// and `provider` sections, parsing, and the unknown-key warning.
+    pub struct ProviderConfig {
+        "region" region: String => "AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services.",
+        "profile" profile: String => "Named profile from the shared AWS config files.",
+        "assumeRole" assume_role: AssumeRoleConfig => "Role to assume for all AWS calls.",
+        "endpoints" endpoints: Endpoints => "Custom endpoints for IAM, STS and EKS (e.g. a local emulator).",
+        "defaultTags" default_tags: BTreeMap<String, String> => "Tags added to every role the provider creates.",
+        "propagationTimeout" propagation_timeout: f64 => "Seconds to keep retrying while IAM propagates a new role (default 120).",
+        "maxRetries" max_retries: i64 => "Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.",
+        "skipCredentialsValidation" skip_credentials_validation: bool => "Do not validate credentials when the provider starts (they are validated lazily on first use either way).",
+    }
 }
 
-/// The provider's configuration, described once: the schema's `config` and
-/// `provider` sections and the unknown-key warning both come from it.
-pub static CONFIG_SPEC: ResourceSpec = ResourceSpec {
-    token: "pulumi:providers:xpander",
-    description: "The xpander provider: AWS credentials, region and behaviour.",
-    props: &[
-        Prop::input("region", Ty::String, "AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services."),
-        Prop::input("profile", Ty::String, "Named profile from the shared AWS config files."),
-        Prop::input("assumeRole", Ty::Object("AssumeRole"), "Role to assume for all AWS calls."),
-        Prop::input("endpoints", Ty::Object("Endpoints"), "Custom endpoints for IAM, STS and EKS (e.g. a local emulator)."),
-        Prop::input("defaultTags", Ty::StringMap, "Tags added to every role the provider creates."),
-        Prop::input("propagationTimeout", Ty::Number, "Seconds to keep retrying while IAM propagates a new role (default 120)."),
-        Prop::input("maxRetries", Ty::Integer, "Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted."),
-        Prop::input("skipCredentialsValidation", Ty::Boolean, "Do not validate credentials when the provider starts (they are validated lazily on first use either way)."),
-    ],
-    types: &[
-        TypeSpec {
-            name: "AssumeRole",
-            description: "A role the provider assumes before calling AWS.",
-            props: &[
-                Prop::input("roleArn", Ty::String, "ARN of the role.").required(),
-                Prop::input("externalId", Ty::String, "ExternalId required by the role's trust policy.").secret(),
-                Prop::input("sessionName", Ty::String, "Session name (default `pulumi-xpander`)."),
-            ],
-        },
-        TypeSpec {
-            name: "Endpoints",
-            description: "Endpoint overrides.",
-            props: &[
-                Prop::input("iam", Ty::String, "IAM endpoint URL."),
-                Prop::input("sts", Ty::String, "STS endpoint URL."),
-                Prop::input("eks", Ty::String, "EKS endpoint URL."),
-            ],
-        },
-    ],
-};
+pub const TOKEN: &str = "pulumi:providers:xpander";
+pub const DESCRIPTION: &str = "The xpander provider: AWS credentials, region and behaviour.";
+
+/// The configuration's table, for the schema and the unknown-key check.
+pub static CONFIG_SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
+    ResourceSpec::assemble::<ProviderConfig, NoOutputs>(TOKEN, DESCRIPTION).build()
+});
+
+declare! {
+    /// A provider has inputs only.
+    pub outputs struct NoOutputs {}
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigFailure {
@@ -87,15 +70,17 @@ pub struct ConfigFailure {
 }
 
 impl ProviderConfig {
-    pub fn propagation_timeout(&self) -> Duration {
+    pub fn propagation_budget(&self) -> Duration {
         Duration::from_secs_f64(
             self.propagation_timeout
                 .unwrap_or(DEFAULT_PROPAGATION_TIMEOUT_SECS as f64),
         )
     }
 
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES)
+    pub fn transient_retries(&self) -> u32 {
+        self.max_retries
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(DEFAULT_MAX_RETRIES)
     }
 
     /// Parses and validates. Unknown values (preview) are skipped.
@@ -103,11 +88,23 @@ impl ProviderConfig {
         let mut failures = Vec::new();
         let mut obj = serde_json::Map::new();
         for (key, value) in args {
-            if key == "version" || value.contains_unknown() {
+            if key == VERSION_KEY || value.contains_unknown() {
                 continue;
             }
             let json = coerce(value.to_json());
             obj.insert(key.clone(), json);
+        }
+        let props: Vec<_> = CONFIG_SPEC.props.iter().collect();
+        let mut nested = Vec::new();
+        type_failures(&props, CONFIG_SPEC.types, &obj, "", &mut nested);
+        // Top-level keys are checked by `unknown_keys` (a warning); inside an
+        // object an unknown field is a mistake.
+        if let Some((path, reason)) = nested.into_iter().find(|(p, _)| p.contains(['.', '['])) {
+            failures.push(ConfigFailure {
+                property: path.split(['.', '[']).next().unwrap_or("").to_string(),
+                reason,
+            });
+            return Err(failures);
         }
         let cfg: ProviderConfig = match serde_path_to_error::deserialize(Json::Object(obj)) {
             Ok(c) => c,
@@ -144,6 +141,14 @@ impl ProviderConfig {
                 );
             }
         }
+        if let Some(n) = self.max_retries {
+            if u32::try_from(n).is_err() {
+                fail(
+                    ProviderConfig::max_retries.name(),
+                    format!("must be a whole number of attempts, 0 or more, got {n}"),
+                );
+            }
+        }
         if let Some(t) = self.propagation_timeout {
             if !(0.0..=3600.0).contains(&t) || t.is_nan() {
                 fail(
@@ -153,7 +158,8 @@ impl ProviderConfig {
             }
         }
         if let Some(ar) = &self.assume_role {
-            if crate::iam::arn::parse_role_arn(&ar.role_arn).is_none() {
+            if crate::iam::arn::parse_role_arn(ar.role_arn.as_deref().unwrap_or_default()).is_none()
+            {
                 fail(
                     "assumeRole",
                     "assumeRole.roleArn must be an IAM role ARN".into(),
@@ -202,11 +208,11 @@ impl ProviderConfig {
 pub fn defaults() -> [(&'static str, PropertyValue); 2] {
     [
         (
-            "propagationTimeout",
+            ProviderConfig::propagation_timeout.name(),
             PropertyValue::Number(DEFAULT_PROPAGATION_TIMEOUT_SECS as f64),
         ),
         (
-            "maxRetries",
+            ProviderConfig::max_retries.name(),
             PropertyValue::Number(DEFAULT_MAX_RETRIES as f64),
         ),
     ]
@@ -248,7 +254,7 @@ pub fn is_region_name(r: &str) -> bool {
 /// Config keys present but not understood.
 pub fn unknown_keys(args: &PropertyMap) -> Vec<String> {
     args.keys()
-        .filter(|k| k.as_str() != "version" && CONFIG_SPEC.prop(k).is_none())
+        .filter(|k| k.as_str() != VERSION_KEY && CONFIG_SPEC.prop(k).is_none())
         .cloned()
         .collect()
 }
@@ -305,7 +311,7 @@ mod tests {
             ("region", PropertyValue::String("eu-west-1".into())),
         ]))
         .unwrap();
-        assert_eq!(cfg.propagation_timeout(), Duration::from_secs(30));
+        assert_eq!(cfg.propagation_budget(), Duration::from_secs(30));
         assert_eq!(cfg.skip_credentials_validation, Some(true));
         assert_eq!(
             cfg.endpoints.unwrap().iam.as_deref(),

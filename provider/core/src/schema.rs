@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use crate::functions::FunctionSpec;
-use crate::model::spec::{Prop, ResourceSpec, Ty, TypeSpec};
+use crate::model::spec::{Prop, ResourceSpec, Ty};
 
 const PACKAGE: &str = "xpander";
 
@@ -70,52 +70,23 @@ fn types(specs: &[&ResourceSpec], out: &mut Map<String, Json>) {
                     "type": "object",
                     "description": t.description,
                     "properties": props(t.props.iter()),
-                    "required": names(t.props.iter().filter(|p| p.required_input)),
+                    "required": names(t.props.iter().filter(|p| p.required_input || (!p.input && p.always))),
                 }),
             );
         }
     }
 }
 
-/// Output types of functions, not tied to a resource.
-static FINDING: TypeSpec = TypeSpec {
-    name: "Finding",
-    description: "One problem the doctor found.",
-    props: &[
-        Prop::input(
-            "code",
-            Ty::String,
-            "Stable identifier, e.g. TAG_SESSION_TRUST.",
-        )
-        .required(),
-        Prop::input("severity", Ty::String, "`error`, `warning` or `info`.").required(),
-        Prop::input("role", Ty::String, "The role concerned.").required(),
-        Prop::input(
-            "summary",
-            Ty::String,
-            "What is wrong and what fails because of it.",
-        )
-        .required(),
-        Prop::input(
-            "evidence",
-            Ty::Document,
-            "The statement or policy concerned (ExternalId values redacted).",
-        ),
-        Prop::input("fix", Ty::String, "How to fix it.").required(),
-    ],
-};
-
 fn function(f: &FunctionSpec) -> Json {
-    let inputs = f.input_props();
     json!({
         "description": f.description,
         "inputs": {
-            "properties": props(inputs.iter().copied()),
+            "properties": props(f.inputs()),
             "required": f.required(),
         },
         "outputs": {
-            "properties": props(f.outputs.iter()),
-            "required": names(f.outputs.iter().filter(|p| p.always)),
+            "properties": props(f.outputs()),
+            "required": names(f.outputs().filter(|p| p.always)),
         },
     })
 }
@@ -132,28 +103,25 @@ fn omit_empty_required(v: &mut Json) {
     }
 }
 
-pub fn schema() -> Json {
+/// The schema of this provider at `version` (the plugin's own).
+pub fn schema(version: &str) -> Json {
     let registry = crate::resources::registry();
     let resources: Vec<&ResourceSpec> = registry.iter().map(|r| r.spec()).collect();
     let config = &crate::config::CONFIG_SPEC;
+    let functions = crate::functions::registry();
     let mut type_map = Map::new();
     types(&resources, &mut type_map);
     types(&[config], &mut type_map);
-    let finding = ResourceSpec {
-        token: "",
-        description: "",
-        props: &[],
-        types: std::slice::from_ref(&FINDING),
-    };
-    types(&[&finding], &mut type_map);
-    let functions: Map<String, Json> = crate::functions::registry()
+    let tables: Vec<&ResourceSpec> = functions.iter().map(|f| &f.spec().table).collect();
+    types(&tables, &mut type_map);
+    let functions: Map<String, Json> = functions
         .iter()
         .map(|f| (f.spec().token.to_string(), function(f.spec())))
         .collect();
     let mut doc = json!({
         "name": PACKAGE,
         "displayName": "xpander",
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": version,
         "description": "The three-tier IAM architecture of a self-hosted xpander install: a base role on EKS Pod Identity and least-privilege connector roles with cross-account trust.",
         "keywords": ["pulumi", "xpander", "aws", "iam", "eks", "category/cloud", "kind/native"],
         "license": "Apache-2.0",
@@ -195,8 +163,8 @@ pub fn schema() -> Json {
     doc
 }
 
-pub fn schema_json() -> String {
-    let mut s = serde_json::to_string_pretty(&schema()).expect("schema serialises");
+pub fn schema_json(version: &str) -> String {
+    let mut s = serde_json::to_string_pretty(&schema(version)).expect("schema serialises");
     s.push('\n');
     s
 }
@@ -207,7 +175,7 @@ mod tests {
 
     #[test]
     fn every_object_reference_resolves() {
-        let s = schema();
+        let s = schema("0.0.0");
         let text = s.to_string();
         for cap in text.split("#/types/").skip(1) {
             let token = cap.split('"').next().unwrap();
@@ -217,7 +185,7 @@ mod tests {
 
     #[test]
     fn external_id_is_secret_and_name_replaces() {
-        let s = schema();
+        let s = schema("0.0.0");
         let c = &s["resources"]["xpander:index:XpanderConnectorRole"];
         assert_eq!(c["inputProperties"]["externalId"]["secret"], true);
         assert_eq!(

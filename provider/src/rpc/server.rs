@@ -146,7 +146,7 @@ impl ResourceProvider for XpanderProvider {
         _req: Request<pb::GetSchemaRequest>,
     ) -> Result<Response<pb::GetSchemaResponse>, Status> {
         Ok(Response::new(pb::GetSchemaResponse {
-            schema: xpander::schema::schema_json(),
+            schema: xpander::schema::schema_json(env!("CARGO_PKG_VERSION")),
         }))
     }
 
@@ -366,11 +366,7 @@ impl ResourceProvider for XpanderProvider {
         let olds = decode(req.olds.as_ref(), "olds")?;
         let old_inputs = decode(req.old_inputs.as_ref(), "old_inputs")?;
         let news = decode(req.news.as_ref(), "news")?;
-        let mut result = resource.diff(&self.state, &olds, &old_inputs, &news);
-        result.drift(
-            "tagsAll",
-            xpander::resources::role::owner_tag_is_stale(&olds, &req.urn),
-        );
+        let result = resource.diff(&self.state, &req.urn, &olds, &old_inputs, &news);
         let spec = resource.spec();
         let mut diffs = Vec::new();
         let mut replaces = Vec::new();

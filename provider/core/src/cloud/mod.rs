@@ -22,7 +22,7 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
     // that could start at 0.5/s, stalling later calls for seconds.
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
         RetryConfig::standard()
-            .with_max_attempts(cfg.max_retries() + 1)
+            .with_max_attempts(cfg.transient_retries() + 1)
             .with_max_backoff(std::time::Duration::from_secs(2)),
     );
     if let Some(region) = resolve_region_locally(cfg) {
@@ -44,10 +44,11 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
         ));
     }
     if let Some(ar) = &cfg.assume_role {
-        let mut b = aws_config::sts::AssumeRoleProvider::builder(&ar.role_arn).session_name(
+        let role_arn = ar.role_arn.clone().unwrap_or_default();
+        let mut b = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(
             ar.session_name
                 .clone()
-                .unwrap_or_else(|| "pulumi-xpander".into()),
+                .unwrap_or_else(|| crate::config::DEFAULT_SESSION_NAME.into()),
         );
         if let Some(x) = &ar.external_id {
             b = b.external_id(x);

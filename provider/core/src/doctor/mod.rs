@@ -8,7 +8,7 @@ pub mod report;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use crate::cloud::api::{AccessEntry, ClusterInfo, LiveRole, PodIdentityAssociation};
@@ -16,8 +16,9 @@ use crate::iam::eval::{blocked_by_condition, evaluate, glob, Decision, Principal
 use crate::iam::limits::{policy_size, INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_MAX_CHARS};
 use crate::iam::policy::{statements, string_list};
 use crate::iam::templates::PODS_SERVICE;
+use crate::model::spec::{record, SchemaType, Ty};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -25,15 +26,21 @@ pub enum Severity {
     Info,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub code: &'static str,
-    pub severity: Severity,
-    pub role: String,
-    pub summary: String,
-    /// The statement or policy concerned, with ExternalId values redacted.
-    pub evidence: Option<Json>,
-    pub fix: String,
+impl SchemaType for Severity {
+    const TY: Ty = Ty::String;
+}
+
+record! {
+    /// One problem the doctor found: what the `doctor` subcommand prints and
+    /// the `diagnose` function returns.
+    pub struct Finding as "Finding", "One problem the doctor found." {
+        "code" code: String => "Stable identifier, e.g. TAG_SESSION_TRUST.",
+        "severity" severity: Severity => "`error`, `warning` or `info`.",
+        "role" role: String => "The role concerned.",
+        "summary" summary: String => "What is wrong and what fails because of it.",
+        "evidence" evidence: Option<Json> => "The statement or policy concerned (ExternalId values redacted).",
+        "fix" fix: String => "How to fix it.",
+    }
 }
 
 /// Where the base role should be attached.
@@ -151,7 +158,7 @@ impl Findings {
         fix: &str,
     ) {
         self.0.push(Finding {
-            code,
+            code: code.to_string(),
             severity,
             role: role.to_string(),
             summary,
@@ -311,7 +318,7 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
         a.severity
             .cmp(&b.severity)
             .then(a.role.cmp(&b.role))
-            .then(a.code.cmp(b.code))
+            .then(a.code.cmp(&b.code))
     });
     f.0
 }
@@ -729,7 +736,7 @@ mod tests {
         }
     }
 
-    fn codes(s: &Subject) -> Vec<&'static str> {
+    fn codes(s: &Subject) -> Vec<String> {
         diagnose(s)
             .into_iter()
             .filter(|f| f.severity != Severity::Info)
@@ -870,7 +877,7 @@ mod tests {
         let c: Vec<_> = found
             .iter()
             .filter(|f| f.severity != Severity::Info)
-            .map(|f| (f.code, f.summary.clone()))
+            .map(|f| (f.code.clone(), f.summary.clone()))
             .collect();
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].0, "RESOURCE_STAR");
@@ -926,7 +933,7 @@ mod tests {
                 "Wide".into(),
                 json!({"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}),
             );
-            assert!(codes(&s).contains(&"RESOURCE_STAR"), "{action}");
+            assert!(codes(&s).iter().any(|c| c == "RESOURCE_STAR"), "{action}");
         }
     }
 

@@ -2,70 +2,65 @@
 //! a Pulumi program or `pulumi preview` can report the seed's
 //! Troubleshooting causes on roles it does not manage.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
-use serde::Deserialize;
 
-use super::{Function, FunctionSpec};
+use super::{FunctionSpec, Typed};
 use crate::context::ProviderState;
-use crate::doctor::{self, gather::Scope};
+use crate::doctor::{self, gather::Scope, Finding};
 use crate::model::failure::Failure;
-use crate::model::spec::{Prop, Ty};
-use crate::model::value::{PropertyMap, PropertyValue};
-use crate::resources::typed_args;
+use crate::model::spec::declare;
+use crate::resources::base_role::{DEFAULT_NAMESPACE, DEFAULT_SERVICE_ACCOUNT};
 
-pub static SPEC: FunctionSpec = FunctionSpec {
-    token: "xpander:index:diagnose",
-    description: "Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.",
-    inputs_from: None,
-    also_required: &[],
-    inputs: &[
-        Prop::input("baseRoleName", Ty::String, "Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`."),
-        Prop::input("baseRoleArn", Ty::String, "ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN."),
-        Prop::input("connectorRoleNames", Ty::StringList, "Names of the connector roles."),
-        Prop::input("clusterName", Ty::String, "EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks."),
-        Prop::input("namespace", Ty::String, "Namespace of the xpander service account.").default("xpander"),
-        Prop::input("serviceAccount", Ty::String, "The xpander service account.").default("xpander"),
-    ],
-    outputs: &[
-        Prop::computed("findings", Ty::ObjectList("Finding"), "What is wrong, most severe first.", &[]),
-        Prop::computed("errorCount", Ty::Integer, "Number of error findings.", &[]),
-        Prop::computed("warningCount", Ty::Integer, "Number of warning findings.", &[]),
-    ],
-};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Args {
-    base_role_name: Option<String>,
-    base_role_arn: Option<String>,
-    connector_role_names: Option<Vec<String>>,
-    cluster_name: Option<String>,
-    namespace: Option<String>,
-    service_account: Option<String>,
+declare! {
+    pub struct DiagnoseArgs {
+        "baseRoleName" base_role_name: String => "Name of the base role, in the account this provider reaches. Give this or `baseRoleArn`.",
+        "baseRoleArn" base_role_arn: String => "ARN of the base role, for connectors in another account than the base role: a base role outside this provider's account is not read (its credentials cannot), and the connectors are checked against its ARN.",
+        "connectorRoleNames" connector_role_names: Vec<String> => "Names of the connector roles.",
+        "clusterName" cluster_name: String => "EKS cluster of the xpander pods: enables the Pod Identity and access-entry checks.",
+        "namespace" namespace: String [default_str = DEFAULT_NAMESPACE] => "Namespace of the xpander service account.",
+        "serviceAccount" service_account: String [default_str = DEFAULT_SERVICE_ACCOUNT] => "The xpander service account.",
+    }
 }
+
+declare! {
+    pub outputs struct DiagnoseOutput {
+        "findings" findings: Vec<Finding> => "What is wrong, most severe first.",
+        "errorCount" error_count: i64 => "Number of error findings.",
+        "warningCount" warning_count: i64 => "Number of warning findings.",
+    }
+}
+
+pub static SPEC: LazyLock<FunctionSpec> = LazyLock::new(|| {
+    FunctionSpec::new::<DiagnoseArgs, DiagnoseOutput>(
+        "xpander:index:diagnose",
+        "Read live IAM/EKS state of a base role and its connectors and report misconfigurations (the seed's Troubleshooting causes and security recommendations), each with evidence and a fix.",
+        &[],
+    )
+});
 
 pub struct Diagnose;
 
 #[async_trait]
-impl Function for Diagnose {
+impl Typed for Diagnose {
+    type Args = DiagnoseArgs;
+    type Output = DiagnoseOutput;
+
     fn spec(&self) -> &'static FunctionSpec {
         &SPEC
     }
 
-    async fn invoke(
+    async fn call(
         &self,
         provider: &ProviderState,
-        args: &PropertyMap,
+        a: DiagnoseArgs,
         _preview: bool,
-    ) -> Result<PropertyMap, Vec<Failure>> {
-        let failures = SPEC.check_args(args);
-        if !failures.is_empty() {
-            return Err(failures);
-        }
-        let (a, _) = typed_args::<Args>(args).map_err(|f| vec![f])?;
+    ) -> Result<DiagnoseOutput, Vec<Failure>> {
+        let at = DiagnoseArgs::base_role_name.name();
         if a.base_role_name.is_some() == a.base_role_arn.is_some() {
             return Err(vec![Failure::new(
-                "baseRoleName",
+                at,
                 "give exactly one of baseRoleName and baseRoleArn",
             )]);
         }
@@ -77,32 +72,19 @@ impl Function for Diagnose {
             namespace: a.namespace,
             service_account: a.service_account,
         };
-        let cloud = provider.cloud().await.map_err(|e| {
-            vec![Failure::new(
-                "baseRoleName",
-                format!("cannot read AWS: {e}"),
-            )]
-        })?;
+        let cloud = provider
+            .cloud()
+            .await
+            .map_err(|e| vec![Failure::new(at, format!("cannot read AWS: {e}"))])?;
         let subject = doctor::gather::gather(cloud.api.as_ref(), &scope)
             .await
-            .map_err(|e| {
-                vec![Failure::new(
-                    "baseRoleName",
-                    format!("reading live state failed: {e}"),
-                )]
-            })?;
+            .map_err(|e| vec![Failure::new(at, format!("reading live state failed: {e}"))])?;
         let findings = doctor::diagnose(&subject);
         let (errors, warnings) = doctor::report::counts(&findings);
-        let mut out = PropertyMap::new();
-        out.insert(
-            "findings".into(),
-            PropertyValue::from_json(&serde_json::to_value(&findings).unwrap_or_default()),
-        );
-        out.insert("errorCount".into(), PropertyValue::Number(errors as f64));
-        out.insert(
-            "warningCount".into(),
-            PropertyValue::Number(warnings as f64),
-        );
-        Ok(out)
+        Ok(DiagnoseOutput {
+            findings: Some(findings),
+            error_count: Some(errors as i64),
+            warning_count: Some(warnings as i64),
+        })
     }
 }

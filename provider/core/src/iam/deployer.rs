@@ -49,16 +49,22 @@ pub struct Scope {
     pub cluster: String,
 }
 
+/// The names the seed uses and the example projects keep.
+pub const DEFAULT_ROLE_NAME_PREFIX: &str = "xpander-";
+pub const DEFAULT_PATH: &str = "/";
+pub const DEFAULT_PARTITION: &str = "aws";
+/// Any account, region or cluster.
+pub const ANY: &str = "*";
+
 impl Default for Scope {
     fn default() -> Self {
         Scope {
-            partition: "aws".into(),
-            account_id: "*".into(),
-            region: "*".into(),
-            // The names the seed uses and the example projects keep.
-            role_name_prefix: "xpander-".into(),
-            path: "/".into(),
-            cluster: "*".into(),
+            partition: DEFAULT_PARTITION.into(),
+            account_id: ANY.into(),
+            region: ANY.into(),
+            role_name_prefix: DEFAULT_ROLE_NAME_PREFIX.into(),
+            path: DEFAULT_PATH.into(),
+            cluster: ANY.into(),
         }
     }
 }

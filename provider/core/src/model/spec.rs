@@ -22,6 +22,26 @@ pub enum Ty {
     ObjectList(&'static str),
 }
 
+/// An input's wire name, as a value the compiler checks: `declare!` makes one
+/// per field (`TrustArgs::external_id`), so a renamed field breaks the build
+/// instead of a table that still names the old key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key(pub &'static str);
+
+impl Key {
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+/// A schema default, typed as the schema writes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Str(&'static str),
+    Bool(bool),
+    Number(f64),
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Prop {
     pub name: &'static str,
@@ -35,10 +55,11 @@ pub struct Prop {
     pub secret: bool,
     /// Changing it replaces the resource.
     pub replaces: bool,
-    pub default: Option<&'static str>,
+    pub default: Option<DefaultValue>,
     /// Inputs this output is computed from (secret if any of them is, unknown
-    /// in preview if any of them is). Empty for AWS-assigned values.
-    pub derived_from: &'static [&'static str],
+    /// in preview if any of them is), in up to two groups of fields. Empty
+    /// for AWS-assigned values.
+    pub derived_from: [&'static [Key]; 2],
     /// Assigned by AWS when the role is created.
     pub assigned: bool,
 }
@@ -56,29 +77,36 @@ impl Prop {
             secret: false,
             replaces: false,
             default: None,
-            derived_from: &[],
+            derived_from: [&[], &[]],
             assigned: false,
         }
     }
-    pub const fn computed(
-        name: &'static str,
-        ty: Ty,
-        description: &'static str,
-        derived_from: &'static [&'static str],
-    ) -> Prop {
+    /// An output computed from inputs, always present.
+    pub const fn output(name: &'static str, ty: Ty, description: &'static str) -> Prop {
         Prop {
             input: false,
             always: true,
-            derived_from,
             ..Prop::input(name, ty, description)
         }
     }
-    pub const fn assigned(name: &'static str, ty: Ty, description: &'static str) -> Prop {
+    /// Assigned by AWS (an id, an ARN): known once the step that makes it ran.
+    pub const fn assigned(self) -> Prop {
         Prop {
-            input: false,
-            always: true,
             assigned: true,
-            ..Prop::input(name, ty, description)
+            ..self
+        }
+    }
+    pub const fn derived_from(self, keys: &'static [Key]) -> Prop {
+        Prop {
+            derived_from: [keys, self.derived_from[1]],
+            ..self
+        }
+    }
+    /// A second group of sources: fields of another declaration.
+    pub const fn derived_also_from(self, keys: &'static [Key]) -> Prop {
+        Prop {
+            derived_from: [self.derived_from[0], keys],
+            ..self
         }
     }
     pub const fn required(self) -> Prop {
@@ -100,25 +128,34 @@ impl Prop {
             ..self
         }
     }
-    pub const fn optional_output(self) -> Prop {
+    pub const fn optional(self) -> Prop {
         Prop {
             always: false,
             ..self
         }
     }
-    pub const fn default(self, value: &'static str) -> Prop {
+    pub const fn default_str(self, value: &'static str) -> Prop {
         Prop {
-            default: Some(value),
+            default: Some(DefaultValue::Str(value)),
             ..self
         }
     }
+    pub const fn default_bool(self, value: bool) -> Prop {
+        Prop {
+            default: Some(DefaultValue::Bool(value)),
+            ..self
+        }
+    }
+    /// The inputs this output is computed from.
+    pub fn sources(&self) -> impl Iterator<Item = &'static str> + use<'_> {
+        self.derived_from.iter().flat_map(|g| g.iter().map(|k| k.0))
+    }
     /// The schema default as a value of the property's type.
     pub fn default_value(&self) -> Option<PropertyValue> {
-        let d = self.default?;
-        Some(match self.ty {
-            Ty::Boolean => PropertyValue::Bool(d == "true"),
-            Ty::Integer | Ty::Number => PropertyValue::Number(d.parse().ok()?),
-            _ => PropertyValue::String(d.into()),
+        Some(match self.default? {
+            DefaultValue::Bool(b) => PropertyValue::Bool(b),
+            DefaultValue::Number(n) => PropertyValue::Number(n),
+            DefaultValue::Str(s) => PropertyValue::String(s.into()),
         })
     }
 }
@@ -274,6 +311,8 @@ fn describe(v: &Json) -> &'static str {
 /// where a field's Rust type and its schema type meet.
 pub trait SchemaType {
     const TY: Ty;
+    /// An `Option` field of a record: absent allowed.
+    const OPTIONAL: bool = false;
     /// Object types reachable from this type, for the schema's `types`.
     fn object_types(_out: &mut Vec<TypeSpec>) {}
 }
@@ -303,10 +342,31 @@ impl SchemaType for std::collections::BTreeMap<String, Json> {
     const TY: Ty = Ty::DocumentMap;
 }
 
-/// A declared set of inputs: its properties (flattened members first) and
-/// the object types they use.
+impl<T: SchemaType> SchemaType for Option<T> {
+    const TY: Ty = T::TY;
+    const OPTIONAL: bool = true;
+    fn object_types(out: &mut Vec<TypeSpec>) {
+        T::object_types(out)
+    }
+}
+
+/// An object type of the schema (declared with `as "Token"` or a record).
+pub trait ObjectType: SchemaType {}
+
+impl<T: ObjectType> SchemaType for Vec<T> {
+    const TY: Ty = match T::TY {
+        Ty::Object(name) => Ty::ObjectList(name),
+        other => other,
+    };
+    fn object_types(out: &mut Vec<TypeSpec>) {
+        T::object_types(out)
+    }
+}
+
+/// A declared set of properties: inputs (flattened members first) and the
+/// object types they use, or the outputs of a resource's state.
 pub trait Declared {
-    fn input_props() -> Vec<Prop>;
+    fn props() -> Vec<Prop>;
     fn object_types(out: &mut Vec<TypeSpec>);
 }
 
@@ -323,32 +383,51 @@ pub fn register_type(
 }
 
 /// Declares a set of inputs once: the serde struct that decodes them (every
-/// field optional; presence is checked from the table) and the property
-/// table the schema, type checks and secret wiring are made from. A field's
-/// wire name, schema type, description and flags sit on one line, so the
-/// decoder and the schema cannot disagree.
+/// field optional; presence is checked from the table), the property table
+/// the schema, type checks and secret wiring are made from, and a `Key` per
+/// field (`Self::field_name`) for tables that refer to it. A field's wire
+/// name, schema type, description and flags sit on one line, so the
+/// decoder, the encoder and the schema cannot disagree.
 ///
 /// `as "Token", "description"` makes the struct an object type of the schema;
-/// `flatten` members contribute their own declared inputs first.
+/// `flatten` members contribute their own declared properties first.
+/// `declare! { outputs struct ... }` declares a resource's state the same
+/// way: its fields are outputs (`Prop::output`).
 macro_rules! declare {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident $(as $token:literal, $tdesc:literal)? {
+        $vis:vis outputs struct $name:ident { $($body:tt)* }
+    ) => {
+        $crate::model::spec::declare!(@struct [$(#[$meta])*] $vis $name
+            [$crate::model::spec::Prop::output] { $($body)* });
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $(as $token:literal, $tdesc:literal)? { $($body:tt)* }
+    ) => {
+        $crate::model::spec::declare!(@struct [$(#[$meta])*] $vis $name
+            [$crate::model::spec::Prop::input] $(as $token, $tdesc)? { $($body)* });
+    };
+    (
+        @struct [$(#[$meta:meta])*] $vis:vis $name:ident [$ctor:path] $(as $token:literal, $tdesc:literal)? {
             $(flatten $flat:ident: $flat_ty:ty,)*
-            $($key:literal $field:ident: $ty:ty $([$($m:ident $(= $arg:literal)?),*])? => $desc:expr,)*
+            $($key:literal $field:ident: $ty:ty $([$($m:ident $(= $arg:expr)?),*])? => $desc:expr,)*
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
         $vis struct $name {
             $(#[serde(flatten)] pub $flat: $flat_ty,)*
-            $(#[serde(rename = $key)] pub $field: Option<$ty>,)*
+            $(#[serde(rename = $key, skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>,)*
         }
 
+        #[allow(non_upper_case_globals)]
         impl $name {
-            /// This declaration's own inputs, without flattened members.
+            $(pub const $field: $crate::model::spec::Key = $crate::model::spec::Key($key);)*
+
+            /// This declaration's own properties, without flattened members.
             pub const OWN_PROPS: &'static [$crate::model::spec::Prop] = &[$(
-                $crate::model::spec::Prop::input(
+                $ctor(
                     $key,
                     <$ty as $crate::model::spec::SchemaType>::TY,
                     $desc,
@@ -357,10 +436,10 @@ macro_rules! declare {
         }
 
         impl $crate::model::spec::Declared for $name {
-            fn input_props() -> Vec<$crate::model::spec::Prop> {
+            fn props() -> Vec<$crate::model::spec::Prop> {
                 #[allow(unused_mut)]
                 let mut props = Vec::new();
-                $(props.extend(<$flat_ty as $crate::model::spec::Declared>::input_props());)*
+                $(props.extend(<$flat_ty as $crate::model::spec::Declared>::props());)*
                 props.extend_from_slice(Self::OWN_PROPS);
                 props
             }
@@ -371,6 +450,8 @@ macro_rules! declare {
         }
 
         $(
+            impl $crate::model::spec::ObjectType for $name {}
+
             impl $crate::model::spec::SchemaType for $name {
                 const TY: $crate::model::spec::Ty = $crate::model::spec::Ty::Object($token);
                 fn object_types(out: &mut Vec<$crate::model::spec::TypeSpec>) {
@@ -390,34 +471,129 @@ macro_rules! declare {
 }
 pub(crate) use declare;
 
-impl ResourceSpec {
-    /// A resource's table: its declared inputs, then its outputs. Built once
-    /// per process (the tables are `'static` for the schema and the checks).
-    pub fn assemble<T: Declared>(
-        token: &'static str,
-        description: &'static str,
-        outputs: &[Prop],
-    ) -> ResourceSpec {
-        let mut props = T::input_props();
-        props.extend_from_slice(outputs);
-        let mut types = Vec::new();
-        T::object_types(&mut types);
-        ResourceSpec {
-            token,
-            description,
-            props: Box::leak(props.into_boxed_slice()),
-            types: Box::leak(types.into_boxed_slice()),
+/// Declares an object type whose fields are typed as written (`Option<T>`
+/// for the optional ones): what the provider returns rather than decodes
+/// from a user (the doctor's findings). The schema type comes from the same
+/// lines.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident as $token:literal, $tdesc:literal {
+            $($key:literal $field:ident: $ty:ty => $desc:expr,)*
         }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        $vis struct $name {
+            $(#[serde(rename = $key)] pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub const PROPS: &'static [$crate::model::spec::Prop] = &[$({
+                let p = $crate::model::spec::Prop::output(
+                    $key,
+                    <$ty as $crate::model::spec::SchemaType>::TY,
+                    $desc,
+                );
+                if <$ty as $crate::model::spec::SchemaType>::OPTIONAL {
+                    p.optional()
+                } else {
+                    p
+                }
+            },)*];
+        }
+
+        impl $crate::model::spec::ObjectType for $name {}
+
+        impl $crate::model::spec::SchemaType for $name {
+            const TY: $crate::model::spec::Ty = $crate::model::spec::Ty::Object($token);
+            fn object_types(out: &mut Vec<$crate::model::spec::TypeSpec>) {
+                $crate::model::spec::register_type(
+                    out,
+                    $crate::model::spec::TypeSpec {
+                        name: $token,
+                        description: $tdesc,
+                        props: Self::PROPS,
+                    },
+                    |_| {},
+                );
+            }
+        }
+    };
+}
+pub(crate) use record;
+
+/// A resource's table while it is put together: its declared inputs, then
+/// its declared state, with what this resource says differently about a
+/// shared property. `build` leaks it once per process (the schema and the
+/// checks need `'static` tables).
+pub struct SpecBuilder {
+    token: &'static str,
+    description: &'static str,
+    props: Vec<Prop>,
+    types: Vec<TypeSpec>,
+}
+
+impl SpecBuilder {
+    fn edit(mut self, key: Key, output_only: bool, f: impl Fn(&mut Prop)) -> SpecBuilder {
+        let mut found = false;
+        for p in self
+            .props
+            .iter_mut()
+            .filter(|p| p.name == key.0 && p.input != output_only)
+        {
+            f(p);
+            found = true;
+        }
+        assert!(found, "{}: no property {:?} to adjust", self.token, key.0);
+        self
     }
 
-    /// Replaces one property's description (a shared input that says more
-    /// on this resource).
-    pub fn describe(mut self, name: &str, description: &'static str) -> ResourceSpec {
-        let mut props = self.props.to_vec();
-        for p in props.iter_mut().filter(|p| p.name == name && p.input) {
-            p.description = description;
+    /// A shared input that says more on this resource.
+    pub fn describe_input(self, key: Key, description: &'static str) -> SpecBuilder {
+        self.edit(key, false, |p| p.description = description)
+    }
+
+    /// A shared output that says more on this resource.
+    pub fn describe_output(self, key: Key, description: &'static str) -> SpecBuilder {
+        self.edit(key, true, |p| p.description = description)
+    }
+
+    /// What a shared output is computed from on this resource.
+    pub fn derive(self, key: Key, groups: [&'static [Key]; 2]) -> SpecBuilder {
+        self.edit(key, true, |p| p.derived_from = groups)
+    }
+
+    /// A shared output that is always secret on this resource.
+    pub fn secret_output(self, key: Key) -> SpecBuilder {
+        self.edit(key, true, |p| p.secret = true)
+    }
+
+    pub fn build(self) -> ResourceSpec {
+        ResourceSpec {
+            token: self.token,
+            description: self.description,
+            props: Box::leak(self.props.into_boxed_slice()),
+            types: Box::leak(self.types.into_boxed_slice()),
         }
-        self.props = Box::leak(props.into_boxed_slice());
-        self
+    }
+}
+
+impl ResourceSpec {
+    pub fn assemble<A: Declared, S: Declared>(
+        token: &'static str,
+        description: &'static str,
+    ) -> SpecBuilder {
+        let mut props = A::props();
+        props.extend(S::props());
+        let mut types = Vec::new();
+        A::object_types(&mut types);
+        S::object_types(&mut types);
+        SpecBuilder {
+            token,
+            description,
+            props,
+            types,
+        }
     }
 }

@@ -4,42 +4,36 @@
 //! connector roles, granted by each connector or listed in `connectorRoleArns`.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use async_trait::async_trait;
 use std::sync::LazyLock;
 
+use async_trait::async_trait;
 use serde_json::Value as Json;
 
-use super::lifecycle::{self, Observed, Previous, RoleBacked};
-use super::role::{self, RoleArgs};
-use super::*;
+use super::lifecycle::{Observed, PreviewAssigned, Previous, RoleBacked};
+use super::properties::Unknowns;
+use super::role::{RoleArgs, RoleState, Trust};
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
+use crate::context::{Cloud, OpError, ProviderState};
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::{limits, templates};
-use crate::model::spec::{declare, Prop, ResourceSpec, Ty};
+use crate::model::failure::Failure;
+use crate::model::spec::{declare, Key, ResourceSpec};
 use crate::plan::{RoleSpec, Step};
 
 pub const TOKEN: &str = "xpander:index:XpanderBaseRole";
+/// Where the seed runs xpander: namespace and service account `xpander`.
+pub const DEFAULT_NAMESPACE: &str = "xpander";
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "xpander";
 
 pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
-    ResourceSpec::assemble::<BaseRoleArgs>(
+    ResourceSpec::assemble::<BaseRoleArgs, BaseRoleState>(
         TOKEN,
         "The xpander base role: attached to the xpander pods through EKS Pod Identity, trusted only by `pods.eks.amazonaws.com`, with no service permissions — it can only assume connector roles.",
-        OUTPUTS,
     )
+    .describe_output(RoleState::role_id, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust.")
+    .derive(RoleState::policies, [&[BaseRoleArgs::connector_role_arns], &[]])
+    .build()
 });
-
-const OUTPUTS: &[Prop] = &[
-    Prop::assigned("arn", Ty::String, "ARN of the role."),
-    Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust."),
-    Prop::assigned("accountId", Ty::String, "Account that owns the role."),
-    Prop::computed("trustPolicy", Ty::Document, "The trust policy as written.", &[]),
-    Prop::computed("policies", Ty::DocumentMap, "Inline policies owned by this resource, by name.", &["connectorRoleArns"]),
-    Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
-    Prop::assigned("podIdentityAssociationId", Ty::String, "Id of the Pod Identity association.").optional_output(),
-    Prop::assigned("podIdentityAssociationArn", Ty::String, "ARN of the Pod Identity association.").optional_output(),
-    Prop::assigned("attachedPolicyArns", Ty::StringList, "Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.").optional_output(),
-];
 
 declare! {
     pub struct BaseRoleArgs {
@@ -52,10 +46,25 @@ declare! {
 declare! {
     pub struct PodIdentityArgs as "PodIdentity", "Where the xpander pods run: the Pod Identity association of the base role." {
         "clusterName" cluster_name: String [required] => "EKS cluster name.",
-        "namespace" namespace: String [default = "xpander"] => "Kubernetes namespace of the service account.",
-        "serviceAccount" service_account: String [default = "xpander"] => "Kubernetes service account.",
+        "namespace" namespace: String [default_str = DEFAULT_NAMESPACE] => "Kubernetes namespace of the service account.",
+        "serviceAccount" service_account: String [default_str = DEFAULT_SERVICE_ACCOUNT] => "Kubernetes service account.",
         "disableSessionTags" disable_session_tags: bool => "Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.",
         "tags" tags: BTreeMap<String, String> => "Tags for the association.",
+    }
+}
+
+declare! {
+    pub outputs struct BaseRoleState {
+        flatten role: RoleState,
+        "podIdentityAssociationId" pod_identity_association_id: String [assigned, optional] => "Id of the Pod Identity association.",
+        "podIdentityAssociationArn" pod_identity_association_arn: String [assigned, optional] => "ARN of the Pod Identity association.",
+        "attachedPolicyArns" attached_policy_arns: Vec<String> [assigned, optional] => "Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.",
+    }
+}
+
+impl AsRef<RoleState> for BaseRoleState {
+    fn as_ref(&self) -> &RoleState {
+        &self.role
     }
 }
 
@@ -63,10 +72,12 @@ impl PodIdentityArgs {
     pub fn key(&self) -> (String, String, String) {
         (
             self.cluster_name.clone().unwrap_or_default(),
-            self.namespace.clone().unwrap_or_else(|| "xpander".into()),
+            self.namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
             self.service_account
                 .clone()
-                .unwrap_or_else(|| "xpander".into()),
+                .unwrap_or_else(|| DEFAULT_SERVICE_ACCOUNT.into()),
         )
     }
 }
@@ -75,40 +86,42 @@ impl BaseRoleArgs {
     fn validate(&self, failures: &mut Vec<Failure>) {
         self.role.validate(failures);
         for (i, arn) in self.connector_role_arns.iter().flatten().enumerate() {
+            let path = format!("{}[{i}]", BaseRoleArgs::connector_role_arns.name());
             if arn.contains('*') {
                 failures.push(Failure::new(
-                    format!("connectorRoleArns[{i}]"),
+                    path,
                     "wildcards are not allowed: the base role may assume only named connector roles (seed: \"Restrict base role\")",
                 ));
             } else if parse_role_arn(arn).is_none() {
                 failures.push(Failure::new(
-                    format!("connectorRoleArns[{i}]"),
+                    path,
                     format!("{arn:?} is not an IAM role ARN"),
                 ));
             }
         }
         if let Some(p) = &self.pod_identity {
+            let at = |k: Key| format!("{}.{}", BaseRoleArgs::pod_identity.name(), k.name());
             match &p.cluster_name {
                 None => failures.push(Failure::new(
-                    "podIdentity.clusterName",
-                    "podIdentity.clusterName is required",
+                    at(PodIdentityArgs::cluster_name),
+                    format!("{} is required", at(PodIdentityArgs::cluster_name)),
                 )),
                 Some(c) => {
                     if let Err(r) = limits::check_cluster_name(c) {
-                        failures.push(Failure::new("podIdentity.clusterName", r));
+                        failures.push(Failure::new(at(PodIdentityArgs::cluster_name), r));
                     }
                 }
             }
             let (_, ns, sa) = p.key();
             if let Err(r) = limits::check_namespace(&ns) {
-                failures.push(Failure::new("podIdentity.namespace", r));
+                failures.push(Failure::new(at(PodIdentityArgs::namespace), r));
             }
             if let Err(r) = limits::check_service_account(&sa) {
-                failures.push(Failure::new("podIdentity.serviceAccount", r));
+                failures.push(Failure::new(at(PodIdentityArgs::service_account), r));
             }
             for (k, v) in p.tags.iter().flatten() {
                 if let Err(r) = limits::check_tag(k, v) {
-                    failures.push(Failure::new("podIdentity.tags", r));
+                    failures.push(Failure::new(at(PodIdentityArgs::tags), r));
                 }
             }
         }
@@ -128,64 +141,21 @@ impl BaseRoleArgs {
     }
 
     fn role_spec(&self, default_tags: &BTreeMap<String, String>, urn: &str) -> RoleSpec {
+        let trust = Trust {
+            initial: templates::base_trust(),
+            full: templates::base_trust(),
+        };
         RoleSpec {
-            name: self.role.name(),
-            path: self.role.path(),
-            description: self.role.description.clone(),
-            max_session_duration: self.role.max_session_duration,
-            permissions_boundary: self.role.permissions_boundary.clone(),
-            tags: self.role.all_tags(default_tags, urn),
-            initial_trust: templates::base_trust(),
-            trust: templates::base_trust(),
-            inline_policies: self.inline_policies(),
-            managed_policies: BTreeSet::new(),
             keeps_connector_grants: true,
+            ..self.role.spec(
+                default_tags,
+                urn,
+                trust,
+                self.inline_policies(),
+                BTreeSet::new(),
+            )
         }
     }
-}
-
-/// Outputs from the inputs plus what AWS assigned.
-fn outputs(
-    inputs: &PropertyMap,
-    spec: &RoleSpec,
-    seen: &Observed<'_, Option<PodIdentityAssociation>>,
-    association: Option<&PodIdentityAssociation>,
-) -> PropertyMap {
-    let mut out = inputs.clone();
-    let mut set = |k: &str, v: Option<PropertyValue>| {
-        if let Some(v) = v {
-            out.insert(k.to_string(), v);
-        }
-    };
-    let text = |s: &str| PropertyValue::String(s.into());
-    set(
-        "arn",
-        seen.account
-            .map(|a| text(&a.role_arn(&spec.path, &spec.name))),
-    );
-    set("roleId", seen.role_id.as_deref().map(text));
-    set("accountId", seen.account.map(|a| text(&a.account_id)));
-    set("trustPolicy", Some(PropertyValue::from_json(seen.trust)));
-    set("policies", Some(documents_value(seen.policies)));
-    set(
-        "tagsAll",
-        Some(PropertyValue::Object(
-            spec.tags
-                .iter()
-                .map(|(k, v)| (k.clone(), text(v)))
-                .collect(),
-        )),
-    );
-    set(
-        "podIdentityAssociationId",
-        association.map(|a| text(&a.association_id)),
-    );
-    set(
-        "podIdentityAssociationArn",
-        association.map(|a| text(&a.association_arn)),
-    );
-    apply_secrets(&SPEC, inputs, &mut out);
-    out
 }
 
 /// Pod Identity steps: create the wanted association, re-point a live one,
@@ -235,26 +205,31 @@ pub struct Desired {
     pub pod_identity: Option<PodIdentityArgs>,
 }
 
+impl AsRef<RoleSpec> for Desired {
+    fn as_ref(&self) -> &RoleSpec {
+        &self.role
+    }
+}
+
 pub struct BaseRole;
 
-impl BaseRole {
-    async fn association(
-        cloud: &crate::context::Cloud,
-        args: &BaseRoleArgs,
-    ) -> Result<Option<PodIdentityAssociation>, OpError> {
-        match &args.pod_identity {
-            Some(p) => {
-                let (c, n, s) = p.key();
-                Ok(cloud.api.find_pod_identity(&c, &n, &s).await?)
-            }
-            None => Ok(None),
+async fn association(
+    cloud: &Cloud,
+    pod_identity: Option<&PodIdentityArgs>,
+) -> Result<Option<PodIdentityAssociation>, OpError> {
+    match pod_identity {
+        Some(p) => {
+            let (c, n, s) = p.key();
+            Ok(cloud.api.find_pod_identity(&c, &n, &s).await?)
         }
+        None => Ok(None),
     }
 }
 
 #[async_trait]
 impl RoleBacked for BaseRole {
     type Args = BaseRoleArgs;
+    type State = BaseRoleState;
     type Desired = Desired;
     /// The Pod Identity association for the wanted cluster/namespace/service account.
     type Extras = Option<PodIdentityAssociation>;
@@ -263,37 +238,15 @@ impl RoleBacked for BaseRole {
         &SPEC
     }
 
-    fn check(&self, req: &CheckRequest<'_>, _provider: &crate::context::ProviderState) -> Checked {
-        role::check_role::<BaseRoleArgs>(&SPEC, req, |args, failures, _| args.validate(failures))
-    }
-
-    fn diff(
+    fn validate(
         &self,
-        _provider: &crate::context::ProviderState,
-        olds: &PropertyMap,
-        old_inputs: &PropertyMap,
-        news: &PropertyMap,
-    ) -> DiffResult {
-        let mut result = diff_inputs(&SPEC, old_inputs, news);
-        if !news.values().any(PropertyValue::contains_unknown) {
-            if let Ok((args, _)) = typed_args::<BaseRoleArgs>(news) {
-                let trust_drift = olds.get("trustPolicy").is_some_and(|t| {
-                    !crate::iam::policy::equivalent(&t.to_json(), &templates::base_trust(), "aws")
-                });
-                let want = Json::Object(args.inline_policies().into_iter().collect());
-                let policies_drift = olds.get("policies").is_some_and(|p| {
-                    normalise_documents(&p.to_json()) != normalise_documents(&want)
-                });
-                let attached_drift = olds
-                    .get("attachedPolicyArns")
-                    .is_some_and(|a| matches!(a, PropertyValue::Array(items) if !items.is_empty()));
-                result.drift("trustPolicy", trust_drift);
-                result.drift("policies", policies_drift);
-                result.drift("attachedPolicyArns", attached_drift);
-            }
-        }
-        result.settle_replacement(old_inputs, news);
-        result
+        args: &BaseRoleArgs,
+        _provider: &ProviderState,
+        _unknown: &Unknowns,
+        failures: &mut Vec<Failure>,
+        _warnings: &mut Vec<String>,
+    ) {
+        args.validate(failures)
     }
 
     fn render(
@@ -309,29 +262,20 @@ impl RoleBacked for BaseRole {
         })
     }
 
-    fn role<'a>(&self, desired: &'a Desired) -> &'a RoleSpec {
-        &desired.role
-    }
-
-    async fn live_extras(
-        &self,
-        cloud: &crate::context::Cloud,
-        args: &BaseRoleArgs,
-        _desired: &Desired,
-    ) -> Result<Self::Extras, OpError> {
-        Self::association(cloud, args).await
+    async fn live_extras(&self, cloud: &Cloud, desired: &Desired) -> Result<Self::Extras, OpError> {
+        association(cloud, desired.pod_identity.as_ref()).await
     }
 
     fn plan_extras(
         &self,
         desired: &Desired,
         extras: &Self::Extras,
-        previous: Option<&Previous<'_, BaseRoleArgs>>,
+        previous: Option<&Previous<'_, BaseRoleArgs, BaseRoleState>>,
         account: &AccountContext,
     ) -> Vec<Step> {
         let role_arn = account.role_arn(&desired.role.path, &desired.role.name);
         let old = previous.and_then(|p| {
-            let id = role::string_output(p.outputs, "podIdentityAssociationId");
+            let id = p.state.pod_identity_association_id.clone();
             p.args.pod_identity.as_ref().map(|o| (o, id))
         });
         plan_association(
@@ -342,122 +286,108 @@ impl RoleBacked for BaseRole {
         )
     }
 
-    fn outputs(
+    fn state(
         &self,
-        inputs: &PropertyMap,
+        role: RoleState,
         desired: &Desired,
         seen: &Observed<'_, Self::Extras>,
-    ) -> PropertyMap {
-        let association = if desired.pod_identity.is_some() {
+    ) -> BaseRoleState {
+        let association = desired.pod_identity.as_ref().and_then(|_| {
             seen.applied
                 .and_then(|a| a.association.as_ref())
                 .or(seen.extras.as_ref())
-        } else {
-            None
-        };
-        outputs(inputs, &desired.role, seen, association)
-    }
-
-    fn preview_unknowns(
-        &self,
-        args: &BaseRoleArgs,
-        previous: Option<&BaseRoleArgs>,
-        known: &mut PropertyMap,
-        out: &mut PropertyMap,
-    ) {
-        let Some(old) = previous else {
-            return;
-        };
-        let moves = old.pod_identity.as_ref().map(PodIdentityArgs::key)
-            != args.pod_identity.as_ref().map(PodIdentityArgs::key);
-        if moves {
-            known.remove("podIdentityAssociationId");
-            known.remove("podIdentityAssociationArn");
-            if args.pod_identity.is_some() {
-                out.insert("podIdentityAssociationId".into(), PropertyValue::Unknown);
-                out.insert("podIdentityAssociationArn".into(), PropertyValue::Unknown);
-            }
+        });
+        BaseRoleState {
+            role,
+            pod_identity_association_id: association.map(|a| a.association_id.clone()),
+            pod_identity_association_arn: association.map(|a| a.association_arn.clone()),
+            attached_policy_arns: seen
+                .live
+                .filter(|l| !l.managed_policies.is_empty())
+                .map(|l| l.managed_policies.iter().cloned().collect()),
         }
     }
 
-    fn imported_inputs(&self, live: &LiveRole) -> PropertyMap {
-        role::imported_role_inputs(live)
+    fn preview_assigned(
+        &self,
+        args: &BaseRoleArgs,
+        previous: Option<&BaseRoleArgs>,
+    ) -> PreviewAssigned {
+        let Some(old) = previous else {
+            return PreviewAssigned::default();
+        };
+        let moves = old.pod_identity.as_ref().map(PodIdentityArgs::key)
+            != args.pod_identity.as_ref().map(PodIdentityArgs::key);
+        let keys = vec![
+            BaseRoleState::pod_identity_association_id,
+            BaseRoleState::pod_identity_association_arn,
+        ];
+        match (moves, args.pod_identity.is_some()) {
+            (false, _) => PreviewAssigned::default(),
+            (true, true) => PreviewAssigned {
+                anew: keys,
+                gone: vec![],
+            },
+            (true, false) => PreviewAssigned {
+                anew: vec![],
+                gone: keys,
+            },
+        }
+    }
+
+    /// A managed policy found attached: the base role holds none.
+    fn drift(&self, _desired: &Desired, state: &BaseRoleState) -> Vec<Key> {
+        let attached = state
+            .attached_policy_arns
+            .as_ref()
+            .is_some_and(|a| !a.is_empty());
+        attached
+            .then_some(BaseRoleState::attached_policy_arns)
+            .into_iter()
+            .collect()
+    }
+
+    fn imported(&self, live: &LiveRole) -> BaseRoleArgs {
+        BaseRoleArgs {
+            role: RoleArgs::from_live(live),
+            ..Default::default()
+        }
     }
 
     /// `connectorRoleArns` is what AssumeConnectorRoles lists; a Pod Identity
     /// association that no longer points at this role is gone.
-    fn reconcile_inputs(
+    fn reconcile(
         &self,
         live: &LiveRole,
-        inputs: &mut PropertyMap,
+        args: &mut BaseRoleArgs,
         _importing: bool,
         (_, association): (&Desired, &Self::Extras),
     ) -> Result<(), OpError> {
-        match live
+        args.connector_role_arns = live
             .inline_policies
             .get(templates::POLICY_ASSUME_CONNECTORS)
-        {
-            Some(doc) => {
-                let arns = crate::iam::policy::statements(doc)
+            .map(|doc| {
+                crate::iam::policy::statements(doc)
                     .iter()
                     .flat_map(|s| crate::iam::policy::string_list(s.get("Resource")))
-                    .collect::<Vec<_>>();
-                inputs.insert(
-                    "connectorRoleArns".into(),
-                    PropertyValue::from_json(&serde_json::json!(arns)),
-                );
-            }
-            None => {
-                inputs.remove("connectorRoleArns");
-            }
-        }
+                    .collect()
+            });
         if association.as_ref().is_none_or(|a| a.role_arn != live.arn) {
-            inputs.remove("podIdentity");
+            args.pod_identity = None;
         }
         Ok(())
     }
 
-    /// Grants written by connectors live on this role but belong to them.
-    fn owned_policies(&self, live: &LiveRole) -> BTreeMap<String, Json> {
-        live.inline_policies
-            .iter()
-            .filter(|(k, v)| !templates::is_connector_grant(k, v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-
-    fn read_outputs(
-        &self,
-        out: &mut PropertyMap,
-        _inputs: &PropertyMap,
-        live: &LiveRole,
-        _desired: &Desired,
-        _extras: &Self::Extras,
-    ) {
-        if !live.managed_policies.is_empty() {
-            out.insert(
-                "attachedPolicyArns".into(),
-                PropertyValue::Array(
-                    live.managed_policies
-                        .iter()
-                        .map(|a| PropertyValue::String(a.clone()))
-                        .collect(),
-                ),
-            );
-        }
-    }
-
     async fn delete_extras(
         &self,
-        cloud: &crate::context::Cloud,
-        outputs: &PropertyMap,
-        inputs: &PropertyMap,
+        cloud: &Cloud,
+        state: &BaseRoleState,
+        args: &BaseRoleArgs,
     ) -> Result<Vec<Step>, OpError> {
-        let args: BaseRoleArgs = lifecycle::decode(inputs).unwrap_or_default();
-        let ours = role::string_output(outputs, "arn");
-        Ok(Self::association(cloud, &args)
+        let ours = state.role.arn.as_ref();
+        Ok(association(cloud, args.pod_identity.as_ref())
             .await?
-            .filter(|a| Some(&a.role_arn) == ours.as_ref())
+            .filter(|a| Some(&a.role_arn) == ours)
             .map(|a| Step::DeletePodIdentity {
                 cluster: args
                     .pod_identity
@@ -474,6 +404,8 @@ impl RoleBacked for BaseRole {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::value::{PropertyMap, PropertyValue};
+    use crate::resources::properties::run_check;
 
     fn pod(cluster: &str) -> PodIdentityArgs {
         PodIdentityArgs {

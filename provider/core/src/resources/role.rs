@@ -1,27 +1,34 @@
 //! What both resources are: an IAM role with a name, path, description,
-//! session limit, boundary and tags. Autonaming, tag merging, ownership and
-//! the shared validation rules live here.
+//! session limit, boundary and tags, and the outputs every role has. Tag
+//! merging, ownership, the role spec and the shared validation rules live here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::{Autonaming, Failure};
+use crate::cloud::api::LiveRole;
+use crate::context::OpError;
+use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::limits;
+use crate::model::failure::Failure;
 use crate::model::spec::declare;
-use crate::model::value::{PropertyMap, PropertyValue};
+use crate::plan::RoleSpec;
 
 /// Tag marking a role as owned by one Pulumi resource: a create that meets
 /// a role carrying its own URN adopts it instead of failing.
 pub const OWNER_TAG: &str = "pulumi-xpander:urn";
 pub const MANAGED_BY_TAG: &str = "ManagedBy";
 pub const MANAGED_BY_VALUE: &str = "pulumi-xpander";
+pub const DEFAULT_PATH: &str = "/";
+/// IAM's default maximum session duration, which an imported role need not restate.
+pub const DEFAULT_SESSION_SECONDS: i64 = 3600;
 
 declare! {
     /// The inputs every role-backed resource has.
     pub struct RoleArgs {
         "roleName" role_name: String [replaces] => "IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.",
-        "path" path: String [replaces, default = "/"] => "IAM path of the role. Changing it replaces the role.",
+        "path" path: String [replaces, default_str = DEFAULT_PATH] => "IAM path of the role. Changing it replaces the role.",
         "description" description: String => "Role description.",
         "maxSessionDuration" max_session_duration: i64 => "Maximum session duration in seconds (3600–43200).",
         "permissionsBoundary" permissions_boundary: String => "ARN of a managed policy used as permissions boundary.",
@@ -29,9 +36,50 @@ declare! {
     }
 }
 
+declare! {
+    /// The outputs both resources have (a resource may describe them its own way).
+    pub outputs struct RoleState {
+        "arn" arn: String [assigned] => "ARN of the role.",
+        "roleId" role_id: String [assigned] => "Unique id (AROA…) of the role.",
+        "accountId" account_id: String [assigned] => "Account that owns the role.",
+        "trustPolicy" trust_policy: Json => "The trust policy as written.",
+        "policies" policies: BTreeMap<String, Json> => "Inline policies owned by this resource, by name.",
+        "tagsAll" tags_all: BTreeMap<String, String> [derived_from = &[RoleArgs::tags]] => "All tags on the role, including provider defaults.",
+    }
+}
+
+impl RoleState {
+    /// The deploying account and partition, as the recorded ARN says.
+    pub fn account(&self, region: &str) -> Option<AccountContext> {
+        let parsed = parse_role_arn(self.arn.as_deref()?)?;
+        Some(AccountContext {
+            partition: parsed.partition,
+            account_id: parsed.account_id,
+            region: region.to_string(),
+        })
+    }
+
+    /// After a rename through `aliases` the URN changes while the role stays:
+    /// the ownership tag must follow, or a later create under the new URN
+    /// would not recognise the role as its own.
+    pub fn owner_tag_is_stale(&self, urn: &str) -> bool {
+        self.tags_all
+            .as_ref()
+            .and_then(|t| t.get(OWNER_TAG))
+            .is_some_and(|v| *v != owner_tag_value(urn))
+    }
+}
+
+/// A role's trust in the seed's "Role Creation Order": what CreateRole
+/// writes (naming no role that may not exist yet), then the full trust.
+pub struct Trust {
+    pub initial: Json,
+    pub full: Json,
+}
+
 impl RoleArgs {
-    pub fn path(&self) -> String {
-        self.path.clone().unwrap_or_else(|| "/".into())
+    pub fn iam_path(&self) -> String {
+        self.path.clone().unwrap_or_else(|| DEFAULT_PATH.into())
     }
 
     pub fn name(&self) -> String {
@@ -106,16 +154,6 @@ impl RoleArgs {
     }
 }
 
-/// After a rename through `aliases` the URN changes while the role stays: the
-/// ownership tag must follow, or a later create under the new URN would not
-/// recognise the role as its own.
-pub fn owner_tag_is_stale(olds: &PropertyMap, urn: &str) -> bool {
-    let Some(PropertyValue::Object(tags)) = olds.get("tagsAll") else {
-        return false;
-    };
-    matches!(tags.get(OWNER_TAG), Some(PropertyValue::String(v)) if *v != owner_tag_value(urn))
-}
-
 /// Tag values cannot hold `$` (parent separators in URNs) nor exceed 256
 /// characters, so the URN is made safe, or hashed when long.
 pub fn owner_tag_value(urn: &str) -> String {
@@ -136,106 +174,6 @@ pub fn owner_tag_value(urn: &str) -> String {
     }
 }
 
-/// Fills `roleName` when absent: reuse the name from the last deployment,
-/// else the engine's proposed name, else `<resource name>-<7 hex>` from the
-/// engine's random seed (stable within one run).
-pub fn autoname(
-    resource_name: &str,
-    olds: &PropertyMap,
-    news: &mut PropertyMap,
-    random_seed: &[u8],
-    autonaming: &Autonaming,
-) -> Result<(), Failure> {
-    if matches!(news.get("roleName"), Some(v) if !matches!(v, PropertyValue::Null)) {
-        return Ok(());
-    }
-    if autonaming.disabled {
-        return Err(Failure::new(
-            "roleName",
-            "roleName is required: autonaming is disabled for this stack",
-        ));
-    }
-    let name = if let Some(PropertyValue::String(old)) = olds.get("roleName") {
-        old.clone()
-    } else if let Some(p) = &autonaming.proposed_name {
-        p.clone()
-    } else {
-        let suffix: String = random_seed
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()[..7.min(random_seed.len() * 2)]
-            .to_string();
-        let mut base: String = resource_name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
-            .collect();
-        base.truncate(limits::ROLE_NAME_MAX - 8);
-        if suffix.is_empty() {
-            base
-        } else {
-            format!("{base}-{suffix}")
-        }
-    };
-    news.insert("roleName".into(), PropertyValue::String(name));
-    Ok(())
-}
-
-/// Check for a role resource: fill `roleName`, then the shared pipeline with
-/// the resource's rules. The checked inputs keep the user's values as sent
-/// (secret wrappers included) plus the name.
-pub fn check_role<T: serde::de::DeserializeOwned>(
-    spec: &crate::model::spec::ResourceSpec,
-    req: &super::CheckRequest<'_>,
-    rules: impl FnOnce(&T, &mut Vec<Failure>, &mut Vec<String>),
-) -> super::Checked {
-    let mut news = req.news.clone();
-    if let Err(f) = autoname(
-        req.name,
-        req.olds,
-        &mut news,
-        req.random_seed,
-        &req.autonaming,
-    ) {
-        return super::Checked {
-            inputs: news,
-            failures: vec![f],
-            warnings: vec![],
-        };
-    }
-    let mut checked = super::run_check::<T>(spec, &news, rules);
-    checked.inputs = news;
-    checked
-}
-
-/// The deploying account and partition as recorded in a role's outputs.
-pub fn account_from_outputs(
-    olds: &PropertyMap,
-    region: &str,
-) -> Option<crate::iam::arn::AccountContext> {
-    let arn = match olds.get("arn")? {
-        PropertyValue::String(s) => s,
-        _ => return None,
-    };
-    let parsed = crate::iam::arn::parse_role_arn(arn)?;
-    Some(crate::iam::arn::AccountContext {
-        partition: parsed.partition,
-        account_id: parsed.account_id,
-        region: region.to_string(),
-    })
-}
-
-pub fn string_output(map: &PropertyMap, key: &str) -> Option<String> {
-    match map.get(key) {
-        Some(PropertyValue::String(s)) => Some(s.clone()),
-        Some(PropertyValue::Secret(inner)) => match inner.as_ref() {
-            PropertyValue::String(s) => Some(s.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Tags a user could have written: without the ones the provider adds.
 pub fn user_tags(live: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     live.iter()
@@ -247,54 +185,55 @@ pub fn user_tags(live: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Inputs common to both resources, recovered from a live role (import).
-pub fn imported_role_inputs(live: &crate::cloud::api::LiveRole) -> PropertyMap {
-    let mut m = PropertyMap::new();
-    m.insert("roleName".into(), PropertyValue::String(live.name.clone()));
-    if live.path != "/" {
-        m.insert("path".into(), PropertyValue::String(live.path.clone()));
+impl RoleArgs {
+    /// The role inputs a user could have written for a live role (import).
+    pub fn from_live(live: &LiveRole) -> RoleArgs {
+        let tags = user_tags(&live.tags);
+        RoleArgs {
+            role_name: Some(live.name.clone()),
+            path: (live.path != DEFAULT_PATH).then(|| live.path.clone()),
+            description: live.description.clone(),
+            max_session_duration: (live.max_session_duration != DEFAULT_SESSION_SECONDS)
+                .then_some(live.max_session_duration),
+            permissions_boundary: live.permissions_boundary.clone(),
+            tags: (!tags.is_empty()).then_some(tags),
+        }
     }
-    if let Some(d) = &live.description {
-        m.insert("description".into(), PropertyValue::String(d.clone()));
+
+    /// The role as a resource writes it: these inputs, its trust and its
+    /// policies, tagged with the defaults and the owner.
+    pub fn spec(
+        &self,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+        trust: Trust,
+        inline_policies: BTreeMap<String, Json>,
+        managed_policies: BTreeSet<String>,
+    ) -> RoleSpec {
+        RoleSpec {
+            name: self.name(),
+            path: self.iam_path(),
+            description: self.description.clone(),
+            max_session_duration: self.max_session_duration,
+            permissions_boundary: self.permissions_boundary.clone(),
+            tags: self.all_tags(default_tags, urn),
+            initial_trust: trust.initial,
+            trust: trust.full,
+            inline_policies,
+            managed_policies,
+            keeps_connector_grants: false,
+        }
     }
-    if live.max_session_duration != 3600 {
-        m.insert(
-            "maxSessionDuration".into(),
-            PropertyValue::Number(live.max_session_duration as f64),
-        );
-    }
-    if let Some(b) = &live.permissions_boundary {
-        m.insert(
-            "permissionsBoundary".into(),
-            PropertyValue::String(b.clone()),
-        );
-    }
-    let tags = user_tags(&live.tags);
-    if !tags.is_empty() {
-        m.insert(
-            "tags".into(),
-            PropertyValue::Object(
-                tags.into_iter()
-                    .map(|(k, v)| (k, PropertyValue::String(v)))
-                    .collect(),
-            ),
-        );
-    }
-    m
 }
 
 /// A role that already exists is adopted only when it carries this
 /// resource's ownership tag (left by an interrupted create); anything else is
 /// someone else's role and must be imported explicitly.
-pub fn ensure_owned(
-    live: Option<&crate::cloud::api::LiveRole>,
-    urn: &str,
-    token: &str,
-) -> Result<(), super::OpError> {
+pub fn ensure_owned(live: Option<&LiveRole>, urn: &str, token: &str) -> Result<(), OpError> {
     match live {
         None => Ok(()),
         Some(l) if l.tags.get(OWNER_TAG) == Some(&owner_tag_value(urn)) => Ok(()),
-        Some(l) => Err(super::OpError::Cloud(crate::cloud::error::CloudError::new(
+        Some(l) => Err(OpError::Cloud(crate::cloud::error::CloudError::new(
             "CreateRole",
             "EntityAlreadyExists",
             format!(
@@ -312,40 +251,13 @@ mod tests {
     #[test]
     fn an_alias_rename_makes_the_owner_tag_stale() {
         let old = "urn:pulumi:dev::p::xpander:index:XpanderConnectorRole::old";
-        let tags = PropertyMap::from([(
-            OWNER_TAG.to_string(),
-            PropertyValue::String(owner_tag_value(old)),
-        )]);
-        let olds = PropertyMap::from([("tagsAll".to_string(), PropertyValue::Object(tags))]);
-        assert!(!owner_tag_is_stale(&olds, old));
-        assert!(owner_tag_is_stale(&olds, &old.replace("::old", "::new")));
-        assert!(!owner_tag_is_stale(&PropertyMap::new(), old));
-    }
-
-    #[test]
-    fn autonames_are_stable_and_valid() {
-        let mut news = PropertyMap::new();
-        let an = Autonaming {
-            proposed_name: None,
-            disabled: false,
+        let state = RoleState {
+            tags_all: Some([(OWNER_TAG.to_string(), owner_tag_value(old))].into()),
+            ..Default::default()
         };
-        autoname(
-            "redshift connector!",
-            &PropertyMap::new(),
-            &mut news,
-            &[0xab, 0xcd, 0xef, 0x01],
-            &an,
-        )
-        .unwrap();
-        let PropertyValue::String(n) = &news["roleName"] else {
-            panic!()
-        };
-        assert_eq!(n, "redshiftconnector-abcdef0");
-        limits::check_role_name(n).unwrap();
-        let olds = news.clone();
-        let mut again = PropertyMap::new();
-        autoname("redshift connector!", &olds, &mut again, &[1, 2, 3, 4], &an).unwrap();
-        assert_eq!(again["roleName"], olds["roleName"]);
+        assert!(!state.owner_tag_is_stale(old));
+        assert!(state.owner_tag_is_stale(&old.replace("::old", "::new")));
+        assert!(!RoleState::default().owner_tag_is_stale(old));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! grants the base role the right to assume it, and (for EKS) gets an access
 //! entry on the cluster.
 //!
-//! This file holds the inputs and what they render to; `sources/` the data
-//! sources (one file each), `plan.rs` the steps besides the role, and
-//! `resource.rs` the Pulumi operations.
+//! This file holds the inputs, the state and what the inputs render to;
+//! `sources/` the data sources (one file each), `plan.rs` the grant and the
+//! steps besides the role, and `resource.rs` its part of the lifecycle.
 
 pub mod plan;
 pub mod resource;
@@ -17,67 +17,58 @@ use std::sync::LazyLock;
 
 use serde_json::Value as Json;
 
-use super::role::RoleArgs;
-use super::Failure;
+use super::role::{RoleArgs, RoleState, Trust};
 use crate::iam::arn::{is_account_id, is_policy_arn, parse_role_arn, AccountContext};
 use crate::iam::policy::{check_grammar, decode_document, DocumentKind};
 use crate::iam::{limits, templates};
-use crate::model::spec::{declare, Prop, ResourceSpec, Ty};
+use crate::model::failure::Failure;
+use crate::model::spec::{declare, Key, ResourceSpec};
 use crate::plan::RoleSpec;
 pub use resource::ConnectorRole;
 use sources::{strings, ClusterAccess, Rules, Sources};
 
 pub const TOKEN: &str = "xpander:index:XpanderConnectorRole";
+pub const DEFAULT_GRANT_BASE_ROLE: bool = true;
+pub const DEFAULT_POD_IDENTITY_TRUST: bool = true;
+pub const DEFAULT_ALLOW_WILDCARDS: bool = false;
 
-const TRUST_SOURCES: &[&str] = &[
-    "externalId",
-    "trustedAccountId",
-    "baseRoleArn",
-    "podIdentityTrust",
-    "roleName",
-    "path",
+/// A connector's sessions come through the base role: AWS caps chained sessions.
+pub const SESSION_DURATION: &str = "Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.";
+
+/// What the trust policy is written from.
+const TRUST_SOURCES: &[Key] = &[
+    TrustArgs::external_id,
+    TrustArgs::trusted_account_id,
+    TrustArgs::base_role_arn,
+    TrustArgs::pod_identity_trust,
+    RoleArgs::role_name,
+    RoleArgs::path,
 ];
 
 pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
-    ResourceSpec::assemble::<ConnectorArgs>(
+    ResourceSpec::assemble::<ConnectorArgs, ConnectorState>(
         TOKEN,
         "An xpander connector role: one per data source, with the seed's four-statement trust policy (PodIdentity, CrossAccountWithExternalId, SelfAssume, AllowFromBaseRole), its own least-privilege permissions, the self-assume policy, and a grant on the base role.",
-        &outputs(),
     )
-    .describe("maxSessionDuration", "Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.")
+    .describe_input(RoleArgs::max_session_duration, SESSION_DURATION)
+    .describe_output(RoleState::arn, "ARN of the role: the value to paste in the xpander UI.")
+    .describe_output(RoleState::trust_policy, "The trust policy as written. Always secret: it carries the ExternalId when one is set.")
+    .derive(RoleState::trust_policy, [TRUST_SOURCES, &[]])
+    .secret_output(RoleState::trust_policy)
+    .describe_output(RoleState::policies, "Every inline policy of the role, by name, as written.")
+    .derive(RoleState::policies, [Sources::KEYS, &[ConnectorArgs::policies, RoleArgs::role_name, RoleArgs::path]])
+    .build()
 });
-
-/// Policies are computed from every data source and the custom policies.
-fn outputs() -> Vec<Prop> {
-    let policy_sources: &'static [&'static str] = Box::leak(
-        Sources::KEYS
-            .iter()
-            .copied()
-            .chain(["policies", "roleName", "path"])
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    vec![
-        Prop::assigned("arn", Ty::String, "ARN of the role: the value to paste in the xpander UI."),
-        Prop::assigned("roleId", Ty::String, "Unique id (AROA…) of the role."),
-        Prop::assigned("accountId", Ty::String, "Account that owns the role."),
-        Prop::computed("trustPolicy", Ty::Document, "The trust policy as written. Always secret: it carries the ExternalId when one is set.", TRUST_SOURCES).secret(),
-        Prop::computed("policies", Ty::DocumentMap, "Every inline policy of the role, by name, as written.", policy_sources),
-        Prop::computed("tagsAll", Ty::StringMap, "All tags on the role, including provider defaults.", &["tags"]),
-        Prop::assigned("accessEntryArn", Ty::String, "ARN of the EKS access entry (EKS connectors).").optional_output(),
-        Prop::computed("grantPolicyName", Ty::String, "Name of this connector's inline policy on the base role.", &["baseRoleArn", "grantBaseRole", "roleName"]).optional_output(),
-    ]
-}
 
 declare! {
     /// Who may assume the connector: the four statements of the seed's trust.
     pub struct TrustArgs {
         "baseRoleArn" base_role_arn: String => "ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.",
         "baseRoleId" base_role_id: String => "The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.",
-        "grantBaseRole" grant_base_role: bool [default = "true"] => "Write this connector's grant (`xpander-assume-<roleName>`) on the base role.",
+        "grantBaseRole" grant_base_role: bool [default_bool = DEFAULT_GRANT_BASE_ROLE] => "Write this connector's grant (`xpander-assume-<roleName>`) on the base role.",
         "externalId" external_id: String [secret] => "The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.",
         "trustedAccountId" trusted_account_id: String => "Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.",
-        "podIdentityTrust" pod_identity_trust: bool [default = "true"] => "Keep the seed's `PodIdentity` fallback statement.",
+        "podIdentityTrust" pod_identity_trust: bool [default_bool = DEFAULT_POD_IDENTITY_TRUST] => "Keep the seed's `PodIdentity` fallback statement.",
     }
 }
 
@@ -88,7 +79,21 @@ declare! {
         flatten sources: Sources,
         "policies" policies: BTreeMap<String, Json> => "Additional inline policies by name: JSON objects or JSON strings.",
         "managedPolicyArns" managed_policy_arns: Vec<String> => "Managed policies to attach (exclusively: others are detached).",
-        "allowWildcards" allow_wildcards: bool [default = "false"] => "Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.",
+        "allowWildcards" allow_wildcards: bool [default_bool = DEFAULT_ALLOW_WILDCARDS] => "Accept `*` and `?` in resource identifiers (tables, work groups, buckets, prefixes, cluster and database names, model and secret ARNs), which widen the grant; each one is still reported as a warning.",
+    }
+}
+
+declare! {
+    pub outputs struct ConnectorState {
+        flatten role: RoleState,
+        "accessEntryArn" access_entry_arn: String [assigned, optional] => "ARN of the EKS access entry (EKS connectors).",
+        "grantPolicyName" grant_policy_name: String [optional, derived_from = &[TrustArgs::base_role_arn, TrustArgs::grant_base_role, RoleArgs::role_name]] => "Name of this connector's inline policy on the base role.",
+    }
+}
+
+impl AsRef<RoleState> for ConnectorState {
+    fn as_ref(&self) -> &RoleState {
+        &self.role
     }
 }
 
@@ -107,6 +112,12 @@ pub struct Rendered {
     pub arn: String,
     pub grant: Option<Grant>,
     pub access: Option<ClusterAccess>,
+}
+
+impl AsRef<RoleSpec> for Rendered {
+    fn as_ref(&self) -> &RoleSpec {
+        &self.role
+    }
 }
 
 fn custom_document(v: &Json) -> Result<Json, String> {
@@ -131,10 +142,18 @@ impl ConnectorArgs {
     /// policies may use any other name (an imported role keeps its own).
     fn template_policy_names(&self) -> Vec<&'static str> {
         let mut names = vec![templates::POLICY_SELF_ASSUME];
-        for (_, source) in self.sources.each() {
-            names.extend(source.policy_names());
+        for (profile, _) in self.sources.each() {
+            names.extend(profile.policy_names);
         }
         names
+    }
+
+    pub fn grants_base_role(&self) -> bool {
+        self.trust.base_role_arn.is_some()
+            && self
+                .trust
+                .grant_base_role
+                .unwrap_or(DEFAULT_GRANT_BASE_ROLE)
     }
 
     /// The seed's "works in cloud but not self-hosted" setup. Only meaningful
@@ -147,7 +166,7 @@ impl ConnectorArgs {
     pub fn too_many_managed_policies(&self, quota: usize) -> Option<Failure> {
         let count = self.managed_policy_arns.as_ref().map_or(0, Vec::len);
         (count > quota).then(|| Failure::new(
-            "managedPolicyArns",
+            ConnectorArgs::managed_policy_arns.name(),
             format!("managedPolicyArns lists {count} policies; the account's AttachedPoliciesPerRoleQuota is {quota} (10 unless raised, at most 20): raise it with Service Quotas or merge policies"),
         ))
     }
@@ -157,7 +176,7 @@ impl ConnectorArgs {
     pub fn base_role_elsewhere(&self, here: &AccountContext) -> Option<String> {
         let base = parse_role_arn(self.trust.base_role_arn.as_deref()?)?;
         let elsewhere = base.partition != here.partition || base.account_id != here.account_id;
-        (elsewhere && self.trust.grant_base_role.unwrap_or(true)).then(|| format!(
+        (elsewhere && self.trust.grant_base_role.unwrap_or(DEFAULT_GRANT_BASE_ROLE)).then(|| format!(
             "baseRoleArn names a role in {}:{}, but this provider deploys to {}:{}; the grant can only be written in the deploying account: set grantBaseRole: false and list this connector's ARN in that base role's connectorRoleArns (deployed with a provider for that account)",
             base.partition, base.account_id, here.partition, here.account_id
         ))
@@ -169,28 +188,28 @@ impl ConnectorArgs {
         if let Some(arn) = &t.base_role_arn {
             if parse_role_arn(arn).is_none() {
                 fail(
-                    "baseRoleArn",
+                    TrustArgs::base_role_arn.name(),
                     format!("baseRoleArn {arn:?} is not an IAM role ARN"),
                 );
             }
         }
         if let Some(x) = &t.external_id {
             if let Err(r) = limits::check_external_id(x) {
-                fail("externalId", format!("externalId {r}"));
+                fail(TrustArgs::external_id.name(), format!("externalId {r}"));
             }
         }
         if let Some(a) = &t.trusted_account_id {
             if !is_account_id(a) {
                 fail(
-                    "trustedAccountId",
+                    TrustArgs::trusted_account_id.name(),
                     format!("trustedAccountId must be a 12-digit account id, got {a:?}"),
                 );
             }
             if t.external_id.is_none() {
-                fail("trustedAccountId", "trustedAccountId is only used with externalId (the CrossAccountWithExternalId statement)".into());
+                fail(TrustArgs::trusted_account_id.name(), "trustedAccountId is only used with externalId (the CrossAccountWithExternalId statement)".into());
             }
         }
-        if t.pod_identity_trust == Some(false)
+        if !t.pod_identity_trust.unwrap_or(DEFAULT_POD_IDENTITY_TRUST)
             && t.external_id.is_none()
             && t.base_role_arn.is_none()
         {
@@ -201,7 +220,11 @@ impl ConnectorArgs {
     fn validate_custom_policies(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
         let reserved = self.template_policy_names();
         for (name, doc) in self.policies.iter().flatten() {
-            let path = format!("policies[{}]", Json::String(name.clone()));
+            let path = format!(
+                "{}[{}]",
+                ConnectorArgs::policies.name(),
+                Json::String(name.clone())
+            );
             if let Err(r) = limits::check_policy_name(name) {
                 failures.push(Failure::new(&path, r));
             }
@@ -228,7 +251,7 @@ impl ConnectorArgs {
         for (i, arn) in strings(&self.managed_policy_arns).iter().enumerate() {
             if !is_policy_arn(arn) {
                 failures.push(Failure::new(
-                    format!("managedPolicyArns[{i}]"),
+                    format!("{}[{i}]", ConnectorArgs::managed_policy_arns.name()),
                     format!("{arn:?} is not a managed policy ARN"),
                 ));
             }
@@ -250,7 +273,7 @@ impl ConnectorArgs {
         let trust = limits::policy_size(&r.role.trust);
         if trust > limits::TRUST_POLICY_MAX_CHARS {
             failures.push(Failure::new(
-                "externalId",
+                TrustArgs::external_id.name(),
                 format!(
                     "the trust policy would be {trust} characters; IAM's default quota is {}",
                     limits::TRUST_POLICY_MAX_CHARS
@@ -264,32 +287,33 @@ impl ConnectorArgs {
             .map(limits::policy_size)
             .sum();
         if total > limits::INLINE_POLICIES_MAX_CHARS {
-            failures.push(Failure::new("policies", format!("inline policies would total {total} characters; IAM allows {} per role (use managedPolicyArns for large policies)", limits::INLINE_POLICIES_MAX_CHARS)));
+            failures.push(Failure::new(ConnectorArgs::policies.name(), format!("inline policies would total {total} characters; IAM allows {} per role (use managedPolicyArns for large policies)", limits::INLINE_POLICIES_MAX_CHARS)));
         }
     }
 
     pub fn validate(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
         self.role.validate(failures);
         if !self.has_permissions() {
-            failures.push(Failure::new("policies", format!(
+            failures.push(Failure::new(ConnectorArgs::policies.name(), format!(
                 "a connector needs at least one permission source: {}, policies or managedPolicyArns",
-                Sources::KEYS.join(", ")
+                sources::keys().join(", ")
             )));
         }
         self.validate_trust(failures, warnings);
         let present = self.sources.each();
-        let mut rules = Rules {
-            allow_wildcards: self.allow_wildcards.unwrap_or(false),
-            failures,
-            warnings,
-        };
-        for (_, source) in &present {
-            source.validate(&mut rules);
+        let allow_wildcards = self.allow_wildcards.unwrap_or(DEFAULT_ALLOW_WILDCARDS);
+        for (profile, source) in &present {
+            source.validate(&mut Rules {
+                source: profile.key,
+                allow_wildcards,
+                failures,
+                warnings,
+            });
         }
         let own_role: Vec<&str> = present
             .iter()
-            .filter(|(_, s)| s.wants_own_role())
-            .map(|(key, _)| *key)
+            .filter(|(p, _)| p.own_role.is_some())
+            .map(|(p, _)| p.key.name())
             .collect();
         if own_role.len() > 1 {
             warnings.push(format!(
@@ -311,11 +335,11 @@ impl ConnectorArgs {
         urn: &str,
     ) -> Result<Rendered, String> {
         let name = self.role.name();
-        let path = self.role.path();
+        let path = self.role.iam_path();
         let arn = ctx.role_arn(&path, &name);
         let t = &self.trust;
         let trust = templates::ConnectorTrust {
-            pod_identity: t.pod_identity_trust.unwrap_or(true),
+            pod_identity: t.pod_identity_trust.unwrap_or(DEFAULT_POD_IDENTITY_TRUST),
             cross_account: t.external_id.as_ref().map(|x| {
                 let account = t
                     .trusted_account_id
@@ -340,7 +364,10 @@ impl ConnectorArgs {
         for (n, doc) in self.policies.iter().flatten() {
             inline.insert(n.clone(), custom_document(doc)?);
         }
-        let grant = match (&t.base_role_arn, t.grant_base_role.unwrap_or(true)) {
+        let grant = match (
+            &t.base_role_arn,
+            t.grant_base_role.unwrap_or(DEFAULT_GRANT_BASE_ROLE),
+        ) {
             (Some(base), true) => {
                 let base = parse_role_arn(base).ok_or("baseRoleArn is not an IAM role ARN")?;
                 Some(Grant {
@@ -354,22 +381,15 @@ impl ConnectorArgs {
         let access = present
             .iter()
             .find_map(|(_, s)| s.cluster_access(ctx, &arn));
+        let trust = Trust {
+            initial: trust.initial(),
+            full: trust.full(),
+        };
+        let managed = strings(&self.managed_policy_arns)
+            .into_iter()
+            .collect::<BTreeSet<_>>();
         Ok(Rendered {
-            role: RoleSpec {
-                name,
-                path,
-                description: self.role.description.clone(),
-                max_session_duration: self.role.max_session_duration,
-                permissions_boundary: self.role.permissions_boundary.clone(),
-                tags: self.role.all_tags(default_tags, urn),
-                initial_trust: trust.initial(),
-                trust: trust.full(),
-                inline_policies: inline,
-                managed_policies: strings(&self.managed_policy_arns)
-                    .into_iter()
-                    .collect::<BTreeSet<_>>(),
-                keeps_connector_grants: false,
-            },
+            role: self.role.spec(default_tags, urn, trust, inline, managed),
             arn,
             grant,
             access,

@@ -1,14 +1,12 @@
 //! The steps a connector takes besides its role: the grant on the base role
-//! and the cluster access entry, for create/update and for delete. Pure.
-
-use std::collections::BTreeMap;
+//! and the cluster access a source asks for, for create/update and for
+//! delete. Pure.
 
 use serde_json::Value as Json;
 
-use super::Rendered;
+use super::{ConnectorArgs, ConnectorState, Rendered};
 use crate::cloud::api::AccessEntry;
 use crate::iam::arn::parse_role_arn;
-use crate::model::value::{PropertyMap, PropertyValue};
 use crate::plan::Step;
 
 /// What exists besides the role: the grant on the base role and the access entry.
@@ -41,42 +39,7 @@ pub fn plan_extras(
         }
     }
     if let Some(a) = &want.access {
-        match &live.access {
-            None => {
-                steps.push(Step::CreateAccessEntry {
-                    cluster: a.cluster.clone(),
-                    principal_arn: a.principal_arn.clone(),
-                    tags: BTreeMap::new(),
-                });
-                steps.push(Step::AssociateAccessPolicy {
-                    cluster: a.cluster.clone(),
-                    principal_arn: a.principal_arn.clone(),
-                    policy_arn: a.policy_arn.clone(),
-                    scope: a.scope.clone(),
-                });
-            }
-            Some(entry) => {
-                for (arn, _) in entry
-                    .policies
-                    .iter()
-                    .filter(|(arn, scope)| **arn != a.policy_arn || **scope != a.scope)
-                {
-                    steps.push(Step::DisassociateAccessPolicy {
-                        cluster: a.cluster.clone(),
-                        principal_arn: a.principal_arn.clone(),
-                        policy_arn: arn.clone(),
-                    });
-                }
-                if entry.policies.get(&a.policy_arn) != Some(&a.scope) {
-                    steps.push(Step::AssociateAccessPolicy {
-                        cluster: a.cluster.clone(),
-                        principal_arn: a.principal_arn.clone(),
-                        policy_arn: a.policy_arn.clone(),
-                        scope: a.scope.clone(),
-                    });
-                }
-            }
-        }
+        steps.extend(a.plan(live.access.as_ref()));
     }
     if let Some(old) = old {
         if let Some(og) = &old.grant {
@@ -92,24 +55,18 @@ pub fn plan_extras(
             }
         }
         if let Some(oa) = &old.access {
-            let kept = want
-                .access
-                .as_ref()
-                .is_some_and(|a| a.cluster == oa.cluster && a.principal_arn == oa.principal_arn);
+            let kept = want.access.as_ref().is_some_and(|a| a.same_entry(oa));
             if !kept {
-                steps.push(Step::DeleteAccessEntry {
-                    cluster: oa.cluster.clone(),
-                    principal_arn: oa.principal_arn.clone(),
-                });
+                steps.push(oa.delete());
             }
         }
     }
     steps
 }
 
-/// What a connector wrote besides its role, as its state's outputs record it.
-/// Delete works from this alone: the inputs may no longer decode, and today's
-/// rendering of them may differ from what was written.
+/// What a connector wrote besides its role, as its last state records it.
+/// Delete works from this alone: the inputs may no longer all decode, and
+/// today's rendering of them may differ from what was written.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Written {
     /// (base role name, policy name)
@@ -119,23 +76,18 @@ pub struct Written {
 }
 
 impl Written {
-    pub fn from_outputs(olds: &PropertyMap) -> Written {
-        let text = |key: &str| {
-            olds.get(key)
-                .map(PropertyValue::to_json)
-                .and_then(|v| v.as_str().map(str::to_string))
-        };
-        let grant = match (text("baseRoleArn"), text("grantPolicyName")) {
-            (Some(base), Some(policy)) => parse_role_arn(&base).map(|b| (b.name, policy)),
+    pub fn from_state(state: &ConnectorState, args: &ConnectorArgs) -> Written {
+        let grant = match (&args.trust.base_role_arn, &state.grant_policy_name) {
+            (Some(base), Some(policy)) => parse_role_arn(base).map(|b| (b.name, policy.clone())),
             _ => None,
         };
-        let cluster = olds.get("eks").map(PropertyValue::to_json).and_then(|e| {
-            e.get("clusterName")
-                .and_then(Json::as_str)
-                .map(str::to_string)
-        });
-        let access = match (text("accessEntryArn"), cluster, text("arn")) {
-            (Some(_), Some(cluster), Some(principal)) => Some((cluster, principal)),
+        let cluster = args
+            .sources
+            .each()
+            .into_iter()
+            .find_map(|(_, s)| s.access_cluster());
+        let access = match (&state.access_entry_arn, cluster, &state.role.arn) {
+            (Some(_), Some(cluster), Some(principal)) => Some((cluster, principal.clone())),
             _ => None,
         };
         Written { grant, access }
@@ -166,7 +118,9 @@ pub fn plan_delete(written: &Written, access_entry_exists: bool) -> Vec<Step> {
 mod tests {
     use super::super::tests::{ctx, eks_args, redshift_args};
     use super::*;
+    use crate::resources::properties::decode_lenient;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     #[test]
     fn eks_connector_gets_cluster_access() {
@@ -215,19 +169,22 @@ mod tests {
                 "grantPolicyName": "xpander-assume-c",
                 "eks": {"clusterName": "prod"},
                 "accessEntryArn": "arn:aws:eks:us-east-1:123456789012:access-entry/prod/role/123456789012/c/x",
+                "managedPolicyArns": "no longer a list",
             })
             .as_object()
             .unwrap(),
         );
+        let state: ConnectorState = decode_lenient(&olds);
+        let args: ConnectorArgs = decode_lenient(&olds);
         assert_eq!(
-            Written::from_outputs(&olds),
+            Written::from_state(&state, &args),
             Written {
                 grant: Some(("xpander-base-role".into(), "xpander-assume-c".into())),
                 access: Some(("prod".into(), "arn:aws:iam::123456789012:role/c".into())),
             }
         );
         assert_eq!(
-            Written::from_outputs(&PropertyMap::new()),
+            Written::from_state(&ConnectorState::default(), &ConnectorArgs::default()),
             Written::default()
         );
     }

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{region_or, strings, DataSource, Rules};
+use super::{region_or, strings, DataSource, Kind, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY: &str = "AthenaAccess";
 
@@ -25,20 +25,58 @@ impl Athena {
         "Athena permissions scoped to work groups (`AthenaAccess`).";
 }
 
-impl DataSource for Athena {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for Athena {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const SCOPED_ACTIONS: &'static [&'static str] = &[
+        "athena:StartQueryExecution",
+        "athena:GetQueryResults",
+        "glue:GetTable",
+        "glue:GetDatabase",
+    ];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (
+                Athena::work_groups,
+                vec![json!(["primary"]), json!(["primary", "analysts"])],
+            ),
+            (Athena::region, vec![Json::Null, json!("eu-west-1")]),
+            (
+                Athena::output_bucket,
+                vec![Json::Null, json!("xpander-athena-results")],
+            ),
+            (
+                Athena::glue_databases,
+                vec![Json::Null, json!(["lake"]), json!(["lake", "raw"])],
+            ),
+            (
+                Athena::data_buckets,
+                vec![
+                    Json::Null,
+                    json!(["xpander-lake"]),
+                    json!(["xpander-lake", "xpander-raw"]),
+                ],
+            ),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(json!({"workGroups": ["*"], "glueDatabases": ["lake*"],
+            "outputBucket": "xpander-athena-results", "dataBuckets": ["xpander-lake-*"]}))
+    }
+}
+
+impl DataSource for Athena {
     fn validate(&self, rules: &mut Rules<'_>) {
         let work_groups = strings(&self.work_groups);
-        rules.not_empty("athena.workGroups", &work_groups, "work group");
-        rules.region("athena.region", &self.region);
-        rules.identifiers("athena.workGroups", &work_groups);
-        rules.identifiers("athena.glueDatabases", &strings(&self.glue_databases));
-        rules.buckets("athena.dataBuckets", &strings(&self.data_buckets));
+        rules.not_empty(Athena::work_groups, &work_groups, "work group");
+        rules.region(Athena::region, &self.region);
+        rules.identifiers(Athena::work_groups, &work_groups);
+        rules.identifiers(Athena::glue_databases, &strings(&self.glue_databases));
+        rules.buckets(Athena::data_buckets, &strings(&self.data_buckets));
         if let Some(b) = &self.output_bucket {
-            rules.bucket("athena.outputBucket", b);
+            let path = rules.path(Athena::output_bucket);
+            rules.bucket(&path, b);
         }
     }
 

@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value as Json};
 
-use super::{strings, DataSource, Rules};
+use super::{strings, DataSource, Kind, OwnRole, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY: &str = "BedrockAccess";
 const ACTIONS: [&str; 2] = [
@@ -121,23 +121,49 @@ fn regions_of(geography: &str) -> Option<&'static [&'static str]> {
         .map(|(_, r)| *r)
 }
 
-impl DataSource for Bedrock {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for Bedrock {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const OWN_ROLE: Option<OwnRole> = Some(OwnRole {
+        family: "Bedrock",
+        services: &["bedrock"],
+    });
+    const SCOPED_ACTIONS: &'static [&'static str] = &ACTIONS;
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        let (model, profile, eu) = ("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0", "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0");
+        vec![
+            (
+                Bedrock::model_arns,
+                vec![
+                    json!([model]),
+                    json!([model, profile]),
+                    json!([model, profile, eu]),
+                ],
+            ),
+            (
+                Bedrock::destination_regions,
+                vec![Json::Null, json!(["us-east-1", "us-west-2"])],
+            ),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(json!({"modelArns": ["arn:aws:bedrock:us-east-1::foundation-model/anthropic.*"]}))
+    }
+}
+
+impl DataSource for Bedrock {
     fn validate(&self, rules: &mut Rules<'_>) {
         let arns = strings(&self.model_arns);
-        rules.not_empty("bedrock.modelArns", &arns, "model or inference profile ARN");
+        rules.not_empty(Bedrock::model_arns, &arns, "model or inference profile ARN");
         let explicit = strings(&self.destination_regions);
+        let regions = rules.path(Bedrock::destination_regions);
         for (i, r) in explicit.iter().enumerate() {
-            rules.region(
-                &format!("bedrock.destinationRegions[{i}]"),
-                &Some(r.clone()),
-            );
+            rules.region_at(&format!("{regions}[{i}]"), &Some(r.clone()));
         }
+        let models = rules.path(Bedrock::model_arns);
         for (i, arn) in arns.iter().enumerate() {
-            let path = format!("bedrock.modelArns[{i}]");
+            let path = format!("{models}[{i}]");
             if !rules.identifier(&path, arn) {
                 continue;
             }
@@ -206,10 +232,6 @@ impl DataSource for Bedrock {
             }));
         }
         vec![(POLICY, document(statements))]
-    }
-
-    fn wants_own_role(&self) -> bool {
-        true
     }
 }
 

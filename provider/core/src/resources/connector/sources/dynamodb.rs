@@ -2,18 +2,20 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{region_or, strings, DataSource, Rules};
+use super::{region_or, strings, DataSource, Kind, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY: &str = "DynamoDBAccess";
+/// Least privilege by default: writes only when asked.
+pub const DEFAULT_READ_ONLY: bool = true;
 
 declare! {
     pub struct DynamoDb as "DynamoDb", "DynamoDB tables the connector reads (and writes unless read-only)." {
         "tables" tables: Vec<String> [required] => "Table names.",
         "region" region: String => "Region of the tables; defaults to the provider's region.",
-        "readOnly" read_only: bool [default = "true"] => "Only read items (the default, least privilege); `false` adds item writes.",
+        "readOnly" read_only: bool [default_bool = DEFAULT_READ_ONLY] => "Only read items (the default, least privilege); `false` adds item writes.",
     }
 }
 
@@ -22,16 +24,41 @@ impl DynamoDb {
         "DynamoDB permissions scoped to tables (`DynamoDBAccess`).";
 }
 
-impl DataSource for DynamoDb {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for DynamoDb {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const SCOPED_ACTIONS: &'static [&'static str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
+    ];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (
+                DynamoDb::tables,
+                vec![json!(["sessions"]), json!(["sessions", "orders"])],
+            ),
+            (DynamoDb::region, vec![Json::Null, json!("eu-west-1")]),
+            (
+                DynamoDb::read_only,
+                vec![Json::Null, json!(true), json!(false)],
+            ),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(json!({"tables": ["sessions", "*"], "readOnly": false}))
+    }
+}
+
+impl DataSource for DynamoDb {
     fn validate(&self, rules: &mut Rules<'_>) {
         let tables = strings(&self.tables);
-        rules.not_empty("dynamodb.tables", &tables, "table");
-        rules.region("dynamodb.region", &self.region);
-        rules.identifiers("dynamodb.tables", &tables);
+        rules.not_empty(DynamoDb::tables, &tables, "table");
+        rules.region(DynamoDb::region, &self.region);
+        rules.identifiers(DynamoDb::tables, &tables);
     }
 
     fn policies(&self, ctx: &AccountContext) -> Vec<(&'static str, Json)> {
@@ -54,7 +81,7 @@ impl DataSource for DynamoDb {
             "dynamodb:Scan",
             "dynamodb:ConditionCheckItem",
         ];
-        if !self.read_only.unwrap_or(true) {
+        if !self.read_only.unwrap_or(DEFAULT_READ_ONLY) {
             actions.extend([
                 "dynamodb:PutItem",
                 "dynamodb:UpdateItem",

@@ -1,22 +1,33 @@
 //! `eks`: the seed's `EKSAccess` policy (or one scoped to the cluster), plus
-//! an access entry and access policy on the cluster (Kubernetes access).
+//! an access entry and access policy on the cluster (Kubernetes access):
+//! what the cluster must allow before anything is written, the steps that
+//! create, move and remove the entry, and what a preview cannot know of it.
 
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
 use serde_json::{json, Value as Json};
 
-use super::{strings, DataSource, Rules};
-use crate::cloud::api::AccessScope;
+use super::{strings, DataSource, Kind, OwnRole, Rules};
+use crate::cloud::api::{AccessEntry, AccessScope};
+use crate::context::{Cloud, OpError};
 use crate::iam::arn::AccountContext;
 use crate::iam::limits;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
+use crate::plan::Step;
 
 pub const POLICY: &str = "EKSAccess";
 pub const DEFAULT_ACCESS_POLICY: &str = "AmazonEKSClusterAdminPolicy";
+pub const VIEW_POLICY: &str = "AmazonEKSViewPolicy";
+pub const DEFAULT_SCOPED_POLICY: bool = false;
+pub const CLUSTER_SCOPE: &str = "cluster";
+pub const NAMESPACE_SCOPE: &str = "namespace";
 
 declare! {
     pub struct Eks as "Eks", "An EKS cluster the connector reads, with its Kubernetes access." {
         "clusterName" cluster_name: String [required] => "EKS cluster name, in the provider's region (use a provider for another region).",
-        "scopedPolicy" scoped_policy: bool [default = "false"] => "Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: \"*\"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.",
+        "scopedPolicy" scoped_policy: bool [default_bool = DEFAULT_SCOPED_POLICY] => "Scope `EKSAccess` to this cluster (its ARN, node groups and control-plane log group) instead of the seed's `Resource: \"*\"`; the connector then cannot read other clusters or other log groups, such as Container Insights application logs.",
         "accessPolicyArn" access_policy_arn: String => "EKS access policy to associate; the seed's `AmazonEKSClusterAdminPolicy` by default. `AmazonEKSViewPolicy` is the read-only choice.",
         "accessScope" access_scope: EksAccessScope => "Scope of the access policy (cluster by default).",
     }
@@ -49,48 +60,92 @@ pub struct ClusterAccess {
     pub scope: AccessScope,
 }
 
-impl DataSource for Eks {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for Eks {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const OWN_ROLE: Option<OwnRole> = Some(OwnRole {
+        family: "EKS",
+        services: &["eks"],
+    });
+    // The seed's EKSAccess is on "*" by design; nothing here is held to a named resource.
+    const SCOPED_ACTIONS: &'static [&'static str] = &[];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (Eks::cluster_name, vec![json!("xpander-cluster")]),
+            (
+                Eks::scoped_policy,
+                vec![Json::Null, json!(false), json!(true)],
+            ),
+            (
+                Eks::access_policy_arn,
+                vec![
+                    Json::Null,
+                    json!(format!(
+                        "arn:aws:eks::aws:cluster-access-policy/{VIEW_POLICY}"
+                    )),
+                ],
+            ),
+            (
+                Eks::access_scope,
+                vec![
+                    Json::Null,
+                    json!({"type": NAMESPACE_SCOPE, "namespaces": ["xpander", "default"]}),
+                ],
+            ),
+        ]
     }
 
+    /// A cluster name cannot hold a wildcard (EKS's naming rule refuses it).
+    fn wildcard() -> Option<Json> {
+        None
+    }
+}
+
+#[async_trait]
+impl DataSource for Eks {
     fn validate(&self, rules: &mut Rules<'_>) {
+        let cluster = rules.path(Eks::cluster_name);
         if let Some(c) = &self.cluster_name {
             if let Err(r) = limits::check_cluster_name(c) {
-                rules.fail("eks.clusterName", r);
+                rules.fail(&cluster, r);
             }
         }
         if let Some(arn) = &self.access_policy_arn {
             let ok = arn.starts_with("arn:") && arn.contains(":eks::aws:cluster-access-policy/");
             if !ok {
-                rules.fail("eks.accessPolicyArn", format!("{arn:?} is not an EKS access policy ARN (arn:<partition>:eks::aws:cluster-access-policy/<Name>)"));
+                let path = rules.path(Eks::access_policy_arn);
+                rules.fail(&path, format!("{arn:?} is not an EKS access policy ARN (arn:<partition>:eks::aws:cluster-access-policy/<Name>)"));
             }
         }
         if let Some(s) = &self.access_scope {
+            let scope = rules.path(Eks::access_scope);
+            let namespaces = format!("{scope}.{}", EksAccessScope::namespaces.name());
             match s.scope_type.as_deref() {
-                Some("cluster") if s.namespaces.as_ref().is_some_and(|n| !n.is_empty()) => rules
-                    .fail(
-                        "eks.accessScope.namespaces",
+                Some(CLUSTER_SCOPE) if s.namespaces.as_ref().is_some_and(|n| !n.is_empty()) => {
+                    rules.fail(
+                        &namespaces,
                         "namespaces are only allowed with type \"namespace\"",
-                    ),
-                Some("namespace") if strings(&s.namespaces).is_empty() => rules.fail(
-                    "eks.accessScope.namespaces",
+                    )
+                }
+                Some(NAMESPACE_SCOPE) if strings(&s.namespaces).is_empty() => rules.fail(
+                    &namespaces,
                     "a namespace scope needs at least one namespace",
                 ),
-                Some("cluster" | "namespace") => {}
+                Some(CLUSTER_SCOPE | NAMESPACE_SCOPE) => {}
                 other => rules.fail(
-                    "eks.accessScope.type",
+                    &format!("{scope}.{}", EksAccessScope::scope_type.name()),
                     format!("must be \"cluster\" or \"namespace\", got {other:?}"),
                 ),
             }
         }
         if self.access_policy_name() == DEFAULT_ACCESS_POLICY {
-            rules.warn("eks: the connector gets AmazonEKSClusterAdminPolicy (the seed's choice); set eks.accessPolicyArn to AmazonEKSViewPolicy for read-only Kubernetes access");
+            rules.warn(format!("{}: the connector gets {DEFAULT_ACCESS_POLICY} (the seed's choice); set {} to {VIEW_POLICY} for read-only Kubernetes access", rules.source.name(), rules.path(Eks::access_policy_arn)));
         }
     }
 
     fn policies(&self, ctx: &AccountContext) -> Vec<(&'static str, Json)> {
-        let policy = match (&self.cluster_name, self.scoped_policy.unwrap_or(false)) {
+        let scoped = self.scoped_policy.unwrap_or(DEFAULT_SCOPED_POLICY);
+        let policy = match (&self.cluster_name, scoped) {
             (Some(cluster), true) => scoped_access(ctx, &ctx.region, cluster),
             _ => seed_access(),
         };
@@ -110,7 +165,7 @@ impl DataSource for Eks {
                     .access_scope
                     .as_ref()
                     .and_then(|s| s.scope_type.clone())
-                    .unwrap_or_else(|| "cluster".into()),
+                    .unwrap_or_else(|| CLUSTER_SCOPE.into()),
                 namespaces: self
                     .access_scope
                     .as_ref()
@@ -120,8 +175,84 @@ impl DataSource for Eks {
         })
     }
 
-    fn wants_own_role(&self) -> bool {
+    fn access_cluster(&self) -> Option<String> {
+        self.cluster_name.clone()
+    }
+
+    fn preflight_reads(&self) -> bool {
         true
+    }
+
+    /// Access entries need a cluster that exists and whose authentication
+    /// mode admits them: said before anything is written (AWS would refuse
+    /// only at CreateAccessEntry, after the role exists).
+    async fn preflight(&self, cloud: &Cloud) -> Result<(), OpError> {
+        let Some(cluster) = self.cluster_name.as_deref() else {
+            return Ok(());
+        };
+        match cloud.api.describe_cluster(cluster).await? {
+            None => Err(OpError::Invalid(format!(
+                "eks.clusterName: cluster {cluster:?} does not exist in {}, the provider's region (for a cluster in another region, use a provider with that region)",
+                cloud.account.region
+            ))),
+            Some(c) if c.authentication_mode == "CONFIG_MAP" => Err(OpError::Invalid(format!(
+                "eks.clusterName: cluster {cluster:?} uses authenticationMode CONFIG_MAP, which has no access entries; switch it to API_AND_CONFIG_MAP (aws eks update-cluster-config --name {cluster} --access-config authenticationMode=API_AND_CONFIG_MAP)"
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+impl ClusterAccess {
+    /// Steps that bring the live entry (None: absent) to this access; its
+    /// policy associations are exclusive.
+    pub fn plan(&self, live: Option<&AccessEntry>) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let associate = || Step::AssociateAccessPolicy {
+            cluster: self.cluster.clone(),
+            principal_arn: self.principal_arn.clone(),
+            policy_arn: self.policy_arn.clone(),
+            scope: self.scope.clone(),
+        };
+        match live {
+            None => {
+                steps.push(Step::CreateAccessEntry {
+                    cluster: self.cluster.clone(),
+                    principal_arn: self.principal_arn.clone(),
+                    tags: BTreeMap::new(),
+                });
+                steps.push(associate());
+            }
+            Some(entry) => {
+                for (arn, _) in entry
+                    .policies
+                    .iter()
+                    .filter(|(arn, scope)| **arn != self.policy_arn || **scope != self.scope)
+                {
+                    steps.push(Step::DisassociateAccessPolicy {
+                        cluster: self.cluster.clone(),
+                        principal_arn: self.principal_arn.clone(),
+                        policy_arn: arn.clone(),
+                    });
+                }
+                if entry.policies.get(&self.policy_arn) != Some(&self.scope) {
+                    steps.push(associate());
+                }
+            }
+        }
+        steps
+    }
+
+    /// The same entry (cluster and principal), whatever its policy.
+    pub fn same_entry(&self, other: &ClusterAccess) -> bool {
+        self.cluster == other.cluster && self.principal_arn == other.principal_arn
+    }
+
+    pub fn delete(&self) -> Step {
+        Step::DeleteAccessEntry {
+            cluster: self.cluster.clone(),
+            principal_arn: self.principal_arn.clone(),
+        }
     }
 }
 
@@ -254,7 +385,7 @@ mod tests {
         );
         assert_eq!(access.scope.scope_type, "cluster");
         let (_, warnings) = judge(&source(), false);
-        assert!(warnings[0].contains("AmazonEKSViewPolicy"));
+        assert!(warnings[0].contains("eks.accessPolicyArn to AmazonEKSViewPolicy"));
     }
 
     #[test]

@@ -10,18 +10,19 @@ pub mod redshift;
 pub mod s3;
 pub mod secrets_manager;
 
+use async_trait::async_trait;
 use serde_json::Value as Json;
 
+use crate::context::{Cloud, OpError};
 use crate::iam::arn::AccountContext;
 use crate::model::failure::Failure;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key, SchemaType, Ty};
 
 pub use eks::ClusterAccess;
 
 /// What a data source contributes to its connector role.
-pub trait DataSource: std::fmt::Debug {
-    /// Names of the inline policies it writes (reserved for it).
-    fn policy_names(&self) -> &'static [&'static str];
+#[async_trait]
+pub trait DataSource: std::fmt::Debug + Send + Sync {
     /// Rules beyond the types: identifiers, regions, combinations.
     fn validate(&self, rules: &mut Rules<'_>);
     /// Its inline policies, rendered for one account.
@@ -30,10 +31,95 @@ pub trait DataSource: std::fmt::Debug {
     fn cluster_access(&self, _ctx: &AccountContext, _principal_arn: &str) -> Option<ClusterAccess> {
         None
     }
-    /// Sources the seed wants in a role of their own: two of them in one
-    /// connector draw a warning.
-    fn wants_own_role(&self) -> bool {
+    /// The cluster of the access entry it holds: what identifies the entry
+    /// (a new cluster is a new entry, with a new ARN).
+    fn access_cluster(&self) -> Option<String> {
+        None
+    }
+    /// Whether `preflight` reads AWS: a preview then reaches for credentials.
+    fn preflight_reads(&self) -> bool {
         false
+    }
+    /// Mistakes AWS would only refuse after the role exists, read before
+    /// anything is written (in a preview too, when AWS can be reached).
+    async fn preflight(&self, _cloud: &Cloud) -> Result<(), OpError> {
+        Ok(())
+    }
+}
+
+/// The seed wants some sources in a role of their own: two of them in one
+/// role is mixed. The doctor tells them apart by the services of their actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnRole {
+    pub family: &'static str,
+    pub services: &'static [&'static str],
+}
+
+/// What is known of a kind of source without an instance of it: what the
+/// connector reserves, what the doctor checks on live roles and what the
+/// policy linter renders. Each source states it in its own file.
+pub trait Kind: DataSource + Default + SchemaType + serde::de::DeserializeOwned + 'static {
+    /// Names of the inline policies it writes (reserved for it).
+    const POLICY_NAMES: &'static [&'static str];
+    const OWN_ROLE: Option<OwnRole> = None;
+    /// Actions it grants on named resources only: on `Resource: "*"` (a role
+    /// written by hand) they are too broad.
+    const SCOPED_ACTIONS: &'static [&'static str];
+    /// Values for each of its inputs, least configured first: the linter's
+    /// matrix, and the examples the doctor's and the sources' tests render.
+    fn variants() -> Vec<(Key, Vec<Json>)>;
+    /// An input that widens its grant with wildcards (accepted only with
+    /// allowWildcards), when its identifiers can hold one.
+    fn wildcard() -> Option<Json>;
+}
+
+/// A kind of source, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile {
+    pub key: Key,
+    /// Its object type in the schema.
+    pub type_name: &'static str,
+    pub policy_names: &'static [&'static str],
+    pub own_role: Option<OwnRole>,
+    pub scoped_actions: &'static [&'static str],
+    pub variants: fn() -> Vec<(Key, Vec<Json>)>,
+    pub wildcard: fn() -> Option<Json>,
+    /// An input of this kind as a source (for tests and the `sources` listing).
+    pub decode: fn(Json) -> Result<Box<dyn DataSource>, String>,
+}
+
+fn decode_as<S: Kind>(input: Json) -> Result<Box<dyn DataSource>, String> {
+    serde_json::from_value::<S>(input)
+        .map(|s| Box::new(s) as Box<dyn DataSource>)
+        .map_err(|e| e.to_string())
+}
+
+impl Profile {
+    const fn of<S: Kind>(key: Key) -> Profile {
+        Profile {
+            key,
+            type_name: match S::TY {
+                Ty::Object(name) => name,
+                _ => "",
+            },
+            policy_names: S::POLICY_NAMES,
+            own_role: S::OWN_ROLE,
+            scoped_actions: S::SCOPED_ACTIONS,
+            variants: S::variants,
+            wildcard: S::wildcard,
+            decode: decode_as::<S>,
+        }
+    }
+
+    /// The most configured input: each field's last variant.
+    pub fn fullest(&self) -> Json {
+        Json::Object(
+            (self.variants)()
+                .into_iter()
+                .filter_map(|(k, v)| v.last().cloned().map(|v| (k.name().to_string(), v)))
+                .filter(|(_, v)| !v.is_null())
+                .collect(),
+        )
     }
 }
 
@@ -48,18 +134,25 @@ macro_rules! sources {
         }
 
         impl Sources {
-            /// The configured sources with their input names, in declaration order.
-            pub fn each(&self) -> Vec<(&'static str, &dyn DataSource)> {
-                let mut found: Vec<(&'static str, &dyn DataSource)> = Vec::new();
-                $(if let Some(s) = &self.$field {
-                    found.push(($key, s));
-                })*
+            /// Every source's input key.
+            pub const KEYS: &'static [Key] = &[$(Sources::$field),*];
+
+            /// The configured sources with what is known of their kind, in declaration order.
+            pub fn each(&self) -> Vec<(&'static Profile, &dyn DataSource)> {
+                let mut found: Vec<(&'static Profile, &dyn DataSource)> = Vec::new();
+                let mut profiles = PROFILES.iter();
+                $(
+                    let profile = profiles.next().expect("one profile per source");
+                    if let Some(s) = &self.$field {
+                        found.push((profile, s));
+                    }
+                )*
                 found
             }
-
-            /// The input names, for messages.
-            pub const KEYS: &'static [&'static str] = &[$($key),*];
         }
+
+        /// Every kind of source, in declaration order.
+        pub static PROFILES: &[Profile] = &[$(Profile::of::<$ty>(Sources::$field)),*];
     };
 }
 
@@ -73,15 +166,27 @@ sources! {
     "secretsManager" secrets_manager: secrets_manager::SecretsManager,
 }
 
-/// Where a source's rules report: failures and warnings named by path, and
-/// the connector's wildcard setting.
+/// The input names, for messages.
+pub fn keys() -> Vec<&'static str> {
+    Sources::KEYS.iter().map(|k| k.name()).collect()
+}
+
+/// Where a source's rules report: failures and warnings named by path
+/// under the source's own input, and the connector's wildcard setting.
 pub struct Rules<'a> {
+    /// The source's input key: a source names its fields, not itself.
+    pub source: Key,
     pub allow_wildcards: bool,
     pub failures: &'a mut Vec<Failure>,
     pub warnings: &'a mut Vec<String>,
 }
 
 impl Rules<'_> {
+    /// The full path of one of the source's fields (`s3.buckets`).
+    pub fn path(&self, field: Key) -> String {
+        format!("{}.{}", self.source.name(), field.name())
+    }
+
     pub fn fail(&mut self, path: &str, reason: impl Into<String>) {
         self.failures.push(Failure::new(path, reason));
     }
@@ -110,20 +215,27 @@ impl Rules<'_> {
         false
     }
 
-    pub fn identifiers(&mut self, path: &str, values: &[String]) {
+    pub fn identifiers(&mut self, field: Key, values: &[String]) {
+        let path = self.path(field);
         for (i, v) in values.iter().enumerate() {
             self.identifier(&format!("{path}[{i}]"), v);
         }
     }
 
     /// A list that must name at least one thing.
-    pub fn not_empty(&mut self, path: &str, values: &[String], what: &str) {
+    pub fn not_empty(&mut self, field: Key, values: &[String], what: &str) {
         if values.is_empty() {
-            self.fail(path, format!("{path} needs at least one {what}"));
+            let path = self.path(field);
+            self.fail(&path, format!("{path} needs at least one {what}"));
         }
     }
 
-    pub fn region(&mut self, path: &str, region: &Option<String>) {
+    pub fn region(&mut self, field: Key, region: &Option<String>) {
+        let path = self.path(field);
+        self.region_at(&path, region);
+    }
+
+    pub fn region_at(&mut self, path: &str, region: &Option<String>) {
         if let Some(r) = region {
             if !crate::config::is_region_name(r) {
                 self.fail(path, format!("{path}: {r:?} is not an AWS region name"));
@@ -140,7 +252,8 @@ impl Rules<'_> {
         }
     }
 
-    pub fn buckets(&mut self, path: &str, buckets: &[String]) {
+    pub fn buckets(&mut self, field: Key, buckets: &[String]) {
+        let path = self.path(field);
         for (i, b) in buckets.iter().enumerate() {
             self.bucket(&format!("{path}[{i}]"), b);
         }
@@ -174,10 +287,24 @@ pub(crate) mod testing {
         }
     }
 
-    /// Failures and warnings of one source's rules.
-    pub fn judge(source: &dyn DataSource, allow_wildcards: bool) -> (Vec<Failure>, Vec<String>) {
+    pub fn profile_of<S: Kind>() -> &'static Profile {
+        let Ty::Object(name) = S::TY else {
+            panic!("a source is an object type")
+        };
+        PROFILES
+            .iter()
+            .find(|p| p.type_name == name)
+            .expect("every source is in sources!")
+    }
+
+    fn judge_as(
+        profile: &Profile,
+        source: &dyn DataSource,
+        allow_wildcards: bool,
+    ) -> (Vec<Failure>, Vec<String>) {
         let (mut failures, mut warnings) = (Vec::new(), Vec::new());
         source.validate(&mut Rules {
+            source: profile.key,
             allow_wildcards,
             failures: &mut failures,
             warnings: &mut warnings,
@@ -185,17 +312,20 @@ pub(crate) mod testing {
         (failures, warnings)
     }
 
+    /// Failures and warnings of one source's rules.
+    pub fn judge<S: Kind>(source: &S, allow_wildcards: bool) -> (Vec<Failure>, Vec<String>) {
+        judge_as(profile_of::<S>(), source, allow_wildcards)
+    }
+
     /// Every rendered policy is a valid identity policy (our grammar and the
-    /// evaluator's reading of it); the linter suite checks them again.
-    pub fn rendered(source: &dyn DataSource) -> Vec<(&'static str, Json)> {
+    /// evaluator's reading of it) with a reserved name; the linter suite
+    /// checks them again.
+    pub fn rendered<S: Kind>(source: &S) -> Vec<(&'static str, Json)> {
         let policies = source.policies(&ctx());
         for (name, doc) in &policies {
             crate::iam::policy::check_grammar(doc, crate::iam::policy::DocumentKind::Identity)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert!(
-                source.policy_names().contains(name),
-                "{name} is not reserved"
-            );
+            assert!(S::POLICY_NAMES.contains(name), "{name} is not reserved");
         }
         policies
     }
@@ -205,5 +335,75 @@ pub(crate) mod testing {
             .iter()
             .flat_map(|s| crate::iam::policy::string_list(s.get("Action")))
             .collect()
+    }
+
+    /// What each source says of itself holds for what it renders: its
+    /// variants cover every field and decode, its policies carry reserved
+    /// names, each action it calls scoped is rendered on a named resource,
+    /// the services of its own-role family are among its actions', and its
+    /// wildcard input is refused unless allowed.
+    #[test]
+    fn every_profile_matches_its_source() {
+        for p in PROFILES {
+            let fields: std::collections::BTreeSet<&str> =
+                (p.variants)().iter().map(|(k, _)| k.name()).collect();
+            let schema = crate::resources::connector::SPEC
+                .types
+                .iter()
+                .find(|t| t.name == p.type_name)
+                .expect("the source's type is in the schema");
+            let declared: std::collections::BTreeSet<&str> =
+                schema.props.iter().map(|f| f.name).collect();
+            assert_eq!(
+                fields,
+                declared,
+                "{}: variants for every field",
+                p.key.name()
+            );
+            let source =
+                (p.decode)(p.fullest()).unwrap_or_else(|e| panic!("{}: {e}", p.key.name()));
+            let (failures, _) = judge_as(p, source.as_ref(), false);
+            assert!(failures.is_empty(), "{}: {failures:?}", p.key.name());
+            let policies = source.policies(&ctx());
+            let mut scoped = std::collections::BTreeSet::new();
+            let mut services = std::collections::BTreeSet::new();
+            for (name, doc) in &policies {
+                assert!(p.policy_names.contains(name), "{name} is not reserved");
+                for s in crate::iam::policy::statements(doc) {
+                    let named = crate::iam::policy::string_list(s.get("Resource"))
+                        .iter()
+                        .all(|r| r != "*");
+                    for a in crate::iam::policy::string_list(s.get("Action")) {
+                        services.insert(a.split(':').next().unwrap_or_default().to_string());
+                        if named {
+                            scoped.insert(a);
+                        }
+                    }
+                }
+            }
+            for a in p.scoped_actions {
+                assert!(
+                    scoped.contains(*a),
+                    "{}: {a} is not rendered on a named resource",
+                    p.key.name()
+                );
+            }
+            for svc in p.own_role.iter().flat_map(|o| o.services) {
+                assert!(services.contains(*svc), "{}: no {svc} action", p.key.name());
+            }
+            if let Some(wild) = (p.wildcard)() {
+                let wild = (p.decode)(wild).expect("the wildcard input decodes");
+                assert!(
+                    !judge_as(p, wild.as_ref(), false).0.is_empty(),
+                    "{}",
+                    p.key.name()
+                );
+                assert!(
+                    judge_as(p, wild.as_ref(), true).0.is_empty(),
+                    "{}",
+                    p.key.name()
+                );
+            }
+        }
     }
 }

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{region_or, strings, DataSource, Rules};
+use super::{region_or, strings, DataSource, Kind, OwnRole, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY_CREDENTIALS: &str = "RedshiftCredentials";
 pub const POLICY_DATA_API: &str = "RedshiftDataAPI";
@@ -24,21 +24,46 @@ impl Redshift {
         "Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.";
 }
 
-impl DataSource for Redshift {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY_CREDENTIALS, POLICY_DATA_API]
+impl Kind for Redshift {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY_CREDENTIALS, POLICY_DATA_API];
+    const OWN_ROLE: Option<OwnRole> = Some(OwnRole {
+        family: "Redshift",
+        services: &["redshift", "redshift-data"],
+    });
+    const SCOPED_ACTIONS: &'static [&'static str] = &[
+        "redshift:GetClusterCredentials",
+        "redshift:GetClusterCredentialsWithIAM",
+    ];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (Redshift::cluster_identifier, vec![json!("analytics")]),
+            (Redshift::database_name, vec![json!("dev")]),
+            (Redshift::region, vec![Json::Null, json!("eu-west-1")]),
+            (
+                Redshift::db_users,
+                vec![Json::Null, json!(["analyst"]), json!(["analyst", "etl"])],
+            ),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(json!({"clusterIdentifier": "analytics-*", "databaseName": "dev"}))
+    }
+}
+
+impl DataSource for Redshift {
     fn validate(&self, rules: &mut Rules<'_>) {
-        rules.region("redshift.region", &self.region);
-        for (path, value) in [
-            ("redshift.clusterIdentifier", &self.cluster_identifier),
-            ("redshift.databaseName", &self.database_name),
+        rules.region(Redshift::region, &self.region);
+        for (field, value) in [
+            (Redshift::cluster_identifier, &self.cluster_identifier),
+            (Redshift::database_name, &self.database_name),
         ] {
+            let path = rules.path(field);
             match value.as_deref() {
-                Some("") => rules.fail(path, format!("{path} must not be empty")),
+                Some("") => rules.fail(&path, format!("{path} must not be empty")),
                 Some(v) => {
-                    rules.identifier(path, v);
+                    rules.identifier(&path, v);
                 }
                 None => {}
             }
@@ -61,10 +86,6 @@ impl DataSource for Redshift {
             ),
             (POLICY_DATA_API, data_api()),
         ]
-    }
-
-    fn wants_own_role(&self) -> bool {
-        true
     }
 }
 

@@ -2,18 +2,20 @@
 
 use serde_json::{json, Value as Json};
 
-use super::{strings, DataSource, Rules};
+use super::{strings, DataSource, Kind, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY: &str = "S3Access";
+/// Least privilege by default: writes only when asked.
+pub const DEFAULT_READ_ONLY: bool = true;
 
 declare! {
     pub struct S3 as "S3", "S3 buckets the connector reads (and writes unless read-only)." {
         "buckets" buckets: Vec<String> [required] => "Bucket names.",
         "prefixes" prefixes: Vec<String> => "Key prefixes to restrict object access to.",
-        "readOnly" read_only: bool [default = "true"] => "Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.",
+        "readOnly" read_only: bool [default_bool = DEFAULT_READ_ONLY] => "Only read objects (the default, least privilege); `false` adds PutObject and DeleteObject.",
     }
 }
 
@@ -22,16 +24,47 @@ impl S3 {
         "S3 permissions scoped to buckets and prefixes (`S3Access`).";
 }
 
-impl DataSource for S3 {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for S3 {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const SCOPED_ACTIONS: &'static [&'static str] = &[
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:ListBucket",
+    ];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (
+                S3::buckets,
+                vec![
+                    json!(["xpander-data"]),
+                    json!(["xpander-data", "xpander-exports"]),
+                ],
+            ),
+            (
+                S3::prefixes,
+                vec![
+                    Json::Null,
+                    json!(["reports/"]),
+                    json!(["reports/", "exports/2026/"]),
+                ],
+            ),
+            (S3::read_only, vec![Json::Null, json!(true), json!(false)]),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(json!({"buckets": ["xpander-*"], "prefixes": ["team-?/"], "readOnly": false}))
+    }
+}
+
+impl DataSource for S3 {
     fn validate(&self, rules: &mut Rules<'_>) {
         let buckets = strings(&self.buckets);
-        rules.not_empty("s3.buckets", &buckets, "bucket");
-        rules.buckets("s3.buckets", &buckets);
-        rules.identifiers("s3.prefixes", &strings(&self.prefixes));
+        rules.not_empty(S3::buckets, &buckets, "bucket");
+        rules.buckets(S3::buckets, &buckets);
+        rules.identifiers(S3::prefixes, &strings(&self.prefixes));
     }
 
     fn policies(&self, ctx: &AccountContext) -> Vec<(&'static str, Json)> {
@@ -41,7 +74,7 @@ impl DataSource for S3 {
                 ctx,
                 &strings(&self.buckets),
                 &strings(&self.prefixes),
-                self.read_only.unwrap_or(true),
+                self.read_only.unwrap_or(DEFAULT_READ_ONLY),
             ),
         )]
     }

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value as Json};
 
-use super::{strings, DataSource, Rules};
+use super::{strings, DataSource, Kind, Rules};
 use crate::iam::arn::AccountContext;
 use crate::iam::templates::document;
-use crate::model::spec::declare;
+use crate::model::spec::{declare, Key};
 
 pub const POLICY: &str = "SecretsManagerAccess";
 /// Secrets Manager appends `-` and six characters to a secret's name; this
@@ -47,17 +47,39 @@ fn key(arn: &str) -> Option<(&str, &str)> {
     located(arn, "kms", "key/")
 }
 
-impl DataSource for SecretsManager {
-    fn policy_names(&self) -> &'static [&'static str] {
-        &[POLICY]
+impl Kind for SecretsManager {
+    const POLICY_NAMES: &'static [&'static str] = &[POLICY];
+    const SCOPED_ACTIONS: &'static [&'static str] = &[
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "kms:Decrypt",
+    ];
+
+    fn variants() -> Vec<(Key, Vec<Json>)> {
+        vec![
+            (
+                SecretsManager::secret_arns,
+                vec![json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:xpander/redshift-AbCdEf"]), json!(["arn:aws:secretsmanager:us-east-1:123456789012:secret:xpander/redshift-AbCdEf", "arn:aws:secretsmanager:us-east-1:123456789012:secret:xpander/athena-??????"])],
+            ),
+            (SecretsManager::kms_key_arn, vec![Json::Null, json!("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")]),
+        ]
     }
 
+    fn wildcard() -> Option<Json> {
+        Some(
+            json!({"secretArns": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:xpander/*"]}),
+        )
+    }
+}
+
+impl DataSource for SecretsManager {
     fn validate(&self, rules: &mut Rules<'_>) {
         let arns = strings(&self.secret_arns);
-        rules.not_empty("secretsManager.secretArns", &arns, "secret ARN");
+        rules.not_empty(SecretsManager::secret_arns, &arns, "secret ARN");
         let mut regions = BTreeSet::new();
+        let secrets = rules.path(SecretsManager::secret_arns);
         for (i, arn) in arns.iter().enumerate() {
-            let path = format!("secretsManager.secretArns[{i}]");
+            let path = format!("{secrets}[{i}]");
             if !rules.identifier(&path, arn.strip_suffix(RANDOM_SUFFIX).unwrap_or(arn)) {
                 continue;
             }
@@ -69,7 +91,7 @@ impl DataSource for SecretsManager {
             }
         }
         if let Some(k) = &self.kms_key_arn {
-            let path = "secretsManager.kmsKeyArn";
+            let path = &rules.path(SecretsManager::kms_key_arn);
             match key(k) {
                 None if k.contains(":alias/") => rules.fail(path, format!("{path}: {k:?} is an alias; IAM authorises kms:Decrypt on the key itself: give the key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)")),
                 None => rules.fail(path, format!("{path}: {k:?} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)")),
