@@ -35,6 +35,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -178,56 +179,29 @@ BASELINE = {
     ("RedshiftDataAPI", "RESOURCE_STAR", "redshift-data:ListTables"): _DATA_STAR,
 }
 
+# A model and a profile for the checks' own defect examples below.
 MODEL = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0"
 PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
-EU_PROFILE = f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:inference-profile/eu.amazon.nova-pro-v1:0"
-SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:xpander/redshift-AbCdEf"
-SECRET_BY_NAME = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:xpander/athena-??????"
-KMS_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 # --------------------------------------------------------------------------
-# The option matrix (None: left out; the last variant is the most configured).
-# Every property of every data source's type in the provider's schema needs
-# its variants here.
+# The option matrix, from the provider's own registry of data sources
+# (`pulumi-resource-xpander sources --json`): each source states its input,
+# schema type, policy names and example values for each of its fields (None:
+# left out; the last is the most configured), and an input that widens its
+# grant with wildcards. A source added later brings its own variants.
 
-VARIANTS: dict[str, list] = {
-    "redshift.clusterIdentifier": ["analytics"],
-    "redshift.databaseName": ["dev"],
-    "redshift.region": [None, "eu-west-1"],
-    "redshift.dbUsers": [None, ["analyst"], ["analyst", "etl"]],
-    "eks.clusterName": ["xpander-cluster"],
-    "eks.region": [None, "eu-west-1"],
-    "eks.scopedPolicy": [None, False, True],
-    "eks.accessPolicyArn": [None, VIEW],
-    "eks.accessScope": [None, {"type": "namespace", "namespaces": ["xpander", "default"]}],
-    "s3.buckets": [["xpander-data"], ["xpander-data", "xpander-exports"]],
-    "s3.prefixes": [None, ["reports/"], ["reports/", "exports/2026/"]],
-    "s3.readOnly": [None, True, False],
-    "dynamodb.tables": [["sessions"], ["sessions", "orders"]],
-    "dynamodb.region": [None, "eu-west-1"],
-    "dynamodb.readOnly": [None, True, False],
-    "athena.workGroups": [["primary"], ["primary", "analysts"]],
-    "athena.region": [None, "eu-west-1"],
-    "athena.outputBucket": [None, "xpander-athena-results"],
-    "athena.glueDatabases": [None, ["lake"], ["lake", "raw"]],
-    "athena.dataBuckets": [None, ["xpander-lake"], ["xpander-lake", "xpander-raw"]],
-    "bedrock.modelArns": [[MODEL], [MODEL, PROFILE], [MODEL, PROFILE, EU_PROFILE]],
-    "bedrock.destinationRegions": [None, ["us-east-1", "us-west-2"]],
-    "secretsManager.secretArns": [[SECRET], [SECRET, SECRET_BY_NAME]],
-    "secretsManager.kmsKeyArn": [None, KMS_KEY],
-}
 
-SOURCES = {"redshift": "Redshift", "eks": "Eks", "s3": "S3", "dynamodb": "DynamoDb", "athena": "Athena",
-           "bedrock": "Bedrock", "secretsManager": "SecretsManager"}
-POLICIES_OF = {
-    "redshift": {"RedshiftCredentials", "RedshiftDataAPI"},
-    "eks": {"EKSAccess"},
-    "s3": {"S3Access"},
-    "dynamodb": {"DynamoDBAccess"},
-    "athena": {"AthenaAccess"},
-    "bedrock": {"BedrockAccess"},
-    "secretsManager": {"SecretsManagerAccess"},
-}
+def _registry() -> list[dict]:
+    assert BINARY.exists(), f"provider binary missing at {BINARY}: run `make build`"
+    done = subprocess.run([str(BINARY), "sources", "--json"], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+REGISTRY = _registry()
+SOURCES = {s["key"]: s["type"] for s in REGISTRY}
+POLICIES_OF = {s["key"]: set(s["policies"]) for s in REGISTRY}
+VARIANTS: dict[str, list] = {f"{s['key']}.{field}": values for s in REGISTRY for field, values in s["variants"].items()}
+WILDCARDS = {s["key"]: s["wildcard"] for s in REGISTRY if s["wildcard"] is not None}
 
 # Role-level inputs: varied by the matrix, or why they need not be.
 ROLE_INPUTS_VARIED = {"roleName", "path", "baseRoleArn", "grantBaseRole", "region", "accountId", "allowWildcards", *SOURCES}
@@ -248,18 +222,6 @@ ROLE_INPUTS_NOT_LINTED = {
 REGIONS = ["us-east-1", "cn-north-1", "us-gov-west-1"]
 PATHS = [None, "/xpander/"]
 BASES = ["grant", "no-base", "no-grant"]
-
-# Wildcard identifiers, accepted only with allowWildcards.
-WILDCARDS = {
-    "redshift": {"clusterIdentifier": "analytics-*", "databaseName": "dev"},
-    "s3": {"buckets": ["xpander-*"], "prefixes": ["team-?/"], "readOnly": False},
-    "dynamodb": {"tables": ["sessions", "*"], "readOnly": False},
-    "athena": {"workGroups": ["*"], "glueDatabases": ["lake*"], "outputBucket": "xpander-athena-results",
-               "dataBuckets": ["xpander-lake-*"]},
-    "bedrock": {"modelArns": ["arn:aws:bedrock:us-east-1::foundation-model/anthropic.*"]},
-    "secretsManager": {"secretArns": [f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:xpander/*"]},
-}
-
 
 def partition(region: str) -> str:
     return {"cn": "aws-cn", "us-gov": "aws-us-gov"}.get(region.rsplit("-", 2)[0], "aws")

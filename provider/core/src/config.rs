@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value as Json;
 
+use crate::iam::limits::is_region_name;
 use crate::model::spec::{declare, type_failures, ResourceSpec};
 use crate::model::value::{PropertyMap, PropertyValue};
 
@@ -238,19 +239,6 @@ fn coerce(v: Json) -> Json {
     }
 }
 
-pub fn is_region_name(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
-}
-
 /// Config keys present but not understood.
 pub fn unknown_keys(args: &PropertyMap) -> Vec<String> {
     args.keys()
@@ -355,13 +343,5 @@ mod tests {
             cfg.assume_role.unwrap().external_id.as_deref(),
             Some("org-1234")
         );
-    }
-
-    #[test]
-    fn region_names() {
-        assert!(is_region_name("us-east-1"));
-        assert!(is_region_name("us-gov-west-1"));
-        assert!(!is_region_name("useast1"));
-        assert!(!is_region_name("us-east-x"));
     }
 }

@@ -2,9 +2,22 @@
 //! IAM/EKS state; `diagnose` (pure) evaluates the policies it found — who
 //! may assume whom, with which actions and conditions, inside which
 //! permissions boundary — and names each cause with its evidence and fix.
+//! One file per family of checks: the four Troubleshooting entries
+//! (`tag_session`, `self_assume`, `from_base`, `cloud_only`), the base
+//! role's Pod Identity (`pod_identity`), EKS access (`eks_access`) and the
+//! seed's security recommendations (`recommendations`); `eval` holds the
+//! requests and evaluation they share.
 
+mod cloud_only;
+mod eks_access;
+mod eval;
+mod from_base;
 pub mod gather;
+mod pod_identity;
+mod recommendations;
 pub mod report;
+mod self_assume;
+mod tag_session;
 
 use std::collections::BTreeMap;
 
@@ -12,10 +25,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use crate::cloud::api::{AccessEntry, ClusterInfo, LiveRole, PodIdentityAssociation};
-use crate::iam::eval::{blocked_by_condition, evaluate, glob, Decision, Principal, Request};
-use crate::iam::limits::{policy_size, INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_MAX_CHARS};
-use crate::iam::policy::{statements, string_list};
-use crate::iam::templates::PODS_SERVICE;
 use crate::model::spec::{record, SchemaType, Ty};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,60 +81,6 @@ pub struct Subject {
     pub trust_quota: Option<usize>,
 }
 
-const ASSUME: &str = "sts:AssumeRole";
-const TAG: &str = "sts:TagSession";
-
-/// STS actions, to tell whether a wildcard on the base role reaches beyond
-/// AssumeRole/TagSession.
-const STS_ACTIONS: [&str; 14] = [
-    "sts:AssumeRole",
-    "sts:AssumeRoleWithSAML",
-    "sts:AssumeRoleWithWebIdentity",
-    "sts:AssumeRoot",
-    "sts:DecodeAuthorizationMessage",
-    "sts:GetAccessKeyInfo",
-    "sts:GetCallerIdentity",
-    "sts:GetDelegatedAccessToken",
-    "sts:GetFederationToken",
-    "sts:GetServiceBearerToken",
-    "sts:GetSessionToken",
-    "sts:SetContext",
-    "sts:SetSourceIdentity",
-    "sts:TagSession",
-];
-
-/// Data sources the seed wants in roles of their own, by the services of
-/// their actions: a connector holding two of them is mixed.
-const OWN_ROLE_FAMILIES: [(&str, &[&str]); 3] = [
-    ("Redshift", &["redshift", "redshift-data"]),
-    ("EKS", &["eks"]),
-    ("Bedrock", &["bedrock"]),
-];
-
-/// Actions whose resources the seed's templates scope; `*` on them is too broad.
-const SCOPED_ACTIONS: [&str; 20] = [
-    "redshift:GetClusterCredentials",
-    "redshift:GetClusterCredentialsWithIAM",
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:ListBucket",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:DeleteItem",
-    "athena:StartQueryExecution",
-    "athena:GetQueryResults",
-    "glue:GetTable",
-    "glue:GetDatabase",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:DescribeSecret",
-    "kms:Decrypt",
-    "bedrock:InvokeModel",
-    "bedrock:InvokeModelWithResponseStream",
-];
-
 /// ExternalId values are secrets: evidence shows that a condition exists, not its value.
 pub fn redact(v: &Json) -> Json {
     match v {
@@ -168,104 +123,11 @@ impl Findings {
     }
 }
 
-fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or_default()
-}
-
-/// A trust-policy request as IAM sees it: with the caller's global condition keys.
-fn from_role<'a>(action: &'a str, arn: &'a str) -> Request<'a> {
-    Request::trust(action, Principal::Aws(arn))
-        .with("aws:PrincipalArn", arn)
-        .with("aws:PrincipalAccount", account_of(arn))
-}
-
-/// The request EKS Pod Identity makes on the base role's trust.
-fn from_pods<'a>(
-    action: &'a str,
-    base: &LiveRole,
-    target: Option<&PodIdentityTarget>,
-) -> Request<'a> {
-    let mut req = Request::trust(action, Principal::Service(PODS_SERVICE))
-        .with("aws:SourceAccount", account_of(&base.arn));
-    if let Some(cluster) = target.and_then(|t| t.cluster_info.as_ref()) {
-        req = req.with("aws:SourceArn", &cluster.arn);
-    }
-    req
-}
-
-/// A role's identity policies (inline and attached) and boundary, as evaluated together.
-struct Identity<'a> {
-    docs: Vec<&'a Json>,
-    boundary: Option<&'a Json>,
-}
-
-impl<'a> Identity<'a> {
-    fn of(role: &'a LiveRole, managed: &'a BTreeMap<String, Json>) -> Self {
-        let docs = role
-            .inline_policies
-            .values()
-            .chain(role.managed_policies.iter().filter_map(|a| managed.get(a)))
-            .collect();
-        let boundary = role
-            .permissions_boundary
-            .as_ref()
-            .and_then(|b| managed.get(b));
-        Identity { docs, boundary }
-    }
-
-    fn allows(&self, req: &Request<'_>) -> bool {
-        evaluate(self.docs.iter().copied(), req) == Decision::Allow
-            && self
-                .boundary
-                .is_none_or(|b| evaluate([b], req) == Decision::Allow)
-    }
-
-    /// Allowed by the policies but not by the boundary.
-    fn only_boundary_denies(&self, req: &Request<'_>) -> bool {
-        evaluate(self.docs.iter().copied(), req) == Decision::Allow && !self.allows(req)
-    }
-}
-
-fn trust_allows(role: &LiveRole, req: &Request<'_>) -> bool {
-    evaluate([&role.trust], req) == Decision::Allow
-}
-
-fn uses_external_id(stmt: &Json) -> bool {
-    stmt.get("Condition")
-        .is_some_and(|c| c.to_string().to_lowercase().contains("sts:externalid"))
-}
-
-fn allow_statements(doc: &Json) -> impl Iterator<Item = &Json> {
-    statements(doc)
-        .into_iter()
-        .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow"))
-}
-
-/// Services a role's Allow statements grant actions of, with the policies granting them.
-fn services(role: &LiveRole) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (policy, doc) in &role.inline_policies {
-        for action in allow_statements(doc).flat_map(|s| string_list(s.get("Action"))) {
-            if let Some(svc) = action.split(':').next() {
-                let entry = out.entry(svc.to_lowercase()).or_default();
-                if !entry.contains(policy) {
-                    entry.push(policy.clone());
-                }
-            }
-        }
-    }
-    out
-}
-
-/// An action pattern on the base role that reaches beyond AssumeRole/TagSession.
-fn reaches_beyond_assume(pattern: &str) -> bool {
-    let p = pattern.to_lowercase();
-    if !(p.starts_with("sts:") || p == "*") {
-        return true;
-    }
-    STS_ACTIONS
-        .iter()
-        .any(|a| glob(&p, a, true) && *a != ASSUME && *a != TAG)
+/// The base role as the connector checks see it: its ARN always, the role
+/// itself when these credentials can read it.
+struct Base<'a> {
+    arn: &'a str,
+    live: Option<&'a LiveRole>,
 }
 
 pub fn diagnose(s: &Subject) -> Vec<Finding> {
@@ -323,303 +185,29 @@ pub fn diagnose(s: &Subject) -> Vec<Finding> {
     f.0
 }
 
-/// The base role as the connector checks see it: its ARN always, the role
-/// itself when these credentials can read it.
-struct Base<'a> {
-    arn: &'a str,
-    live: Option<&'a LiveRole>,
-}
-
-/// The base role's side of the chain: may it assume (and tag) the connector.
-fn check_base_grants(f: &mut Findings, s: &Subject, base: &LiveRole, c: &LiveRole) {
-    let base_identity = Identity::of(base, &s.managed);
-    let chain = Request::identity(ASSUME, &c.arn);
-    if !base_identity.allows(&chain) {
-        let why = if base_identity.only_boundary_denies(&chain) {
-            " (its permissions boundary denies it)"
-        } else {
-            ""
-        };
-        f.add("BASE_CANNOT_ASSUME", Severity::Error, &base.name, format!("the base role has no permission to assume {}{why}", c.arn), None, &format!("grant the base role sts:AssumeRole + sts:TagSession on {} (AssumeConnectorRoles, or the connector's xpander-assume-{} policy), within its permissions boundary", c.arn, c.name));
-    } else if !base_identity.allows(&Request::identity(TAG, &c.arn)) {
-        let evidence = base
-            .inline_policies
-            .get(&crate::iam::templates::grant_policy_name(&c.name))
-            .or(base
-                .inline_policies
-                .get(crate::iam::templates::POLICY_ASSUME_CONNECTORS));
-        f.add(
-            "TAG_SESSION_PERMISSION",
-            Severity::Error,
-            &base.name,
-            format!("the base role may assume {} but not tag the session", c.arn),
-            evidence,
-            "add \"sts:TagSession\" next to sts:AssumeRole in the base role's policy",
-        );
-    }
-}
-
 fn check_base(f: &mut Findings, s: &Subject, base: &LiveRole) {
-    let name = &base.name;
-    let target = s.pod_identity.as_ref();
-    if !trust_allows(base, &from_pods(ASSUME, base, target)) {
-        f.add("BASE_TRUST_NO_POD_IDENTITY", Severity::Error, name, "the base role's trust does not admit pods.eks.amazonaws.com for sts:AssumeRole, so Pod Identity cannot attach it".into(), Some(&base.trust), "trust {\"Service\": \"pods.eks.amazonaws.com\"} with Action [\"sts:AssumeRole\", \"sts:TagSession\"] (seed step 1)");
-    } else if !trust_allows(base, &from_pods(TAG, base, target)) {
-        f.add("TAG_SESSION_TRUST", Severity::Error, name, "the base role's trust lets Pod Identity assume it but not tag the session; EKS tags Pod Identity sessions".into(), Some(&base.trust), "add \"sts:TagSession\" to the Action of the pods.eks.amazonaws.com statement");
-    }
-    let mut documents: Vec<(String, &Json)> = base
-        .inline_policies
-        .iter()
-        .map(|(k, v)| (format!("inline policy {k:?}"), v))
-        .collect();
-    documents.extend(
-        base.managed_policies
-            .iter()
-            .filter_map(|a| s.managed.get(a).map(|d| (format!("managed policy {a}"), d))),
-    );
-    for (label, doc) in documents {
-        for stmt in allow_statements(doc) {
-            let beyond = string_list(stmt.get("Action"))
-                .into_iter()
-                .find(|a| reaches_beyond_assume(a));
-            if let Some(action) =
-                beyond.or_else(|| stmt.get("NotAction").map(|_| "NotAction".to_string()))
-            {
-                f.add("BASE_SERVICE_PERMISSIONS", Severity::Error, name, format!("{label} grants {action:?} to the base role; it should only assume connector roles"), Some(stmt), "move service permissions to a connector role (seed: \"Restrict base role\")");
-            }
-            let star = string_list(stmt.get("Resource")).iter().any(|r| r == "*");
-            if star
-                && string_list(stmt.get("Action"))
-                    .iter()
-                    .any(|a| glob(a, ASSUME, true))
-            {
-                f.add(
-                    "BASE_ASSUMES_ANY_ROLE",
-                    Severity::Warning,
-                    name,
-                    format!("{label} lets the base role assume any role"),
-                    Some(stmt),
-                    "list the connector role ARNs instead of \"*\"",
-                );
-            }
-        }
-    }
-    if let Some(t) = target {
-        match (&t.cluster_info, &t.association) {
-            (None, _) => f.add("CLUSTER_NOT_FOUND", Severity::Error, name, format!("EKS cluster {:?} does not exist in this account and region", t.cluster), None, "check --cluster / clusterName and the region"),
-            (Some(_), None) => f.add("POD_IDENTITY_MISSING", Severity::Error, name, format!("no Pod Identity association for {}/{} on cluster {}", t.namespace, t.service_account, t.cluster), None, "aws eks create-pod-identity-association for the xpander service account with the base role (or set podIdentity on XpanderBaseRole)"),
-            (Some(_), Some(a)) if a.role_arn != base.arn => {
-                let evidence = json!({"associationId": a.association_id, "namespace": a.namespace, "serviceAccount": a.service_account, "roleArn": a.role_arn});
-                f.add("POD_IDENTITY_OTHER_ROLE", Severity::Error, name, format!("the Pod Identity association {} for {}/{} points to {}, not the base role", a.association_id, t.namespace, t.service_account, a.role_arn), Some(&evidence), "update the association's role to the base role");
-            }
-            _ => {}
-        }
-    }
-    check_common(f, s, base);
+    pod_identity::check_trust(f, s, base);
+    tag_session::check_base_trust(f, s, base);
+    recommendations::check_base(f, s, base);
+    pod_identity::check_association(f, s, base);
+    recommendations::check_common(f, s, base);
 }
 
 fn check_connector(f: &mut Findings, s: &Subject, base: &Base<'_>, c: &LiveRole) {
-    let name = &c.name;
-    let identity = Identity::of(c, &s.managed);
-    let stale: Vec<&Json> = statements(&c.trust)
-        .into_iter()
-        .filter(|st| {
-            string_list(st.get("Principal").and_then(|p| p.get("AWS")))
-                .iter()
-                .any(|p| p.starts_with("AROA") || p.starts_with("AIDA"))
-        })
-        .collect();
-    for st in &stale {
-        let id = string_list(st.get("Principal").and_then(|p| p.get("AWS")))
-            .into_iter()
-            .find(|p| p.starts_with("AROA") || p.starts_with("AIDA"))
-            .unwrap_or_default();
-        f.add("STALE_PRINCIPAL", Severity::Error, name, format!("the trust names {id}, the unique id of a role that was deleted; a role recreated with the same name is a different principal"), Some(st), "rewrite the trust policy with the role's ARN (XpanderConnectorRole does this when baseRoleId changes)");
-    }
-    let tags_disabled = s
-        .pod_identity
-        .as_ref()
-        .and_then(|t| t.association.as_ref())
-        .is_some_and(|a| a.disable_session_tags);
-
-    for (who, arn, sid) in [
-        ("the base role", base.arn, "AllowFromBaseRole"),
-        ("the role itself", c.arn.as_str(), "SelfAssume"),
-    ] {
-        let assume = from_role(ASSUME, arn);
-        if !trust_allows(c, &assume) {
-            let names_it = |st: &&&Json| {
-                string_list(st.get("Principal").and_then(|p| p.get("AWS")))
-                    .iter()
-                    .any(|p| p == arn)
-            };
-            let blockers = blocked_by_condition([&c.trust], &assume);
-            if let Some(stmt) = blockers
-                .iter()
-                .filter(names_it)
-                .find(|st| uses_external_id(st))
-            {
-                f.add("EXTERNAL_ID_ON_INTERNAL", Severity::Error, name, format!("the trust statement admitting {who} requires an ExternalId; the AI Gateway passes none when it chains or re-assumes, so this fails with AccessDenied"), Some(stmt), &format!("remove the Condition from {sid}; only CrossAccountWithExternalId carries the ExternalId"));
-            } else if !stale.is_empty() && arn == base.arn {
-                // A stale unique id explains it; STALE_PRINCIPAL already says so.
-            } else if arn == base.arn {
-                let cloud_only = statements(&c.trust).iter().any(|st| uses_external_id(st));
-                let summary = if cloud_only {
-                    "the trust admits the xpander platform (with ExternalId) but not the base role: the connector works in cloud mode but not self-hosted".to_string()
-                } else {
-                    "the connector's trust does not admit the base role, so role chaining from the pods fails with AccessDenied".to_string()
-                };
-                f.add("TRUST_MISSING_BASE_ROLE", Severity::Error, name, summary, Some(&c.trust), &format!("add an {sid} statement: Principal {{\"AWS\": \"{}\"}}, Action [\"sts:AssumeRole\", \"sts:TagSession\"]", base.arn));
-            } else {
-                f.add("TRUST_MISSING_SELF", Severity::Error, name, "the trust does not admit the role itself; the AI Gateway re-assumes it to refresh credentials".into(), Some(&c.trust), &format!("add a {sid} statement: Principal {{\"AWS\": \"{}\"}}, Action [\"sts:AssumeRole\", \"sts:TagSession\"]", c.arn));
-            }
-        } else if !trust_allows(c, &from_role(TAG, arn)) {
-            let stmt = statements(&c.trust)
-                .into_iter()
-                .find(|st| crate::iam::eval::statement_applies(st, &assume));
-            // Without session tags (disableSessionTags) nothing is carried into the chain.
-            let severity = if tags_disabled {
-                Severity::Warning
-            } else {
-                Severity::Error
-            };
-            f.add("TAG_SESSION_TRUST", severity, name, format!("the trust lets {who} call sts:AssumeRole but not sts:TagSession; Pod Identity session tags are transitive, so the chained call fails with AccessDenied: sts:TagSession"), stmt, &format!("add \"sts:TagSession\" to the Action of {sid}"));
-        }
-    }
-
-    let self_assume = Request::identity(ASSUME, &c.arn);
-    if !identity.allows(&self_assume) {
-        let why = if identity.only_boundary_denies(&self_assume) {
-            " (its permissions boundary denies it)"
-        } else {
-            ""
-        };
-        f.add("SELF_ASSUME_PERMISSION_MISSING", Severity::Error, name, format!("no permission lets the role assume itself{why}"), None, "put the SelfAssumeAndTagSession policy: Allow sts:AssumeRole + sts:TagSession on the role's own ARN");
-    } else if !identity.allows(&Request::identity(TAG, &c.arn)) {
-        f.add(
-            "TAG_SESSION_PERMISSION",
-            Severity::Error,
-            name,
-            "the role may assume itself but not tag the session".into(),
-            c.inline_policies.get("SelfAssumeAndTagSession"),
-            "add \"sts:TagSession\" to SelfAssumeAndTagSession",
-        );
-    }
+    let callers = eval::callers(c, base.arn);
+    from_base::check_trust(f, c, &callers[0]);
+    cloud_only::check(f, c, &callers[0]);
+    self_assume::check_trust(f, c, &callers[1]);
+    tag_session::check_connector_trust(f, s, c, &callers);
+    self_assume::check_permission(f, s, c);
+    tag_session::check_self_permission(f, s, c);
     if let Some(live) = base.live {
-        check_base_grants(f, s, live, c);
+        from_base::check_grant(f, s, live, c);
+        tag_session::check_base_grant(f, s, live, c);
     }
-
-    let svc = services(c);
-    let families: Vec<(&str, Vec<&String>)> = OWN_ROLE_FAMILIES
-        .iter()
-        .map(|(family, services)| {
-            let policies = services
-                .iter()
-                .filter_map(|k| svc.get(*k))
-                .flatten()
-                .collect::<Vec<_>>();
-            (*family, policies)
-        })
-        .filter(|(_, policies)| !policies.is_empty())
-        .collect();
-    if families.len() > 1 {
-        let names: Vec<&str> = families.iter().map(|(f, _)| *f).collect();
-        let evidence = Json::Object(
-            families
-                .iter()
-                .map(|(f, p)| (f.to_string(), json!(p)))
-                .collect(),
-        );
-        f.add("MIXED_DATA_SOURCES", Severity::Warning, name, format!("one role holds permissions of {}", names.join(" and ")), Some(&evidence), "split into one connector role per data source (seed: \"Separate roles per data source\")");
-    }
-    for (policy, doc) in &c.inline_policies {
-        for stmt in allow_statements(doc) {
-            if !string_list(stmt.get("Resource")).iter().any(|r| r == "*") {
-                continue;
-            }
-            let scoped = string_list(stmt.get("Action")).into_iter().find(|a| {
-                SCOPED_ACTIONS
-                    .iter()
-                    .any(|concrete| glob(a, concrete, true))
-            });
-            if let Some(action) = scoped {
-                f.add("RESOURCE_STAR", Severity::Warning, name, format!("policy {policy:?} grants {action:?} on Resource \"*\""), Some(stmt), "scope the Resource to the cluster, bucket, table, work group, model or secret ARNs (seed: \"Scope resources\")");
-            }
-        }
-    }
-    let config_map_only = s
-        .pod_identity
-        .as_ref()
-        .and_then(|t| t.cluster_info.as_ref().map(|c| (t, c)))
-        .filter(|(_, c)| c.authentication_mode == "CONFIG_MAP");
-    if let (true, Some((t, cluster))) = (svc.contains_key("eks"), config_map_only) {
-        let evidence =
-            json!({"cluster": t.cluster, "authenticationMode": cluster.authentication_mode});
-        f.add("EKS_AUTH_MODE", Severity::Error, name, format!("cluster {} authenticates with CONFIG_MAP only, so this EKS connector cannot get an access entry (its Kubernetes access)", t.cluster), Some(&evidence), "switch the cluster to API_AND_CONFIG_MAP (aws eks update-cluster-config --access-config authenticationMode=API_AND_CONFIG_MAP; one-way)");
-    }
-    if svc.contains_key("eks") {
-        let cluster = s
-            .pod_identity
-            .as_ref()
-            .filter(|t| {
-                t.cluster_info
-                    .as_ref()
-                    .is_some_and(|c| c.authentication_mode != "CONFIG_MAP")
-            })
-            .map(|t| t.cluster.as_str());
-        if let (Some(entry), Some(cluster)) = (s.access_entries.get(name), cluster) {
-            match entry {
-                None => f.add("EKS_ACCESS_ENTRY_MISSING", Severity::Error, name, format!("the EKS connector has no access entry on cluster {cluster}, so Kubernetes API calls are refused"), None, "aws eks create-access-entry --principal-arn <connector ARN> --type STANDARD, then associate-access-policy (or set eks on XpanderConnectorRole)"),
-                Some(e) if e.policies.is_empty() => {
-                    let evidence = json!({"accessEntryArn": e.access_entry_arn, "accessPolicies": []});
-                    f.add("EKS_ACCESS_POLICY_MISSING", Severity::Error, name, format!("the access entry on {cluster} has no access policy"), Some(&evidence), "aws eks associate-access-policy with AmazonEKSViewPolicy (read-only) or the seed's AmazonEKSClusterAdminPolicy")
-                }
-                Some(e) if e.policies.keys().any(|p| p.ends_with("/AmazonEKSClusterAdminPolicy")) => f.add("EKS_CLUSTER_ADMIN", Severity::Info, name, format!("the connector is cluster admin on {cluster} (the seed's choice)"), None, "consider AmazonEKSViewPolicy if the connector only reads"),
-                Some(_) => {}
-            }
-        }
-    }
-    check_common(f, s, c);
-}
-
-fn check_common(f: &mut Findings, s: &Subject, role: &LiveRole) {
-    let quota = s.trust_quota.unwrap_or(TRUST_POLICY_MAX_CHARS);
-    let trust = policy_size(&role.trust);
-    if trust * 10 > quota * 9 {
-        f.add(
-            "SIZE_NEAR_QUOTA",
-            Severity::Warning,
-            &role.name,
-            format!("the trust policy is {trust} of {quota} characters"),
-            None,
-            "shorten it or raise the ACLSizePerRole quota",
-        );
-    }
-    let inline: usize = role.inline_policies.values().map(policy_size).sum();
-    if inline * 10 > INLINE_POLICIES_MAX_CHARS * 9 {
-        f.add(
-            "SIZE_NEAR_QUOTA",
-            Severity::Warning,
-            &role.name,
-            format!("inline policies total {inline} of {INLINE_POLICIES_MAX_CHARS} characters"),
-            None,
-            "move large policies to managed policies",
-        );
-    }
-    let missing: Vec<&str> = ["Environment", "Project", "ManagedBy"]
-        .into_iter()
-        .filter(|t| !role.tags.contains_key(*t))
-        .collect();
-    if !missing.is_empty() {
-        f.add(
-            "MISSING_TAGS",
-            Severity::Info,
-            &role.name,
-            format!("missing governance tags: {}", missing.join(", ")),
-            None,
-            "tag roles with Environment, Project and ManagedBy (seed: \"Tag roles\")",
-        );
-    }
+    recommendations::check_connector(f, c);
+    eks_access::check(f, s, c);
+    recommendations::check_common(f, s, c);
 }
 
 #[cfg(test)]
@@ -629,6 +217,7 @@ mod tests {
     use crate::resources::connector::sources::{eks::Eks, Sources};
     use crate::resources::connector::{ConnectorArgs, TrustArgs};
     use crate::resources::role::RoleArgs;
+    use std::collections::BTreeMap;
     use std::collections::BTreeSet;
 
     fn ctx() -> AccountContext {

@@ -310,7 +310,7 @@ pub fn check_scope(scope: &Scope) -> Vec<(&'static str, String)> {
             format!("{:?} is not a 12-digit account id", scope.account_id),
         ));
     }
-    if scope.region != "*" && !crate::config::is_region_name(&scope.region) {
+    if scope.region != "*" && !crate::iam::limits::is_region_name(&scope.region) {
         problems.push((
             "region",
             format!("{:?} is not an AWS region name", scope.region),

@@ -192,6 +192,20 @@ pub fn policy_size(doc: &serde_json::Value) -> usize {
         .unwrap_or(0)
 }
 
+/// An AWS region name (`us-east-1`, `us-gov-west-1`), by its shape.
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +259,13 @@ mod tests {
             policy_size(&doc),
             r#"{"Version":"2012-10-17","Statement":[]}"#.len()
         );
+    }
+
+    #[test]
+    fn region_names() {
+        assert!(is_region_name("us-east-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("useast1"));
+        assert!(!is_region_name("us-east-x"));
     }
 }

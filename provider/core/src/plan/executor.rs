@@ -201,6 +201,28 @@ impl Executor<'_> {
                         .await,
                 )?
             }
+            Step::CreatePodIdentity { .. }
+            | Step::UpdatePodIdentity { .. }
+            | Step::DeletePodIdentity { .. }
+            | Step::CreateAccessEntry { .. }
+            | Step::AssociateAccessPolicy { .. }
+            | Step::DisassociateAccessPolicy { .. }
+            | Step::DeleteAccessEntry { .. } => self.run_cluster_step(step, &what, applied).await?,
+        }
+        Ok(())
+    }
+
+    /// The EKS steps: Pod Identity associations and access entries.
+    async fn run_cluster_step(
+        &self,
+        step: &Step,
+        what: &str,
+        applied: &mut Applied,
+    ) -> Result<(), CloudError> {
+        let api = self.api;
+        let visible = |c| c == ErrorClass::PrincipalNotVisible;
+        let never = |_| false;
+        match step {
             Step::CreatePodIdentity {
                 cluster,
                 namespace,
@@ -218,7 +240,7 @@ impl Executor<'_> {
                     tags: tags.clone(),
                 };
                 let created = match self
-                    .retrying(&what, visible, || api.create_pod_identity(&new))
+                    .retrying(what, visible, || api.create_pod_identity(&new))
                     .await
                 {
                     Err(e) if e.class() == ErrorClass::AlreadyExists => {
@@ -234,13 +256,13 @@ impl Executor<'_> {
                 role_arn,
                 disable_session_tags,
             } => {
-                self.retrying(&what, visible, || {
+                self.retrying(what, visible, || {
                     api.update_pod_identity(cluster, id, role_arn, *disable_session_tags)
                 })
                 .await?;
             }
             Step::DeletePodIdentity { cluster, id } => ok_if_gone(
-                self.retrying(&what, never, || api.delete_pod_identity(cluster, id))
+                self.retrying(what, never, || api.delete_pod_identity(cluster, id))
                     .await,
             )?,
             Step::CreateAccessEntry {
@@ -249,7 +271,7 @@ impl Executor<'_> {
                 tags,
             } => {
                 let arn = match self
-                    .retrying(&what, visible, || {
+                    .retrying(what, visible, || {
                         api.create_access_entry(cluster, principal_arn, tags)
                     })
                     .await
@@ -270,7 +292,7 @@ impl Executor<'_> {
                 scope,
             } => {
                 let not_yet = |c| c == ErrorClass::PrincipalNotVisible || c == ErrorClass::NotFound;
-                self.retrying(&what, not_yet, || {
+                self.retrying(what, not_yet, || {
                     api.associate_access_policy(cluster, principal_arn, policy_arn, scope)
                 })
                 .await?;
@@ -280,7 +302,7 @@ impl Executor<'_> {
                 principal_arn,
                 policy_arn,
             } => ok_if_gone(
-                self.retrying(&what, never, || {
+                self.retrying(what, never, || {
                     api.disassociate_access_policy(cluster, principal_arn, policy_arn)
                 })
                 .await,
@@ -289,11 +311,18 @@ impl Executor<'_> {
                 cluster,
                 principal_arn,
             } => ok_if_gone(
-                self.retrying(&what, never, || {
+                self.retrying(what, never, || {
                     api.delete_access_entry(cluster, principal_arn)
                 })
                 .await,
             )?,
+            other => {
+                return Err(CloudError::new(
+                    "Plan",
+                    "InvalidStep",
+                    format!("{} is not an EKS step", other.describe()),
+                ))
+            }
         }
         Ok(())
     }

@@ -2,14 +2,6 @@
 //! type, its rules, the policies it renders and its tests. The connector is
 //! assembled from the list below; adding a source is a file and one line.
 
-pub mod athena;
-pub mod bedrock;
-pub mod dynamodb;
-pub mod eks;
-pub mod redshift;
-pub mod s3;
-pub mod secrets_manager;
-
 use async_trait::async_trait;
 use serde_json::Value as Json;
 
@@ -123,13 +115,16 @@ impl Profile {
     }
 }
 
-/// One line per data source: input name, field, type.
+/// One line per data source: its input name, and its field, which is also
+/// the name of its file, and its type there.
 macro_rules! sources {
-    ($($key:literal $field:ident: $ty:ty,)*) => {
+    ($($key:literal $field:ident: $ty:ident,)*) => {
+        $(pub mod $field;)*
+
         declare! {
             /// The data-source inputs of a connector.
             pub struct Sources {
-                $($key $field: $ty => <$ty>::DESCRIPTION,)*
+                $($key $field: $field::$ty => $field::$ty::DESCRIPTION,)*
             }
         }
 
@@ -152,18 +147,41 @@ macro_rules! sources {
         }
 
         /// Every kind of source, in declaration order.
-        pub static PROFILES: &[Profile] = &[$(Profile::of::<$ty>(Sources::$field)),*];
+        pub static PROFILES: &[Profile] = &[$(Profile::of::<$field::$ty>(Sources::$field)),*];
     };
 }
 
 sources! {
-    "redshift" redshift: redshift::Redshift,
-    "eks" eks: eks::Eks,
-    "s3" s3: s3::S3,
-    "dynamodb" dynamodb: dynamodb::DynamoDb,
-    "athena" athena: athena::Athena,
-    "bedrock" bedrock: bedrock::Bedrock,
-    "secretsManager" secrets_manager: secrets_manager::SecretsManager,
+    "redshift" redshift: Redshift,
+    "eks" eks: Eks,
+    "s3" s3: S3,
+    "dynamodb" dynamodb: DynamoDb,
+    "athena" athena: Athena,
+    "bedrock" bedrock: Bedrock,
+    "secretsManager" secrets_manager: SecretsManager,
+    "cloudwatchLogs" cloudwatch_logs: CloudWatchLogs,
+}
+
+/// Every kind of source as data, for the `sources` subcommand: what the
+/// policy linter's matrix and a reviewer read (input key, schema type,
+/// policy names, the doctor's facts, example inputs).
+pub fn listing() -> Json {
+    Json::Array(
+        PROFILES
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "key": p.key.name(),
+                    "type": p.type_name,
+                    "policies": p.policy_names,
+                    "ownRole": p.own_role.map(|o| serde_json::json!({"family": o.family, "services": o.services})),
+                    "scopedActions": p.scoped_actions,
+                    "variants": Json::Object((p.variants)().into_iter().map(|(k, v)| (k.name().to_string(), Json::Array(v))).collect()),
+                    "wildcard": (p.wildcard)(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// The input names, for messages.
@@ -237,7 +255,7 @@ impl Rules<'_> {
 
     pub fn region_at(&mut self, path: &str, region: &Option<String>) {
         if let Some(r) = region {
-            if !crate::config::is_region_name(r) {
+            if !crate::iam::limits::is_region_name(r) {
                 self.fail(path, format!("{path}: {r:?} is not an AWS region name"));
             }
         }
