@@ -18,6 +18,7 @@ export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
         "bedrock": args.bedrock,
+        "cloudwatchLogs": args.cloudwatchLogs,
         "description": args.description,
         "dynamodb": args.dynamodb ? inputs.dynamoDbProvideDefaults(args.dynamodb) : undefined,
         "eks": args.eks ? inputs.eksProvideDefaults(args.eks) : undefined,
@@ -65,6 +66,10 @@ export interface RenderConnectorPoliciesArgs {
      * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
      */
     bedrock?: inputs.Bedrock;
+    /**
+     * CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+     */
+    cloudwatchLogs?: inputs.CloudWatchLogs;
     /**
      * Role description.
      */
@@ -185,6 +190,7 @@ export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutpu
         "baseRoleArn": args.baseRoleArn,
         "baseRoleId": args.baseRoleId,
         "bedrock": args.bedrock,
+        "cloudwatchLogs": args.cloudwatchLogs,
         "description": args.description,
         "dynamodb": pulumi.output(args.dynamodb).apply(v => v === undefined ? undefined : inputs.dynamoDbProvideDefaults(v)),
         "eks": pulumi.output(args.eks).apply(v => v === undefined ? undefined : inputs.eksProvideDefaults(v)),
@@ -232,6 +238,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
      */
     bedrock?: pulumi.Input<inputs.BedrockArgs | undefined>;
+    /**
+     * CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+     */
+    cloudwatchLogs?: pulumi.Input<inputs.CloudWatchLogsArgs | undefined>;
     /**
      * Role description.
      */

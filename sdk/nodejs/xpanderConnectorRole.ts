@@ -79,6 +79,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly bedrock: pulumi.Output<outputs.Bedrock | undefined>;
     /**
+     * CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+     */
+    declare public readonly cloudwatchLogs: pulumi.Output<outputs.CloudWatchLogs | undefined>;
+    /**
      * Role description.
      */
     declare public readonly description: pulumi.Output<string | undefined>;
@@ -179,6 +183,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["baseRoleArn"] = args?.baseRoleArn;
             resourceInputs["baseRoleId"] = args?.baseRoleId;
             resourceInputs["bedrock"] = args?.bedrock;
+            resourceInputs["cloudwatchLogs"] = args?.cloudwatchLogs;
             resourceInputs["description"] = args?.description;
             resourceInputs["dynamodb"] = args ? pulumi.output(args.dynamodb).apply(v => v === undefined ? undefined : inputs.dynamoDbArgsProvideDefaults(v)) : undefined;
             resourceInputs["eks"] = args ? pulumi.output(args.eks).apply(v => v === undefined ? undefined : inputs.eksArgsProvideDefaults(v)) : undefined;
@@ -212,6 +217,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["baseRoleArn"] = undefined /*out*/;
             resourceInputs["baseRoleId"] = undefined /*out*/;
             resourceInputs["bedrock"] = undefined /*out*/;
+            resourceInputs["cloudwatchLogs"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["dynamodb"] = undefined /*out*/;
             resourceInputs["eks"] = undefined /*out*/;
@@ -265,6 +271,10 @@ export interface XpanderConnectorRoleArgs {
      * Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
      */
     bedrock?: pulumi.Input<inputs.BedrockArgs | undefined>;
+    /**
+     * CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+     */
+    cloudwatchLogs?: pulumi.Input<inputs.CloudWatchLogsArgs | undefined>;
     /**
      * Role description.
      */

@@ -725,6 +725,165 @@ func (o BedrockPtrOutput) ModelArns() pulumi.StringArrayOutput {
 	}).(pulumi.StringArrayOutput)
 }
 
+// CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+type CloudWatchLogs struct {
+	// Log group names (`/aws/lambda/orders`).
+	LogGroups []string `pulumi:"logGroups"`
+	// Region of the log groups; defaults to the provider's region.
+	Region *string `pulumi:"region"`
+}
+
+// CloudWatchLogsInput is an input type that accepts CloudWatchLogsArgs and CloudWatchLogsOutput values.
+// You can construct a concrete instance of `CloudWatchLogsInput` via:
+//
+//	CloudWatchLogsArgs{...}
+type CloudWatchLogsInput interface {
+	pulumi.Input
+
+	ToCloudWatchLogsOutput() CloudWatchLogsOutput
+	ToCloudWatchLogsOutputWithContext(context.Context) CloudWatchLogsOutput
+}
+
+// CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+type CloudWatchLogsArgs struct {
+	// Log group names (`/aws/lambda/orders`).
+	LogGroups pulumi.StringArrayInput `pulumi:"logGroups"`
+	// Region of the log groups; defaults to the provider's region.
+	Region pulumi.StringPtrInput `pulumi:"region"`
+}
+
+func (CloudWatchLogsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*CloudWatchLogs)(nil)).Elem()
+}
+
+func (i CloudWatchLogsArgs) ToCloudWatchLogsOutput() CloudWatchLogsOutput {
+	return i.ToCloudWatchLogsOutputWithContext(context.Background())
+}
+
+func (i CloudWatchLogsArgs) ToCloudWatchLogsOutputWithContext(ctx context.Context) CloudWatchLogsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CloudWatchLogsOutput)
+}
+
+func (i CloudWatchLogsArgs) ToCloudWatchLogsPtrOutput() CloudWatchLogsPtrOutput {
+	return i.ToCloudWatchLogsPtrOutputWithContext(context.Background())
+}
+
+func (i CloudWatchLogsArgs) ToCloudWatchLogsPtrOutputWithContext(ctx context.Context) CloudWatchLogsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CloudWatchLogsOutput).ToCloudWatchLogsPtrOutputWithContext(ctx)
+}
+
+// CloudWatchLogsPtrInput is an input type that accepts CloudWatchLogsArgs, CloudWatchLogsPtr and CloudWatchLogsPtrOutput values.
+// You can construct a concrete instance of `CloudWatchLogsPtrInput` via:
+//
+//	        CloudWatchLogsArgs{...}
+//
+//	or:
+//
+//	        nil
+type CloudWatchLogsPtrInput interface {
+	pulumi.Input
+
+	ToCloudWatchLogsPtrOutput() CloudWatchLogsPtrOutput
+	ToCloudWatchLogsPtrOutputWithContext(context.Context) CloudWatchLogsPtrOutput
+}
+
+type cloudWatchLogsPtrType CloudWatchLogsArgs
+
+func CloudWatchLogsPtr(v *CloudWatchLogsArgs) CloudWatchLogsPtrInput {
+	return (*cloudWatchLogsPtrType)(v)
+}
+
+func (*cloudWatchLogsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**CloudWatchLogs)(nil)).Elem()
+}
+
+func (i *cloudWatchLogsPtrType) ToCloudWatchLogsPtrOutput() CloudWatchLogsPtrOutput {
+	return i.ToCloudWatchLogsPtrOutputWithContext(context.Background())
+}
+
+func (i *cloudWatchLogsPtrType) ToCloudWatchLogsPtrOutputWithContext(ctx context.Context) CloudWatchLogsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CloudWatchLogsPtrOutput)
+}
+
+// CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+type CloudWatchLogsOutput struct{ *pulumi.OutputState }
+
+func (CloudWatchLogsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*CloudWatchLogs)(nil)).Elem()
+}
+
+func (o CloudWatchLogsOutput) ToCloudWatchLogsOutput() CloudWatchLogsOutput {
+	return o
+}
+
+func (o CloudWatchLogsOutput) ToCloudWatchLogsOutputWithContext(ctx context.Context) CloudWatchLogsOutput {
+	return o
+}
+
+func (o CloudWatchLogsOutput) ToCloudWatchLogsPtrOutput() CloudWatchLogsPtrOutput {
+	return o.ToCloudWatchLogsPtrOutputWithContext(context.Background())
+}
+
+func (o CloudWatchLogsOutput) ToCloudWatchLogsPtrOutputWithContext(ctx context.Context) CloudWatchLogsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v CloudWatchLogs) *CloudWatchLogs {
+		return &v
+	}).(CloudWatchLogsPtrOutput)
+}
+
+// Log group names (`/aws/lambda/orders`).
+func (o CloudWatchLogsOutput) LogGroups() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v CloudWatchLogs) []string { return v.LogGroups }).(pulumi.StringArrayOutput)
+}
+
+// Region of the log groups; defaults to the provider's region.
+func (o CloudWatchLogsOutput) Region() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v CloudWatchLogs) *string { return v.Region }).(pulumi.StringPtrOutput)
+}
+
+type CloudWatchLogsPtrOutput struct{ *pulumi.OutputState }
+
+func (CloudWatchLogsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**CloudWatchLogs)(nil)).Elem()
+}
+
+func (o CloudWatchLogsPtrOutput) ToCloudWatchLogsPtrOutput() CloudWatchLogsPtrOutput {
+	return o
+}
+
+func (o CloudWatchLogsPtrOutput) ToCloudWatchLogsPtrOutputWithContext(ctx context.Context) CloudWatchLogsPtrOutput {
+	return o
+}
+
+func (o CloudWatchLogsPtrOutput) Elem() CloudWatchLogsOutput {
+	return o.ApplyT(func(v *CloudWatchLogs) CloudWatchLogs {
+		if v != nil {
+			return *v
+		}
+		var ret CloudWatchLogs
+		return ret
+	}).(CloudWatchLogsOutput)
+}
+
+// Log group names (`/aws/lambda/orders`).
+func (o CloudWatchLogsPtrOutput) LogGroups() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *CloudWatchLogs) []string {
+		if v == nil {
+			return nil
+		}
+		return v.LogGroups
+	}).(pulumi.StringArrayOutput)
+}
+
+// Region of the log groups; defaults to the provider's region.
+func (o CloudWatchLogsPtrOutput) Region() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CloudWatchLogs) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Region
+	}).(pulumi.StringPtrOutput)
+}
+
 // DynamoDB tables the connector reads (and writes unless read-only).
 type DynamoDb struct {
 	// Only read items (the default, least privilege); `false` adds item writes.
@@ -2221,6 +2380,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AthenaPtrInput)(nil)).Elem(), AthenaArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BedrockInput)(nil)).Elem(), BedrockArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BedrockPtrInput)(nil)).Elem(), BedrockArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CloudWatchLogsInput)(nil)).Elem(), CloudWatchLogsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CloudWatchLogsPtrInput)(nil)).Elem(), CloudWatchLogsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DynamoDbInput)(nil)).Elem(), DynamoDbArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*DynamoDbPtrInput)(nil)).Elem(), DynamoDbArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*EksInput)(nil)).Elem(), EksArgs{})
@@ -2243,6 +2404,8 @@ func init() {
 	pulumi.RegisterOutputType(AthenaPtrOutput{})
 	pulumi.RegisterOutputType(BedrockOutput{})
 	pulumi.RegisterOutputType(BedrockPtrOutput{})
+	pulumi.RegisterOutputType(CloudWatchLogsOutput{})
+	pulumi.RegisterOutputType(CloudWatchLogsPtrOutput{})
 	pulumi.RegisterOutputType(DynamoDbOutput{})
 	pulumi.RegisterOutputType(DynamoDbPtrOutput{})
 	pulumi.RegisterOutputType(EksOutput{})

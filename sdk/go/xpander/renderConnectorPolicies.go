@@ -35,6 +35,8 @@ type RenderConnectorPoliciesArgs struct {
 	BaseRoleId *string `pulumi:"baseRoleId"`
 	// Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 	Bedrock *Bedrock `pulumi:"bedrock"`
+	// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+	CloudwatchLogs *CloudWatchLogs `pulumi:"cloudwatchLogs"`
 	// Role description.
 	Description *string `pulumi:"description"`
 	// DynamoDB permissions scoped to tables (`DynamoDBAccess`).
@@ -146,6 +148,8 @@ type RenderConnectorPoliciesOutputArgs struct {
 	BaseRoleId pulumi.StringPtrInput `pulumi:"baseRoleId"`
 	// Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 	Bedrock BedrockPtrInput `pulumi:"bedrock"`
+	// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+	CloudwatchLogs CloudWatchLogsPtrInput `pulumi:"cloudwatchLogs"`
 	// Role description.
 	Description pulumi.StringPtrInput `pulumi:"description"`
 	// DynamoDB permissions scoped to tables (`DynamoDBAccess`).

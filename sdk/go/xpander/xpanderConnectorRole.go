@@ -31,6 +31,8 @@ type XpanderConnectorRole struct {
 	BaseRoleId pulumi.StringPtrOutput `pulumi:"baseRoleId"`
 	// Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 	Bedrock BedrockPtrOutput `pulumi:"bedrock"`
+	// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+	CloudwatchLogs CloudWatchLogsPtrOutput `pulumi:"cloudwatchLogs"`
 	// Role description.
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// DynamoDB permissions scoped to tables (`DynamoDBAccess`).
@@ -160,6 +162,8 @@ type xpanderConnectorRoleArgs struct {
 	BaseRoleId *string `pulumi:"baseRoleId"`
 	// Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 	Bedrock *Bedrock `pulumi:"bedrock"`
+	// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+	CloudwatchLogs *CloudWatchLogs `pulumi:"cloudwatchLogs"`
 	// Role description.
 	Description *string `pulumi:"description"`
 	// DynamoDB permissions scoped to tables (`DynamoDBAccess`).
@@ -208,6 +212,8 @@ type XpanderConnectorRoleArgs struct {
 	BaseRoleId pulumi.StringPtrInput
 	// Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 	Bedrock BedrockPtrInput
+	// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+	CloudwatchLogs CloudWatchLogsPtrInput
 	// Role description.
 	Description pulumi.StringPtrInput
 	// DynamoDB permissions scoped to tables (`DynamoDBAccess`).
@@ -319,6 +325,11 @@ func (o XpanderConnectorRoleOutput) BaseRoleId() pulumi.StringPtrOutput {
 // Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
 func (o XpanderConnectorRoleOutput) Bedrock() BedrockPtrOutput {
 	return o.ApplyT(func(v *XpanderConnectorRole) BedrockPtrOutput { return v.Bedrock }).(BedrockPtrOutput)
+}
+
+// CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+func (o XpanderConnectorRoleOutput) CloudwatchLogs() CloudWatchLogsPtrOutput {
+	return o.ApplyT(func(v *XpanderConnectorRole) CloudWatchLogsPtrOutput { return v.CloudwatchLogs }).(CloudWatchLogsPtrOutput)
 }
 
 // Role description.

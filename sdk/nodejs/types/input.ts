@@ -134,6 +134,34 @@ export interface BedrockArgs {
 }
 
 /**
+ * CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+ */
+export interface CloudWatchLogs {
+    /**
+     * Log group names (`/aws/lambda/orders`).
+     */
+    logGroups: string[];
+    /**
+     * Region of the log groups; defaults to the provider's region.
+     */
+    region?: string;
+}
+
+/**
+ * CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+ */
+export interface CloudWatchLogsArgs {
+    /**
+     * Log group names (`/aws/lambda/orders`).
+     */
+    logGroups: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Region of the log groups; defaults to the provider's region.
+     */
+    region?: pulumi.Input<string | undefined>;
+}
+
+/**
  * DynamoDB tables the connector reads (and writes unless read-only).
  */
 export interface DynamoDb {

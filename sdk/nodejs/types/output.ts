@@ -80,6 +80,20 @@ export interface Bedrock {
 }
 
 /**
+ * CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+ */
+export interface CloudWatchLogs {
+    /**
+     * Log group names (`/aws/lambda/orders`).
+     */
+    logGroups: string[];
+    /**
+     * Region of the log groups; defaults to the provider's region.
+     */
+    region?: string;
+}
+
+/**
  * DynamoDB tables the connector reads (and writes unless read-only).
  */
 export interface DynamoDb {

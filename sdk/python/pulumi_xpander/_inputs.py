@@ -29,6 +29,10 @@ __all__ = [
     'BedrockDict',
     'BedrockArgs',
     'BedrockArgsDict',
+    'CloudWatchLogs',
+    'CloudWatchLogsDict',
+    'CloudWatchLogsArgs',
+    'CloudWatchLogsArgsDict',
     'DynamoDb',
     'DynamoDbDict',
     'DynamoDbArgs',
@@ -564,6 +568,112 @@ class BedrockArgs:
     @destination_regions.setter
     def destination_regions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "destination_regions", value)
+
+
+class CloudWatchLogsDict(TypedDict):
+    """
+    CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+    """
+    log_groups: Sequence[_builtins.str]
+    """
+    Log group names (`/aws/lambda/orders`).
+    """
+    region: NotRequired[_builtins.str]
+    """
+    Region of the log groups; defaults to the provider's region.
+    """
+
+@pulumi.input_type
+class CloudWatchLogs:
+    def __init__(__self__, *,
+                 log_groups: Sequence[_builtins.str],
+                 region: Optional[_builtins.str] = None):
+        """
+        CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+
+        :param Sequence[_builtins.str] log_groups: Log group names (`/aws/lambda/orders`).
+        :param _builtins.str region: Region of the log groups; defaults to the provider's region.
+        """
+        pulumi.set(__self__, "log_groups", log_groups)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
+
+    @_builtins.property
+    @pulumi.getter(name="logGroups")
+    def log_groups(self) -> Sequence[_builtins.str]:
+        """
+        Log group names (`/aws/lambda/orders`).
+        """
+        return pulumi.get(self, "log_groups")
+
+    @log_groups.setter
+    def log_groups(self, value: Sequence[_builtins.str]):
+        pulumi.set(self, "log_groups", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[_builtins.str]:
+        """
+        Region of the log groups; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
+
+    @region.setter
+    def region(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "region", value)
+
+
+class CloudWatchLogsArgsDict(TypedDict):
+    """
+    CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+    """
+    log_groups: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    Log group names (`/aws/lambda/orders`).
+    """
+    region: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Region of the log groups; defaults to the provider's region.
+    """
+
+@pulumi.input_type
+class CloudWatchLogsArgs:
+    def __init__(__self__, *,
+                 log_groups: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 region: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] log_groups: Log group names (`/aws/lambda/orders`).
+        :param pulumi.Input[_builtins.str] region: Region of the log groups; defaults to the provider's region.
+        """
+        pulumi.set(__self__, "log_groups", log_groups)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
+
+    @_builtins.property
+    @pulumi.getter(name="logGroups")
+    def log_groups(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        Log group names (`/aws/lambda/orders`).
+        """
+        return pulumi.get(self, "log_groups")
+
+    @log_groups.setter
+    def log_groups(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "log_groups", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Region of the log groups; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
+
+    @region.setter
+    def region(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "region", value)
 
 
 class DynamoDbDict(TypedDict):

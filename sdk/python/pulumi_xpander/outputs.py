@@ -20,6 +20,7 @@ __all__ = [
     'AssumeRole',
     'Athena',
     'Bedrock',
+    'CloudWatchLogs',
     'DynamoDb',
     'Eks',
     'Endpoints',
@@ -258,6 +259,58 @@ class Bedrock(dict):
         Regions the cross-Region inference profiles in `modelArns` route to. Defaults to the Regions of the profile's geography (`us`, `eu`, `apac`, `jp`, `au`, `us-gov`); required for `global` profiles.
         """
         return pulumi.get(self, "destination_regions")
+
+
+@pulumi.output_type
+class CloudWatchLogs(dict):
+    """
+    CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "logGroups":
+            suggest = "log_groups"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in CloudWatchLogs. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        CloudWatchLogs.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        CloudWatchLogs.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 log_groups: Sequence[_builtins.str],
+                 region: Optional[_builtins.str] = None):
+        """
+        CloudWatch Logs log groups the connector queries with Logs Insights and reads.
+
+        :param Sequence[_builtins.str] log_groups: Log group names (`/aws/lambda/orders`).
+        :param _builtins.str region: Region of the log groups; defaults to the provider's region.
+        """
+        pulumi.set(__self__, "log_groups", log_groups)
+        if region is not None:
+            pulumi.set(__self__, "region", region)
+
+    @_builtins.property
+    @pulumi.getter(name="logGroups")
+    def log_groups(self) -> Sequence[_builtins.str]:
+        """
+        Log group names (`/aws/lambda/orders`).
+        """
+        return pulumi.get(self, "log_groups")
+
+    @_builtins.property
+    @pulumi.getter
+    def region(self) -> Optional[_builtins.str]:
+        """
+        Region of the log groups; defaults to the provider's region.
+        """
+        return pulumi.get(self, "region")
 
 
 @pulumi.output_type

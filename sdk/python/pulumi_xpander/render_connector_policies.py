@@ -126,6 +126,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
                               base_role_arn: Optional[_builtins.str] = None,
                               base_role_id: Optional[_builtins.str] = None,
                               bedrock: Optional[Union['Bedrock', 'BedrockDict', 'outputs.Bedrock']] = None,
+                              cloudwatch_logs: Optional[Union['CloudWatchLogs', 'CloudWatchLogsDict', 'outputs.CloudWatchLogs']] = None,
                               description: Optional[_builtins.str] = None,
                               dynamodb: Optional[Union['DynamoDb', 'DynamoDbDict', 'outputs.DynamoDb']] = None,
                               eks: Optional[Union['Eks', 'EksDict', 'outputs.Eks']] = None,
@@ -155,6 +156,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
     :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param _builtins.str base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
     :param Union['Bedrock', 'BedrockDict', 'outputs.Bedrock'] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+    :param Union['CloudWatchLogs', 'CloudWatchLogsDict', 'outputs.CloudWatchLogs'] cloudwatch_logs: CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
     :param _builtins.str description: Role description.
     :param Union['DynamoDb', 'DynamoDbDict', 'outputs.DynamoDb'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
     :param Union['Eks', 'EksDict', 'outputs.Eks'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -190,6 +192,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id
     __args__['bedrock'] = bedrock
+    __args__['cloudwatchLogs'] = cloudwatch_logs
     __args__['description'] = description
     __args__['dynamodb'] = dynamodb
     __args__['eks'] = eks
@@ -226,6 +229,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
                                      base_role_arn: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                      base_role_id: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                      bedrock: pulumi.Input[Optional[Optional[Union['Bedrock', 'BedrockDict', 'outputs.Bedrock']]]] = None,
+                                     cloudwatch_logs: pulumi.Input[Optional[Optional[Union['CloudWatchLogs', 'CloudWatchLogsDict', 'outputs.CloudWatchLogs']]]] = None,
                                      description: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                      dynamodb: pulumi.Input[Optional[Optional[Union['DynamoDb', 'DynamoDbDict', 'outputs.DynamoDb']]]] = None,
                                      eks: pulumi.Input[Optional[Optional[Union['Eks', 'EksDict', 'outputs.Eks']]]] = None,
@@ -255,6 +259,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
     :param _builtins.str base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
     :param _builtins.str base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
     :param Union['Bedrock', 'BedrockDict', 'outputs.Bedrock'] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+    :param Union['CloudWatchLogs', 'CloudWatchLogsDict', 'outputs.CloudWatchLogs'] cloudwatch_logs: CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
     :param _builtins.str description: Role description.
     :param Union['DynamoDb', 'DynamoDbDict', 'outputs.DynamoDb'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
     :param Union['Eks', 'EksDict', 'outputs.Eks'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -290,6 +295,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
     __args__['baseRoleArn'] = base_role_arn
     __args__['baseRoleId'] = base_role_id
     __args__['bedrock'] = bedrock
+    __args__['cloudwatchLogs'] = cloudwatch_logs
     __args__['description'] = description
     __args__['dynamodb'] = dynamodb
     __args__['eks'] = eks

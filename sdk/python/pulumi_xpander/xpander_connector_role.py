@@ -26,6 +26,7 @@ class XpanderConnectorRoleArgs:
                  base_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  base_role_id: pulumi.Input[Optional[_builtins.str]] = None,
                  bedrock: pulumi.Input[Optional['BedrockArgs']] = None,
+                 cloudwatch_logs: pulumi.Input[Optional['CloudWatchLogsArgs']] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  dynamodb: pulumi.Input[Optional['DynamoDbArgs']] = None,
                  eks: pulumi.Input[Optional['EksArgs']] = None,
@@ -51,6 +52,7 @@ class XpanderConnectorRoleArgs:
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
         :param pulumi.Input['BedrockArgs'] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+        :param pulumi.Input['CloudWatchLogsArgs'] cloudwatch_logs: CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input['DynamoDbArgs'] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
         :param pulumi.Input['EksArgs'] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -81,6 +83,8 @@ class XpanderConnectorRoleArgs:
             pulumi.set(__self__, "base_role_id", base_role_id)
         if bedrock is not None:
             pulumi.set(__self__, "bedrock", bedrock)
+        if cloudwatch_logs is not None:
+            pulumi.set(__self__, "cloudwatch_logs", cloudwatch_logs)
         if description is not None:
             pulumi.set(__self__, "description", description)
         if dynamodb is not None:
@@ -181,6 +185,18 @@ class XpanderConnectorRoleArgs:
     @bedrock.setter
     def bedrock(self, value: pulumi.Input[Optional['BedrockArgs']]):
         pulumi.set(self, "bedrock", value)
+
+    @_builtins.property
+    @pulumi.getter(name="cloudwatchLogs")
+    def cloudwatch_logs(self) -> pulumi.Input[Optional['CloudWatchLogsArgs']]:
+        """
+        CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+        """
+        return pulumi.get(self, "cloudwatch_logs")
+
+    @cloudwatch_logs.setter
+    def cloudwatch_logs(self, value: pulumi.Input[Optional['CloudWatchLogsArgs']]):
+        pulumi.set(self, "cloudwatch_logs", value)
 
     @_builtins.property
     @pulumi.getter
@@ -398,6 +414,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  base_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  base_role_id: pulumi.Input[Optional[_builtins.str]] = None,
                  bedrock: pulumi.Input[Optional[Union['BedrockArgs', 'BedrockArgsDict', 'outputs.Bedrock']]] = None,
+                 cloudwatch_logs: pulumi.Input[Optional[Union['CloudWatchLogsArgs', 'CloudWatchLogsArgsDict', 'outputs.CloudWatchLogs']]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  dynamodb: pulumi.Input[Optional[Union['DynamoDbArgs', 'DynamoDbArgsDict', 'outputs.DynamoDb']]] = None,
                  eks: pulumi.Input[Optional[Union['EksArgs', 'EksArgsDict', 'outputs.Eks']]] = None,
@@ -426,6 +443,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] base_role_arn: ARN of the xpander base role. Adds the `AllowFromBaseRole` trust statement and (unless `grantBaseRole` is false) grants the base role `sts:AssumeRole` + `sts:TagSession` on this role.
         :param pulumi.Input[_builtins.str] base_role_id: The base role's `roleId` output. When it changes (the base role was replaced), this connector's trust and grant are rewritten in the same update.
         :param pulumi.Input[Union['BedrockArgs', 'BedrockArgsDict', 'outputs.Bedrock']] bedrock: Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
+        :param pulumi.Input[Union['CloudWatchLogsArgs', 'CloudWatchLogsArgsDict', 'outputs.CloudWatchLogs']] cloudwatch_logs: CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input[Union['DynamoDbArgs', 'DynamoDbArgsDict', 'outputs.DynamoDb']] dynamodb: DynamoDB permissions scoped to tables (`DynamoDBAccess`).
         :param pulumi.Input[Union['EksArgs', 'EksArgsDict', 'outputs.Eks']] eks: EKS permissions: the seed's `EKSAccess` policy plus an access entry and access policy on the cluster.
@@ -473,6 +491,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  base_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  base_role_id: pulumi.Input[Optional[_builtins.str]] = None,
                  bedrock: pulumi.Input[Optional[Union['BedrockArgs', 'BedrockArgsDict', 'outputs.Bedrock']]] = None,
+                 cloudwatch_logs: pulumi.Input[Optional[Union['CloudWatchLogsArgs', 'CloudWatchLogsArgsDict', 'outputs.CloudWatchLogs']]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  dynamodb: pulumi.Input[Optional[Union['DynamoDbArgs', 'DynamoDbArgsDict', 'outputs.DynamoDb']]] = None,
                  eks: pulumi.Input[Optional[Union['EksArgs', 'EksArgsDict', 'outputs.Eks']]] = None,
@@ -506,6 +525,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
             __props__.__dict__["base_role_arn"] = base_role_arn
             __props__.__dict__["base_role_id"] = base_role_id
             __props__.__dict__["bedrock"] = bedrock
+            __props__.__dict__["cloudwatch_logs"] = cloudwatch_logs
             __props__.__dict__["description"] = description
             __props__.__dict__["dynamodb"] = dynamodb
             __props__.__dict__["eks"] = eks
@@ -568,6 +588,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         __props__.__dict__["base_role_arn"] = None
         __props__.__dict__["base_role_id"] = None
         __props__.__dict__["bedrock"] = None
+        __props__.__dict__["cloudwatch_logs"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["dynamodb"] = None
         __props__.__dict__["eks"] = None
@@ -660,6 +681,14 @@ class XpanderConnectorRole(pulumi.CustomResource):
         Bedrock model invocation for the xpander AI Gateway (`BedrockAccess`), scoped to the listed models and inference profiles.
         """
         return pulumi.get(self, "bedrock")
+
+    @_builtins.property
+    @pulumi.getter(name="cloudwatchLogs")
+    def cloudwatch_logs(self) -> pulumi.Output[Optional['outputs.CloudWatchLogs']]:
+        """
+        CloudWatch Logs permissions: Logs Insights queries and event reads on the listed log groups (`CloudWatchLogsAccess`).
+        """
+        return pulumi.get(self, "cloudwatch_logs")
 
     @_builtins.property
     @pulumi.getter
