@@ -8,7 +8,7 @@ use std::io::Write;
 
 use xpander::config::{Endpoints, ProviderConfig};
 use xpander::doctor::{self, gather::Scope, report};
-use xpander::functions::deployer_policy::DeployerPolicyArgs;
+use xpander::functions::deployer_policy::{DeployerPolicyArgs, Document};
 use xpander::iam::deployer;
 use xpander::resources::base_role::{DEFAULT_NAMESPACE, DEFAULT_SERVICE_ACCOUNT};
 
@@ -32,9 +32,11 @@ const DOCTOR_USAGE: &str = "pulumi-resource-xpander doctor --base-role NAME|--ba
     diagnose a live setup: the seed's Troubleshooting causes, with evidence and the fix
     exit 0: no errors (warnings may remain), 1: errors found, 2: could not run";
 
-const DEPLOYER_USAGE: &str = "pulumi-resource-xpander deployer-policy --mode preview|deploy|doctor [--role-name-prefix P] [--path /p/]
-                               [--partition P] [--account-id A] [--region R] [--cluster NAME] [--json]
-    the IAM policy whoever runs pulumi with this provider needs";
+const DEPLOYER_USAGE: &str = "pulumi-resource-xpander deployer-policy --mode preview|deploy|doctor|boundary [--role-name-prefix P] [--path /p/] [--connector-path /c/]
+                               [--partition P] [--account-id A] [--region R] [--cluster NAME]
+                               [--permissions-boundary ARN [--managed-policy-arn ARN]...] [--json]
+    the IAM policy whoever runs pulumi with this provider needs; with --permissions-boundary, one that can
+    write only roles held to that boundary (it cannot escalate); --mode boundary prints such a boundary";
 
 const SOURCES_USAGE: &str = "pulumi-resource-xpander sources [--json]
     the data sources a connector takes: input, schema type, policies, what the doctor checks, example inputs";
@@ -128,23 +130,42 @@ fn deployer_policy(args: &[String]) -> i32 {
             DeployerPolicyArgs::role_name_prefix.name(),
         ),
         ("--path", DeployerPolicyArgs::path.name()),
+        (
+            "--connector-path",
+            DeployerPolicyArgs::connector_path.name(),
+        ),
         ("--partition", DeployerPolicyArgs::partition.name()),
         ("--account-id", DeployerPolicyArgs::account_id.name()),
         ("--region", DeployerPolicyArgs::region.name()),
         ("--cluster", DeployerPolicyArgs::cluster_name.name()),
+        (
+            "--permissions-boundary",
+            DeployerPolicyArgs::permissions_boundary.name(),
+        ),
+        (
+            "--managed-policy-arn",
+            DeployerPolicyArgs::managed_policy_arns.name(),
+        ),
     ];
     let (given, switches) = match flags("deployer-policy", args, &names, &["--json"]) {
         Ok(parsed) => parsed,
         Err(code) => return code,
     };
-    let last: BTreeMap<&str, String> = given
+    let lists = [DeployerPolicyArgs::managed_policy_arns.name()];
+    let values: serde_json::Map<String, serde_json::Value> = given
         .into_iter()
-        .filter_map(|(k, v)| v.last().cloned().map(|v| (k, v)))
+        .filter_map(|(k, v)| {
+            let value = if lists.contains(&k) {
+                serde_json::json!(v)
+            } else {
+                serde_json::json!(v.last()?)
+            };
+            Some((k.to_string(), value))
+        })
         .collect();
-    let args: DeployerPolicyArgs = serde_json::to_value(&last)
-        .and_then(serde_json::from_value)
-        .unwrap_or_default();
-    let (mode, scope) = match args.parse() {
+    let args: DeployerPolicyArgs =
+        serde_json::from_value(serde_json::Value::Object(values)).unwrap_or_default();
+    let (document, scope) = match args.parse() {
         Ok(parsed) => parsed,
         Err(failures) => {
             for f in failures {
@@ -153,27 +174,39 @@ fn deployer_policy(args: &[String]) -> i32 {
             return 2;
         }
     };
-    let document =
-        serde_json::to_string_pretty(&deployer::policy(mode, &scope)).expect("a policy serialises");
+    let (policy, actions) = document.render(&scope);
+    let text = serde_json::to_string_pretty(&policy).expect("a policy serialises");
     // A closed pipe (`| head`) ends the output, not the process with a panic.
     let mut out = std::io::stdout().lock();
     if switches.is_empty() {
+        let purpose = match document {
+            Document::Deployer(deployer::Mode::Preview) => {
+                "The IAM policy for read-only previews and refreshes"
+            }
+            Document::Deployer(deployer::Mode::Deploy) if scope.permissions_boundary.is_some() => {
+                "The IAM policy for deployments that cannot escalate"
+            }
+            Document::Deployer(deployer::Mode::Deploy) => "The IAM policy for deployments",
+            Document::Deployer(deployer::Mode::Doctor) => {
+                "The IAM policy for the doctor and diagnose (reads only)"
+            }
+            Document::Boundary => "The permissions boundary for the roles",
+        };
+        let roles = match scope.roles() {
+            serde_json::Value::Array(all) => all
+                .iter()
+                .filter_map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" and "),
+            one => one.as_str().unwrap_or_default().to_string(),
+        };
         let _ = writeln!(
             out,
-            "# The IAM policy for {} with pulumi-resource-xpander: {} actions on roles arn:{}:iam::{}:role{}{}*",
-            match mode {
-                deployer::Mode::Preview => "read-only previews and refreshes",
-                deployer::Mode::Deploy => "deployments",
-                deployer::Mode::Doctor => "the doctor and diagnose (reads only)",
-            },
-            deployer::actions(mode).len(),
-            scope.partition,
-            scope.account_id,
-            scope.path,
-            scope.role_name_prefix,
+            "# {purpose} with pulumi-resource-xpander: {} actions on roles {roles}",
+            actions.len(),
         );
     }
-    let _ = writeln!(out, "{document}");
+    let _ = writeln!(out, "{text}");
     0
 }
 

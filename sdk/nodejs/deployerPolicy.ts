@@ -12,9 +12,12 @@ export function deployerPolicy(args: DeployerPolicyArgs, opts?: pulumi.InvokeOpt
     return pulumi.runtime.invoke("xpander:index:deployerPolicy", {
         "accountId": args.accountId,
         "clusterName": args.clusterName,
+        "connectorPath": args.connectorPath,
+        "managedPolicyArns": args.managedPolicyArns,
         "mode": args.mode,
         "partition": (args.partition) ?? "aws",
         "path": (args.path) ?? "/",
+        "permissionsBoundary": args.permissionsBoundary,
         "region": args.region,
         "roleNamePrefix": (args.roleNamePrefix) ?? "xpander-",
     }, opts);
@@ -30,7 +33,15 @@ export interface DeployerPolicyArgs {
      */
     clusterName?: string;
     /**
-     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+     * The base role's `connectorPath`, when connectors live under a path of their own.
+     */
+    connectorPath?: string;
+    /**
+     * With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+     */
+    managedPolicyArns?: string[];
+    /**
+     * `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
      */
     mode: string;
     /**
@@ -41,6 +52,10 @@ export interface DeployerPolicyArgs {
      * IAM path of the roles.
      */
     path?: string;
+    /**
+     * With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
+     */
+    permissionsBoundary?: string;
     /**
      * Region of the EKS clusters; any (`*`) when omitted.
      */
@@ -69,9 +84,12 @@ export function deployerPolicyOutput(args: DeployerPolicyOutputArgs, opts?: pulu
     return pulumi.runtime.invokeOutput("xpander:index:deployerPolicy", {
         "accountId": args.accountId,
         "clusterName": args.clusterName,
+        "connectorPath": args.connectorPath,
+        "managedPolicyArns": args.managedPolicyArns,
         "mode": args.mode,
         "partition": (args.partition) ?? "aws",
         "path": (args.path) ?? "/",
+        "permissionsBoundary": args.permissionsBoundary,
         "region": args.region,
         "roleNamePrefix": (args.roleNamePrefix) ?? "xpander-",
     }, opts);
@@ -87,7 +105,15 @@ export interface DeployerPolicyOutputArgs {
      */
     clusterName?: pulumi.Input<string | undefined>;
     /**
-     * `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+     * The base role's `connectorPath`, when connectors live under a path of their own.
+     */
+    connectorPath?: pulumi.Input<string | undefined>;
+    /**
+     * With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+     */
+    managedPolicyArns?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
      */
     mode: pulumi.Input<string>;
     /**
@@ -98,6 +124,10 @@ export interface DeployerPolicyOutputArgs {
      * IAM path of the roles.
      */
     path?: pulumi.Input<string | undefined>;
+    /**
+     * With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
+     */
+    permissionsBoundary?: pulumi.Input<string | undefined>;
     /**
      * Region of the EKS clusters; any (`*`) when omitted.
      */

@@ -40,6 +40,7 @@ export class Provider extends pulumi.ProviderResource {
             resourceInputs["defaultTags"] = pulumi.output(args?.defaultTags).apply(JSON.stringify);
             resourceInputs["endpoints"] = pulumi.output(args?.endpoints).apply(JSON.stringify);
             resourceInputs["maxRetries"] = pulumi.output(args?.maxRetries).apply(JSON.stringify);
+            resourceInputs["permissionsBoundary"] = args?.permissionsBoundary;
             resourceInputs["profile"] = args?.profile;
             resourceInputs["propagationTimeout"] = pulumi.output(args?.propagationTimeout).apply(JSON.stringify);
             resourceInputs["region"] = args?.region;
@@ -70,6 +71,10 @@ export interface ProviderArgs {
      * Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
      */
     maxRetries?: pulumi.Input<number | undefined>;
+    /**
+     * Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+     */
+    permissionsBoundary?: pulumi.Input<string | undefined>;
     /**
      * Named profile from the shared AWS config files.
      */

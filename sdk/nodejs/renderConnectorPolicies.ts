@@ -29,6 +29,7 @@ export function renderConnectorPolicies(args: RenderConnectorPoliciesArgs, opts?
         "partition": args.partition,
         "path": (args.path) ?? "/",
         "permissionsBoundary": args.permissionsBoundary,
+        "podIdentityScope": args.podIdentityScope ? inputs.podIdentityProvideDefaults(args.podIdentityScope) : undefined,
         "podIdentityTrust": (args.podIdentityTrust) ?? true,
         "policies": args.policies,
         "redshift": args.redshift,
@@ -110,6 +111,10 @@ export interface RenderConnectorPoliciesArgs {
      * ARN of a managed policy used as permissions boundary.
      */
     permissionsBoundary?: string;
+    /**
+     * The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+     */
+    podIdentityScope?: inputs.PodIdentity;
     /**
      * Keep the seed's `PodIdentity` fallback statement.
      */
@@ -201,6 +206,7 @@ export function renderConnectorPoliciesOutput(args: RenderConnectorPoliciesOutpu
         "partition": args.partition,
         "path": (args.path) ?? "/",
         "permissionsBoundary": args.permissionsBoundary,
+        "podIdentityScope": pulumi.output(args.podIdentityScope).apply(v => v === undefined ? undefined : inputs.podIdentityProvideDefaults(v)),
         "podIdentityTrust": (args.podIdentityTrust) ?? true,
         "policies": args.policies,
         "redshift": args.redshift,
@@ -282,6 +288,10 @@ export interface RenderConnectorPoliciesOutputArgs {
      * ARN of a managed policy used as permissions boundary.
      */
     permissionsBoundary?: pulumi.Input<string | undefined>;
+    /**
+     * The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+     */
+    podIdentityScope?: pulumi.Input<inputs.PodIdentityArgs | undefined>;
     /**
      * Keep the seed's `PodIdentity` fallback statement.
      */

@@ -59,6 +59,10 @@ export class XpanderBaseRole extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly attachedPolicyArns: pulumi.Output<string[] | undefined>;
     /**
+     * Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+     */
+    declare public readonly connectorPath: pulumi.Output<string | undefined>;
+    /**
      * Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
      */
     declare public readonly connectorRoleArns: pulumi.Output<string[] | undefined>;
@@ -126,6 +130,7 @@ export class XpanderBaseRole extends pulumi.CustomResource {
         let resourceInputs: pulumi.Inputs = {};
         opts = opts || {};
         if (!opts.id) {
+            resourceInputs["connectorPath"] = args?.connectorPath;
             resourceInputs["connectorRoleArns"] = args?.connectorRoleArns;
             resourceInputs["description"] = args?.description;
             resourceInputs["maxSessionDuration"] = args?.maxSessionDuration;
@@ -147,6 +152,7 @@ export class XpanderBaseRole extends pulumi.CustomResource {
             resourceInputs["accountId"] = undefined /*out*/;
             resourceInputs["arn"] = undefined /*out*/;
             resourceInputs["attachedPolicyArns"] = undefined /*out*/;
+            resourceInputs["connectorPath"] = undefined /*out*/;
             resourceInputs["connectorRoleArns"] = undefined /*out*/;
             resourceInputs["description"] = undefined /*out*/;
             resourceInputs["maxSessionDuration"] = undefined /*out*/;
@@ -171,6 +177,10 @@ export class XpanderBaseRole extends pulumi.CustomResource {
  * The set of arguments for constructing a XpanderBaseRole resource.
  */
 export interface XpanderBaseRoleArgs {
+    /**
+     * Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+     */
+    connectorPath?: pulumi.Input<string | undefined>;
     /**
      * Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
      */

@@ -123,6 +123,10 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
      */
     declare public readonly permissionsBoundary: pulumi.Output<string | undefined>;
     /**
+     * The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+     */
+    declare public readonly podIdentityScope: pulumi.Output<outputs.PodIdentity | undefined>;
+    /**
      * Keep the seed's `PodIdentity` fallback statement.
      */
     declare public readonly podIdentityTrust: pulumi.Output<boolean | undefined>;
@@ -193,6 +197,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["maxSessionDuration"] = args?.maxSessionDuration;
             resourceInputs["path"] = (args?.path) ?? "/";
             resourceInputs["permissionsBoundary"] = args?.permissionsBoundary;
+            resourceInputs["podIdentityScope"] = args ? pulumi.output(args.podIdentityScope).apply(v => v === undefined ? undefined : inputs.podIdentityArgsProvideDefaults(v)) : undefined;
             resourceInputs["podIdentityTrust"] = (args?.podIdentityTrust) ?? true;
             resourceInputs["policies"] = args?.policies;
             resourceInputs["redshift"] = args?.redshift;
@@ -228,6 +233,7 @@ export class XpanderConnectorRole extends pulumi.CustomResource {
             resourceInputs["maxSessionDuration"] = undefined /*out*/;
             resourceInputs["path"] = undefined /*out*/;
             resourceInputs["permissionsBoundary"] = undefined /*out*/;
+            resourceInputs["podIdentityScope"] = undefined /*out*/;
             resourceInputs["podIdentityTrust"] = undefined /*out*/;
             resourceInputs["policies"] = undefined /*out*/;
             resourceInputs["redshift"] = undefined /*out*/;
@@ -311,6 +317,10 @@ export interface XpanderConnectorRoleArgs {
      * ARN of a managed policy used as permissions boundary.
      */
     permissionsBoundary?: pulumi.Input<string | undefined>;
+    /**
+     * The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+     */
+    podIdentityScope?: pulumi.Input<inputs.PodIdentityArgs | undefined>;
     /**
      * Keep the seed's `PodIdentity` fallback statement.
      */

@@ -47,6 +47,7 @@ declare! {
         "defaultTags" default_tags: BTreeMap<String, String> => "Tags added to every role the provider creates.",
         "propagationTimeout" propagation_timeout: f64 => "Seconds to keep retrying while IAM propagates a new role (default 120).",
         "maxRetries" max_retries: i64 => "Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.",
+        "permissionsBoundary" permissions_boundary: String => "Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.",
         "skipCredentialsValidation" skip_credentials_validation: bool => "Do not validate credentials when the provider starts (they are validated lazily on first use either way).",
     }
 }
@@ -193,6 +194,14 @@ impl ProviderConfig {
                         );
                     }
                 }
+            }
+        }
+        if let Some(b) = &self.permissions_boundary {
+            if !crate::iam::arn::is_policy_arn(b) {
+                fail(
+                    ProviderConfig::permissions_boundary.name(),
+                    format!("must be a managed policy ARN, got {b:?}"),
+                );
             }
         }
         if let Some(tags) = &self.default_tags {

@@ -3,6 +3,8 @@
 //! reporter for progress and warnings), and the context and errors of one
 //! resource operation.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
@@ -43,6 +45,7 @@ pub struct ProviderState {
     cloud: tokio::sync::Mutex<Option<Arc<Cloud>>>,
     account: RwLock<Option<AccountContext>>,
     attached_policy_quota: RwLock<Option<usize>>,
+    grants: tokio::sync::Mutex<BTreeMap<String, RoleInlineSizes>>,
     log: Arc<dyn Reporter>,
     cancel: CancellationToken,
 }
@@ -54,6 +57,7 @@ impl ProviderState {
             cloud: tokio::sync::Mutex::new(None),
             account: RwLock::new(None),
             attached_policy_quota: RwLock::new(None),
+            grants: tokio::sync::Mutex::new(BTreeMap::new()),
             log,
             cancel: CancellationToken::new(),
         }
@@ -138,6 +142,48 @@ impl ProviderState {
         Ok(cloud)
     }
 
+    /// Books an inline policy this process will write on another role (a
+    /// connector's grant on its base role) if that role's inline policies
+    /// would then total at most `quota` characters: the live ones (read once
+    /// per role and process, by `read`) and those other operations of this
+    /// process booked, this policy counted at `size`. Parallel steps of one
+    /// `up` see each other's bookings before any write is made.
+    pub async fn book_inline_policy<F>(
+        &self,
+        role: &str,
+        policy: &str,
+        size: usize,
+        quota: usize,
+        read: impl FnOnce() -> F,
+    ) -> Result<Booking, CloudError>
+    where
+        F: Future<Output = Result<BTreeMap<String, usize>, CloudError>>,
+    {
+        let mut roles = self.grants.lock().await;
+        if !roles.contains_key(role) {
+            let live = read().await?;
+            roles.insert(
+                role.to_string(),
+                RoleInlineSizes {
+                    live,
+                    booked: BTreeMap::new(),
+                },
+            );
+        }
+        let sizes = roles.get_mut(role).expect("inserted above");
+        let mut all = sizes.live.clone();
+        all.extend(sizes.booked.clone());
+        all.insert(policy.to_string(), size);
+        let booking = Booking {
+            total: all.values().sum(),
+            policies: all.len(),
+        };
+        if booking.total <= quota {
+            sizes.booked.insert(policy.to_string(), size);
+        }
+        Ok(booking)
+    }
+
     /// A progress line under the resource (ephemeral: the CLI replaces it).
     pub fn progress(&self, urn: &str, message: &str) {
         self.log.report(Severity::Info, urn, message, true);
@@ -166,6 +212,19 @@ impl From<CloudError> for OpError {
     fn from(e: CloudError) -> Self {
         OpError::Cloud(e)
     }
+}
+
+/// What a role's inline policies would total with a booked one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Booking {
+    pub total: usize,
+    pub policies: usize,
+}
+
+/// A role's inline policy sizes, by name: as read, and as booked to be written.
+struct RoleInlineSizes {
+    live: BTreeMap<String, usize>,
+    booked: BTreeMap<String, usize>,
 }
 
 /// One resource operation: which resource, its budget, and the provider it runs in.

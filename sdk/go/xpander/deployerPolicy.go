@@ -27,12 +27,18 @@ type DeployerPolicyArgs struct {
 	AccountId *string `pulumi:"accountId"`
 	// EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
 	ClusterName *string `pulumi:"clusterName"`
-	// `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+	// The base role's `connectorPath`, when connectors live under a path of their own.
+	ConnectorPath *string `pulumi:"connectorPath"`
+	// With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+	ManagedPolicyArns []string `pulumi:"managedPolicyArns"`
+	// `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
 	Mode string `pulumi:"mode"`
 	// AWS partition.
 	Partition *string `pulumi:"partition"`
 	// IAM path of the roles.
 	Path *string `pulumi:"path"`
+	// With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
+	PermissionsBoundary *string `pulumi:"permissionsBoundary"`
 	// Region of the EKS clusters; any (`*`) when omitted.
 	Region *string `pulumi:"region"`
 	// Prefix every managed role name (base and connectors) starts with.
@@ -82,12 +88,18 @@ type DeployerPolicyOutputArgs struct {
 	AccountId pulumi.StringPtrInput `pulumi:"accountId"`
 	// EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
 	ClusterName pulumi.StringPtrInput `pulumi:"clusterName"`
-	// `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+	// The base role's `connectorPath`, when connectors live under a path of their own.
+	ConnectorPath pulumi.StringPtrInput `pulumi:"connectorPath"`
+	// With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+	ManagedPolicyArns pulumi.StringArrayInput `pulumi:"managedPolicyArns"`
+	// `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
 	Mode pulumi.StringInput `pulumi:"mode"`
 	// AWS partition.
 	Partition pulumi.StringPtrInput `pulumi:"partition"`
 	// IAM path of the roles.
 	Path pulumi.StringPtrInput `pulumi:"path"`
+	// With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
+	PermissionsBoundary pulumi.StringPtrInput `pulumi:"permissionsBoundary"`
 	// Region of the EKS clusters; any (`*`) when omitted.
 	Region pulumi.StringPtrInput `pulumi:"region"`
 	// Prefix every managed role name (base and connectors) starts with.

@@ -41,6 +41,8 @@ type providerArgs struct {
 	Endpoints *Endpoints `pulumi:"endpoints"`
 	// Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
 	MaxRetries *int `pulumi:"maxRetries"`
+	// Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+	PermissionsBoundary *string `pulumi:"permissionsBoundary"`
 	// Named profile from the shared AWS config files.
 	Profile *string `pulumi:"profile"`
 	// Seconds to keep retrying while IAM propagates a new role (default 120).
@@ -61,6 +63,8 @@ type ProviderArgs struct {
 	Endpoints EndpointsPtrInput
 	// Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
 	MaxRetries pulumi.IntPtrInput
+	// Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+	PermissionsBoundary pulumi.StringPtrInput
 	// Named profile from the shared AWS config files.
 	Profile pulumi.StringPtrInput
 	// Seconds to keep retrying while IAM propagates a new role (default 120).

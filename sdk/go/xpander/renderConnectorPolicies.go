@@ -57,6 +57,8 @@ type RenderConnectorPoliciesArgs struct {
 	Path *string `pulumi:"path"`
 	// ARN of a managed policy used as permissions boundary.
 	PermissionsBoundary *string `pulumi:"permissionsBoundary"`
+	// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+	PodIdentityScope *PodIdentity `pulumi:"podIdentityScope"`
 	// Keep the seed's `PodIdentity` fallback statement.
 	PodIdentityTrust *bool `pulumi:"podIdentityTrust"`
 	// Additional inline policies by name: JSON objects or JSON strings.
@@ -99,6 +101,8 @@ func (val *RenderConnectorPoliciesArgs) Defaults() *RenderConnectorPoliciesArgs 
 		path_ := "/"
 		tmp.Path = &path_
 	}
+	tmp.PodIdentityScope = tmp.PodIdentityScope.Defaults()
+
 	if tmp.PodIdentityTrust == nil {
 		podIdentityTrust_ := true
 		tmp.PodIdentityTrust = &podIdentityTrust_
@@ -170,6 +174,8 @@ type RenderConnectorPoliciesOutputArgs struct {
 	Path pulumi.StringPtrInput `pulumi:"path"`
 	// ARN of a managed policy used as permissions boundary.
 	PermissionsBoundary pulumi.StringPtrInput `pulumi:"permissionsBoundary"`
+	// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+	PodIdentityScope PodIdentityPtrInput `pulumi:"podIdentityScope"`
 	// Keep the seed's `PodIdentity` fallback statement.
 	PodIdentityTrust pulumi.BoolPtrInput `pulumi:"podIdentityTrust"`
 	// Additional inline policies by name: JSON objects or JSON strings.

@@ -21,6 +21,8 @@ type XpanderBaseRole struct {
 	Arn pulumi.StringOutput `pulumi:"arn"`
 	// Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
 	AttachedPolicyArns pulumi.StringArrayOutput `pulumi:"attachedPolicyArns"`
+	// Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+	ConnectorPath pulumi.StringPtrOutput `pulumi:"connectorPath"`
 	// Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
 	ConnectorRoleArns pulumi.StringArrayOutput `pulumi:"connectorRoleArns"`
 	// Role description.
@@ -103,6 +105,8 @@ func XpanderBaseRoleExists(ctx *pulumi.Context,
 }
 
 type xpanderBaseRoleArgs struct {
+	// Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+	ConnectorPath *string `pulumi:"connectorPath"`
 	// Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
 	ConnectorRoleArns []string `pulumi:"connectorRoleArns"`
 	// Role description.
@@ -123,6 +127,8 @@ type xpanderBaseRoleArgs struct {
 
 // The set of arguments for constructing a XpanderBaseRole resource.
 type XpanderBaseRoleArgs struct {
+	// Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+	ConnectorPath pulumi.StringPtrInput
 	// Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
 	ConnectorRoleArns pulumi.StringArrayInput
 	// Role description.
@@ -191,6 +197,11 @@ func (o XpanderBaseRoleOutput) Arn() pulumi.StringOutput {
 // Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
 func (o XpanderBaseRoleOutput) AttachedPolicyArns() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *XpanderBaseRole) pulumi.StringArrayOutput { return v.AttachedPolicyArns }).(pulumi.StringArrayOutput)
+}
+
+// Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+func (o XpanderBaseRoleOutput) ConnectorPath() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *XpanderBaseRole) pulumi.StringPtrOutput { return v.ConnectorPath }).(pulumi.StringPtrOutput)
 }
 
 // Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.

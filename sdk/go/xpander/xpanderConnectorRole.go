@@ -53,6 +53,8 @@ type XpanderConnectorRole struct {
 	Path pulumi.StringPtrOutput `pulumi:"path"`
 	// ARN of a managed policy used as permissions boundary.
 	PermissionsBoundary pulumi.StringPtrOutput `pulumi:"permissionsBoundary"`
+	// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+	PodIdentityScope PodIdentityPtrOutput `pulumi:"podIdentityScope"`
 	// Keep the seed's `PodIdentity` fallback statement.
 	PodIdentityTrust pulumi.BoolPtrOutput `pulumi:"podIdentityTrust"`
 	// Every inline policy of the role, by name, as written.
@@ -98,6 +100,9 @@ func NewXpanderConnectorRole(ctx *pulumi.Context,
 	}
 	if args.Path == nil {
 		args.Path = pulumi.StringPtr("/")
+	}
+	if args.PodIdentityScope != nil {
+		args.PodIdentityScope = args.PodIdentityScope.ToPodIdentityPtrOutput().ApplyT(func(v *PodIdentity) *PodIdentity { return v.Defaults() }).(PodIdentityPtrOutput)
 	}
 	if args.PodIdentityTrust == nil {
 		args.PodIdentityTrust = pulumi.BoolPtr(true)
@@ -182,6 +187,8 @@ type xpanderConnectorRoleArgs struct {
 	Path *string `pulumi:"path"`
 	// ARN of a managed policy used as permissions boundary.
 	PermissionsBoundary *string `pulumi:"permissionsBoundary"`
+	// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+	PodIdentityScope *PodIdentity `pulumi:"podIdentityScope"`
 	// Keep the seed's `PodIdentity` fallback statement.
 	PodIdentityTrust *bool `pulumi:"podIdentityTrust"`
 	// Additional inline policies by name: JSON objects or JSON strings.
@@ -232,6 +239,8 @@ type XpanderConnectorRoleArgs struct {
 	Path pulumi.StringPtrInput
 	// ARN of a managed policy used as permissions boundary.
 	PermissionsBoundary pulumi.StringPtrInput
+	// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+	PodIdentityScope PodIdentityPtrInput
 	// Keep the seed's `PodIdentity` fallback statement.
 	PodIdentityTrust pulumi.BoolPtrInput
 	// Additional inline policies by name: JSON objects or JSON strings.
@@ -380,6 +389,11 @@ func (o XpanderConnectorRoleOutput) Path() pulumi.StringPtrOutput {
 // ARN of a managed policy used as permissions boundary.
 func (o XpanderConnectorRoleOutput) PermissionsBoundary() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *XpanderConnectorRole) pulumi.StringPtrOutput { return v.PermissionsBoundary }).(pulumi.StringPtrOutput)
+}
+
+// The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+func (o XpanderConnectorRoleOutput) PodIdentityScope() PodIdentityPtrOutput {
+	return o.ApplyT(func(v *XpanderConnectorRole) PodIdentityPtrOutput { return v.PodIdentityScope }).(PodIdentityPtrOutput)
 }
 
 // Keep the seed's `PodIdentity` fallback statement.

@@ -54,6 +54,17 @@ Object.defineProperty(exports, "maxRetries", {
 });
 
 /**
+ * Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+ */
+export declare const permissionsBoundary: string | undefined;
+Object.defineProperty(exports, "permissionsBoundary", {
+    get() {
+        return __config.get("permissionsBoundary");
+    },
+    enumerable: true,
+});
+
+/**
  * Named profile from the shared AWS config files.
  */
 export declare const profile: string | undefined;

@@ -298,6 +298,42 @@ export interface EndpointsArgs {
 /**
  * Where the xpander pods run: the Pod Identity association of the base role.
  */
+export interface PodIdentity {
+    /**
+     * EKS cluster name.
+     */
+    clusterName: string;
+    /**
+     * Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+     */
+    disableSessionTags?: boolean;
+    /**
+     * Kubernetes namespace of the service account.
+     */
+    namespace?: string;
+    /**
+     * Kubernetes service account.
+     */
+    serviceAccount?: string;
+    /**
+     * Tags for the association.
+     */
+    tags?: {[key: string]: string};
+}
+/**
+ * podIdentityProvideDefaults sets the appropriate defaults for PodIdentity
+ */
+export function podIdentityProvideDefaults(val: PodIdentity): PodIdentity {
+    return {
+        ...val,
+        namespace: (val.namespace) ?? "xpander",
+        serviceAccount: (val.serviceAccount) ?? "xpander",
+    };
+}
+
+/**
+ * Where the xpander pods run: the Pod Identity association of the base role.
+ */
 export interface PodIdentityArgs {
     /**
      * EKS cluster name.

@@ -43,6 +43,8 @@ __all__ = [
     'EksArgsDict',
     'EndpointsArgs',
     'EndpointsArgsDict',
+    'PodIdentity',
+    'PodIdentityDict',
     'PodIdentityArgs',
     'PodIdentityArgsDict',
     'Redshift',
@@ -1088,6 +1090,123 @@ class EndpointsArgs:
     @sts.setter
     def sts(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "sts", value)
+
+
+class PodIdentityDict(TypedDict):
+    """
+    Where the xpander pods run: the Pod Identity association of the base role.
+    """
+    cluster_name: _builtins.str
+    """
+    EKS cluster name.
+    """
+    disable_session_tags: NotRequired[_builtins.bool]
+    """
+    Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+    """
+    namespace: NotRequired[_builtins.str]
+    """
+    Kubernetes namespace of the service account.
+    """
+    service_account: NotRequired[_builtins.str]
+    """
+    Kubernetes service account.
+    """
+    tags: NotRequired[Mapping[str, _builtins.str]]
+    """
+    Tags for the association.
+    """
+
+@pulumi.input_type
+class PodIdentity:
+    def __init__(__self__, *,
+                 cluster_name: _builtins.str,
+                 disable_session_tags: Optional[_builtins.bool] = None,
+                 namespace: Optional[_builtins.str] = None,
+                 service_account: Optional[_builtins.str] = None,
+                 tags: Optional[Mapping[str, _builtins.str]] = None):
+        """
+        Where the xpander pods run: the Pod Identity association of the base role.
+
+        :param _builtins.str cluster_name: EKS cluster name.
+        :param _builtins.bool disable_session_tags: Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+        :param _builtins.str namespace: Kubernetes namespace of the service account.
+        :param _builtins.str service_account: Kubernetes service account.
+        :param Mapping[str, _builtins.str] tags: Tags for the association.
+        """
+        pulumi.set(__self__, "cluster_name", cluster_name)
+        if disable_session_tags is not None:
+            pulumi.set(__self__, "disable_session_tags", disable_session_tags)
+        if namespace is None:
+            namespace = 'xpander'
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+        if service_account is None:
+            service_account = 'xpander'
+        if service_account is not None:
+            pulumi.set(__self__, "service_account", service_account)
+        if tags is not None:
+            pulumi.set(__self__, "tags", tags)
+
+    @_builtins.property
+    @pulumi.getter(name="clusterName")
+    def cluster_name(self) -> _builtins.str:
+        """
+        EKS cluster name.
+        """
+        return pulumi.get(self, "cluster_name")
+
+    @cluster_name.setter
+    def cluster_name(self, value: _builtins.str):
+        pulumi.set(self, "cluster_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="disableSessionTags")
+    def disable_session_tags(self) -> Optional[_builtins.bool]:
+        """
+        Stop EKS from adding its six session tags. Connector trust allows `sts:TagSession` either way.
+        """
+        return pulumi.get(self, "disable_session_tags")
+
+    @disable_session_tags.setter
+    def disable_session_tags(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "disable_session_tags", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> Optional[_builtins.str]:
+        """
+        Kubernetes namespace of the service account.
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "namespace", value)
+
+    @_builtins.property
+    @pulumi.getter(name="serviceAccount")
+    def service_account(self) -> Optional[_builtins.str]:
+        """
+        Kubernetes service account.
+        """
+        return pulumi.get(self, "service_account")
+
+    @service_account.setter
+    def service_account(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "service_account", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tags(self) -> Optional[Mapping[str, _builtins.str]]:
+        """
+        Tags for the association.
+        """
+        return pulumi.get(self, "tags")
+
+    @tags.setter
+    def tags(self, value: Optional[Mapping[str, _builtins.str]]):
+        pulumi.set(self, "tags", value)
 
 
 class PodIdentityArgsDict(TypedDict):

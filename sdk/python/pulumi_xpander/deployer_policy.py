@@ -60,9 +60,12 @@ class AwaitableDeployerPolicyResult(DeployerPolicyResult):
 
 def deployer_policy(account_id: Optional[_builtins.str] = None,
                     cluster_name: Optional[_builtins.str] = None,
+                    connector_path: Optional[_builtins.str] = None,
+                    managed_policy_arns: Optional[Sequence[_builtins.str]] = None,
                     mode: Optional[_builtins.str] = None,
                     partition: Optional[_builtins.str] = None,
                     path: Optional[_builtins.str] = None,
+                    permissions_boundary: Optional[_builtins.str] = None,
                     region: Optional[_builtins.str] = None,
                     role_name_prefix: Optional[_builtins.str] = None,
                     opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableDeployerPolicyResult:
@@ -71,9 +74,12 @@ def deployer_policy(account_id: Optional[_builtins.str] = None,
 
     :param _builtins.str account_id: Account of the roles and clusters; any (`*`) when omitted.
     :param _builtins.str cluster_name: EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
-    :param _builtins.str mode: `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+    :param _builtins.str connector_path: The base role's `connectorPath`, when connectors live under a path of their own.
+    :param Sequence[_builtins.str] managed_policy_arns: With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+    :param _builtins.str mode: `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
     :param _builtins.str partition: AWS partition.
     :param _builtins.str path: IAM path of the roles.
+    :param _builtins.str permissions_boundary: With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
     :param _builtins.str region: Region of the EKS clusters; any (`*`) when omitted.
     :param _builtins.str role_name_prefix: Prefix every managed role name (base and connectors) starts with.
     """
@@ -86,9 +92,12 @@ def deployer_policy(account_id: Optional[_builtins.str] = None,
     __args__ = dict()
     __args__['accountId'] = account_id
     __args__['clusterName'] = cluster_name
+    __args__['connectorPath'] = connector_path
+    __args__['managedPolicyArns'] = managed_policy_arns
     __args__['mode'] = mode
     __args__['partition'] = partition
     __args__['path'] = path
+    __args__['permissionsBoundary'] = permissions_boundary
     __args__['region'] = region
     __args__['roleNamePrefix'] = role_name_prefix
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
@@ -99,9 +108,12 @@ def deployer_policy(account_id: Optional[_builtins.str] = None,
         policy=pulumi.get(__ret__, 'policy'))
 def deployer_policy_output(account_id: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                            cluster_name: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                           connector_path: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                           managed_policy_arns: pulumi.Input[Optional[Optional[Sequence[_builtins.str]]]] = None,
                            mode: pulumi.Input[Optional[_builtins.str]] = None,
                            partition: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                            path: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                           permissions_boundary: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                            region: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                            role_name_prefix: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                            opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[DeployerPolicyResult]:
@@ -110,9 +122,12 @@ def deployer_policy_output(account_id: pulumi.Input[Optional[Optional[_builtins.
 
     :param _builtins.str account_id: Account of the roles and clusters; any (`*`) when omitted.
     :param _builtins.str cluster_name: EKS cluster of the Pod Identity association and access entries; any (`*`) when omitted.
-    :param _builtins.str mode: `preview`, `deploy`, or `doctor` (the doctor and `diagnose`: reads only).
+    :param _builtins.str connector_path: The base role's `connectorPath`, when connectors live under a path of their own.
+    :param Sequence[_builtins.str] managed_policy_arns: With `permissionsBoundary`: the only managed policies it may attach (the connectors' `managedPolicyArns`); none when omitted.
+    :param _builtins.str mode: `preview`, `deploy`, `doctor` (the doctor and `diagnose`: reads only), or `boundary`: a permissions boundary for the roles the provider creates (what the base role and every data source need), for `permissionsBoundary`.
     :param _builtins.str partition: AWS partition.
     :param _builtins.str path: IAM path of the roles.
+    :param _builtins.str permissions_boundary: With `deploy`: a deployer that cannot escalate. It may create and write only roles held to this permissions boundary (set it as the provider's `permissionsBoundary`), and never remove it.
     :param _builtins.str region: Region of the EKS clusters; any (`*`) when omitted.
     :param _builtins.str role_name_prefix: Prefix every managed role name (base and connectors) starts with.
     """
@@ -125,9 +140,12 @@ def deployer_policy_output(account_id: pulumi.Input[Optional[Optional[_builtins.
     __args__ = dict()
     __args__['accountId'] = account_id
     __args__['clusterName'] = cluster_name
+    __args__['connectorPath'] = connector_path
+    __args__['managedPolicyArns'] = managed_policy_arns
     __args__['mode'] = mode
     __args__['partition'] = partition
     __args__['path'] = path
+    __args__['permissionsBoundary'] = permissions_boundary
     __args__['region'] = region
     __args__['roleNamePrefix'] = role_name_prefix
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)

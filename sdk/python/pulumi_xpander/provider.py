@@ -25,6 +25,7 @@ class ProviderArgs:
                  default_tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  endpoints: pulumi.Input[Optional['EndpointsArgs']] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  propagation_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
@@ -36,6 +37,7 @@ class ProviderArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags added to every role the provider creates.
         :param pulumi.Input['EndpointsArgs'] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
         :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
+        :param pulumi.Input[_builtins.str] permissions_boundary: Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
         :param pulumi.Input[_builtins.str] profile: Named profile from the shared AWS config files.
         :param pulumi.Input[_builtins.float] propagation_timeout: Seconds to keep retrying while IAM propagates a new role (default 120).
         :param pulumi.Input[_builtins.str] region: AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services.
@@ -49,6 +51,8 @@ class ProviderArgs:
             pulumi.set(__self__, "endpoints", endpoints)
         if max_retries is not None:
             pulumi.set(__self__, "max_retries", max_retries)
+        if permissions_boundary is not None:
+            pulumi.set(__self__, "permissions_boundary", permissions_boundary)
         if profile is not None:
             pulumi.set(__self__, "profile", profile)
         if propagation_timeout is not None:
@@ -105,6 +109,18 @@ class ProviderArgs:
     @max_retries.setter
     def max_retries(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_retries", value)
+
+    @_builtins.property
+    @pulumi.getter(name="permissionsBoundary")
+    def permissions_boundary(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+        """
+        return pulumi.get(self, "permissions_boundary")
+
+    @permissions_boundary.setter
+    def permissions_boundary(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "permissions_boundary", value)
 
     @_builtins.property
     @pulumi.getter
@@ -165,6 +181,7 @@ class Provider(pulumi.ProviderResource):
                  default_tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  endpoints: pulumi.Input[Optional[Union['EndpointsArgs', 'EndpointsArgsDict', 'outputs.Endpoints']]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  propagation_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
@@ -179,6 +196,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] default_tags: Tags added to every role the provider creates.
         :param pulumi.Input[Union['EndpointsArgs', 'EndpointsArgsDict', 'outputs.Endpoints']] endpoints: Custom endpoints for IAM, STS and EKS (e.g. a local emulator).
         :param pulumi.Input[_builtins.int] max_retries: Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
+        :param pulumi.Input[_builtins.str] permissions_boundary: Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
         :param pulumi.Input[_builtins.str] profile: Named profile from the shared AWS config files.
         :param pulumi.Input[_builtins.float] propagation_timeout: Seconds to keep retrying while IAM propagates a new role (default 120).
         :param pulumi.Input[_builtins.str] region: AWS region (or AWS_REGION). IAM is global; the region selects EKS and the ARNs of regional services.
@@ -212,6 +230,7 @@ class Provider(pulumi.ProviderResource):
                  default_tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  endpoints: pulumi.Input[Optional[Union['EndpointsArgs', 'EndpointsArgsDict', 'outputs.Endpoints']]] = None,
                  max_retries: pulumi.Input[Optional[_builtins.int]] = None,
+                 permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  propagation_timeout: pulumi.Input[Optional[_builtins.float]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
@@ -229,6 +248,7 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["default_tags"] = pulumi.Output.from_input(default_tags).apply(pulumi.runtime.to_json) if default_tags is not None else None
             __props__.__dict__["endpoints"] = pulumi.Output.from_input(endpoints).apply(pulumi.runtime.to_json) if endpoints is not None else None
             __props__.__dict__["max_retries"] = pulumi.Output.from_input(max_retries).apply(pulumi.runtime.to_json) if max_retries is not None else None
+            __props__.__dict__["permissions_boundary"] = permissions_boundary
             __props__.__dict__["profile"] = profile
             __props__.__dict__["propagation_timeout"] = pulumi.Output.from_input(propagation_timeout).apply(pulumi.runtime.to_json) if propagation_timeout is not None else None
             __props__.__dict__["region"] = region

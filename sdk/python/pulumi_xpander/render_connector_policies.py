@@ -137,6 +137,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
                               partition: Optional[_builtins.str] = None,
                               path: Optional[_builtins.str] = None,
                               permissions_boundary: Optional[_builtins.str] = None,
+                              pod_identity_scope: Optional[Union['PodIdentity', 'PodIdentityDict', 'outputs.PodIdentity']] = None,
                               pod_identity_trust: Optional[_builtins.bool] = None,
                               policies: Optional[Mapping[str, Any]] = None,
                               redshift: Optional[Union['Redshift', 'RedshiftDict', 'outputs.Redshift']] = None,
@@ -167,6 +168,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
     :param _builtins.str partition: AWS partition (`aws`, `aws-cn`, `aws-us-gov`); defaults to the region's.
     :param _builtins.str path: IAM path of the role. Changing it replaces the role.
     :param _builtins.str permissions_boundary: ARN of a managed policy used as permissions boundary.
+    :param Union['PodIdentity', 'PodIdentityDict', 'outputs.PodIdentity'] pod_identity_scope: The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
     :param _builtins.bool pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
     :param Mapping[str, Any] policies: Additional inline policies by name: JSON objects or JSON strings.
     :param Union['Redshift', 'RedshiftDict', 'outputs.Redshift'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
@@ -203,6 +205,7 @@ def render_connector_policies(account_id: Optional[_builtins.str] = None,
     __args__['partition'] = partition
     __args__['path'] = path
     __args__['permissionsBoundary'] = permissions_boundary
+    __args__['podIdentityScope'] = pod_identity_scope
     __args__['podIdentityTrust'] = pod_identity_trust
     __args__['policies'] = policies
     __args__['redshift'] = redshift
@@ -240,6 +243,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
                                      partition: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                      path: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                      permissions_boundary: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                                     pod_identity_scope: pulumi.Input[Optional[Optional[Union['PodIdentity', 'PodIdentityDict', 'outputs.PodIdentity']]]] = None,
                                      pod_identity_trust: pulumi.Input[Optional[Optional[_builtins.bool]]] = None,
                                      policies: pulumi.Input[Optional[Optional[Mapping[str, Any]]]] = None,
                                      redshift: pulumi.Input[Optional[Optional[Union['Redshift', 'RedshiftDict', 'outputs.Redshift']]]] = None,
@@ -270,6 +274,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
     :param _builtins.str partition: AWS partition (`aws`, `aws-cn`, `aws-us-gov`); defaults to the region's.
     :param _builtins.str path: IAM path of the role. Changing it replaces the role.
     :param _builtins.str permissions_boundary: ARN of a managed policy used as permissions boundary.
+    :param Union['PodIdentity', 'PodIdentityDict', 'outputs.PodIdentity'] pod_identity_scope: The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
     :param _builtins.bool pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
     :param Mapping[str, Any] policies: Additional inline policies by name: JSON objects or JSON strings.
     :param Union['Redshift', 'RedshiftDict', 'outputs.Redshift'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
@@ -306,6 +311,7 @@ def render_connector_policies_output(account_id: pulumi.Input[Optional[Optional[
     __args__['partition'] = partition
     __args__['path'] = path
     __args__['permissionsBoundary'] = permissions_boundary
+    __args__['podIdentityScope'] = pod_identity_scope
     __args__['podIdentityTrust'] = pod_identity_trust
     __args__['policies'] = policies
     __args__['redshift'] = redshift

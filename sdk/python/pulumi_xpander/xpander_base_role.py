@@ -21,6 +21,7 @@ __all__ = ['XpanderBaseRoleArgs', 'XpanderBaseRole']
 @pulumi.input_type
 class XpanderBaseRoleArgs:
     def __init__(__self__, *,
+                 connector_path: pulumi.Input[Optional[_builtins.str]] = None,
                  connector_role_arns: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
@@ -32,6 +33,7 @@ class XpanderBaseRoleArgs:
         """
         The set of arguments for constructing a XpanderBaseRole resource.
 
+        :param pulumi.Input[_builtins.str] connector_path: Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] connector_role_arns: Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input[_builtins.int] max_session_duration: Maximum session duration in seconds (3600–43200).
@@ -41,6 +43,8 @@ class XpanderBaseRoleArgs:
         :param pulumi.Input[_builtins.str] role_name: IAM role name. Autonamed from the resource name when omitted (and kept on later runs). Changing it replaces the role.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags for the role, merged over the provider's `defaultTags`. `ManagedBy=pulumi-xpander` is added unless set.
         """
+        if connector_path is not None:
+            pulumi.set(__self__, "connector_path", connector_path)
         if connector_role_arns is not None:
             pulumi.set(__self__, "connector_role_arns", connector_role_arns)
         if description is not None:
@@ -59,6 +63,18 @@ class XpanderBaseRoleArgs:
             pulumi.set(__self__, "role_name", role_name)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
+
+    @_builtins.property
+    @pulumi.getter(name="connectorPath")
+    def connector_path(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+        """
+        return pulumi.get(self, "connector_path")
+
+    @connector_path.setter
+    def connector_path(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "connector_path", value)
 
     @_builtins.property
     @pulumi.getter(name="connectorRoleArns")
@@ -163,6 +179,7 @@ class XpanderBaseRole(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 connector_path: pulumi.Input[Optional[_builtins.str]] = None,
                  connector_role_arns: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
@@ -177,6 +194,7 @@ class XpanderBaseRole(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] connector_path: Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] connector_role_arns: Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.
         :param pulumi.Input[_builtins.str] description: Role description.
         :param pulumi.Input[_builtins.int] max_session_duration: Maximum session duration in seconds (3600–43200).
@@ -210,6 +228,7 @@ class XpanderBaseRole(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 connector_path: pulumi.Input[Optional[_builtins.str]] = None,
                  connector_role_arns: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
@@ -227,6 +246,7 @@ class XpanderBaseRole(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = XpanderBaseRoleArgs.__new__(XpanderBaseRoleArgs)
 
+            __props__.__dict__["connector_path"] = connector_path
             __props__.__dict__["connector_role_arns"] = connector_role_arns
             __props__.__dict__["description"] = description
             __props__.__dict__["max_session_duration"] = max_session_duration
@@ -271,6 +291,7 @@ class XpanderBaseRole(pulumi.CustomResource):
         __props__.__dict__["account_id"] = None
         __props__.__dict__["arn"] = None
         __props__.__dict__["attached_policy_arns"] = None
+        __props__.__dict__["connector_path"] = None
         __props__.__dict__["connector_role_arns"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["max_session_duration"] = None
@@ -316,6 +337,14 @@ class XpanderBaseRole(pulumi.CustomResource):
         Managed policies found attached by a refresh. The base role holds none: anything here is drift, detached by the next update.
         """
         return pulumi.get(self, "attached_policy_arns")
+
+    @_builtins.property
+    @pulumi.getter(name="connectorPath")
+    def connector_path(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).
+        """
+        return pulumi.get(self, "connector_path")
 
     @_builtins.property
     @pulumi.getter(name="connectorRoleArns")

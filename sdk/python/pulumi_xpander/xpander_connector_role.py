@@ -36,6 +36,7 @@ class XpanderConnectorRoleArgs:
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
                  permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
+                 pod_identity_scope: pulumi.Input[Optional['PodIdentityArgs']] = None,
                  pod_identity_trust: pulumi.Input[Optional[_builtins.bool]] = None,
                  policies: pulumi.Input[Optional[Mapping[str, Any]]] = None,
                  redshift: pulumi.Input[Optional['RedshiftArgs']] = None,
@@ -62,6 +63,7 @@ class XpanderConnectorRoleArgs:
         :param pulumi.Input[_builtins.int] max_session_duration: Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.
         :param pulumi.Input[_builtins.str] path: IAM path of the role. Changing it replaces the role.
         :param pulumi.Input[_builtins.str] permissions_boundary: ARN of a managed policy used as permissions boundary.
+        :param pulumi.Input['PodIdentityArgs'] pod_identity_scope: The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
         :param pulumi.Input[_builtins.bool] pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
         :param pulumi.Input[Mapping[str, Any]] policies: Additional inline policies by name: JSON objects or JSON strings.
         :param pulumi.Input['RedshiftArgs'] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
@@ -107,6 +109,8 @@ class XpanderConnectorRoleArgs:
             pulumi.set(__self__, "path", path)
         if permissions_boundary is not None:
             pulumi.set(__self__, "permissions_boundary", permissions_boundary)
+        if pod_identity_scope is not None:
+            pulumi.set(__self__, "pod_identity_scope", pod_identity_scope)
         if pod_identity_trust is None:
             pod_identity_trust = True
         if pod_identity_trust is not None:
@@ -307,6 +311,18 @@ class XpanderConnectorRoleArgs:
         pulumi.set(self, "permissions_boundary", value)
 
     @_builtins.property
+    @pulumi.getter(name="podIdentityScope")
+    def pod_identity_scope(self) -> pulumi.Input[Optional['PodIdentityArgs']]:
+        """
+        The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+        """
+        return pulumi.get(self, "pod_identity_scope")
+
+    @pod_identity_scope.setter
+    def pod_identity_scope(self, value: pulumi.Input[Optional['PodIdentityArgs']]):
+        pulumi.set(self, "pod_identity_scope", value)
+
+    @_builtins.property
     @pulumi.getter(name="podIdentityTrust")
     def pod_identity_trust(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -424,6 +440,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
                  permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
+                 pod_identity_scope: pulumi.Input[Optional[Union['PodIdentityArgs', 'PodIdentityArgsDict', 'outputs.PodIdentity']]] = None,
                  pod_identity_trust: pulumi.Input[Optional[_builtins.bool]] = None,
                  policies: pulumi.Input[Optional[Mapping[str, Any]]] = None,
                  redshift: pulumi.Input[Optional[Union['RedshiftArgs', 'RedshiftArgsDict', 'outputs.Redshift']]] = None,
@@ -453,6 +470,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] max_session_duration: Maximum session duration in seconds (3600–43200). Sessions chained from the base role are capped at 1 hour by AWS regardless.
         :param pulumi.Input[_builtins.str] path: IAM path of the role. Changing it replaces the role.
         :param pulumi.Input[_builtins.str] permissions_boundary: ARN of a managed policy used as permissions boundary.
+        :param pulumi.Input[Union['PodIdentityArgs', 'PodIdentityArgsDict', 'outputs.PodIdentity']] pod_identity_scope: The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
         :param pulumi.Input[_builtins.bool] pod_identity_trust: Keep the seed's `PodIdentity` fallback statement.
         :param pulumi.Input[Mapping[str, Any]] policies: Additional inline policies by name: JSON objects or JSON strings.
         :param pulumi.Input[Union['RedshiftArgs', 'RedshiftArgsDict', 'outputs.Redshift']] redshift: Redshift permissions: the seed's `RedshiftCredentials` and `RedshiftDataAPI` policies.
@@ -501,6 +519,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                  max_session_duration: pulumi.Input[Optional[_builtins.int]] = None,
                  path: pulumi.Input[Optional[_builtins.str]] = None,
                  permissions_boundary: pulumi.Input[Optional[_builtins.str]] = None,
+                 pod_identity_scope: pulumi.Input[Optional[Union['PodIdentityArgs', 'PodIdentityArgsDict', 'outputs.PodIdentity']]] = None,
                  pod_identity_trust: pulumi.Input[Optional[_builtins.bool]] = None,
                  policies: pulumi.Input[Optional[Mapping[str, Any]]] = None,
                  redshift: pulumi.Input[Optional[Union['RedshiftArgs', 'RedshiftArgsDict', 'outputs.Redshift']]] = None,
@@ -539,6 +558,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
                 path = '/'
             __props__.__dict__["path"] = path
             __props__.__dict__["permissions_boundary"] = permissions_boundary
+            __props__.__dict__["pod_identity_scope"] = pod_identity_scope
             if pod_identity_trust is None:
                 pod_identity_trust = True
             __props__.__dict__["pod_identity_trust"] = pod_identity_trust
@@ -599,6 +619,7 @@ class XpanderConnectorRole(pulumi.CustomResource):
         __props__.__dict__["max_session_duration"] = None
         __props__.__dict__["path"] = None
         __props__.__dict__["permissions_boundary"] = None
+        __props__.__dict__["pod_identity_scope"] = None
         __props__.__dict__["pod_identity_trust"] = None
         __props__.__dict__["policies"] = None
         __props__.__dict__["redshift"] = None
@@ -769,6 +790,14 @@ class XpanderConnectorRole(pulumi.CustomResource):
         ARN of a managed policy used as permissions boundary.
         """
         return pulumi.get(self, "permissions_boundary")
+
+    @_builtins.property
+    @pulumi.getter(name="podIdentityScope")
+    def pod_identity_scope(self) -> pulumi.Output[Optional['outputs.PodIdentity']]:
+        """
+        The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.
+        """
+        return pulumi.get(self, "pod_identity_scope")
 
     @_builtins.property
     @pulumi.getter(name="podIdentityTrust")

@@ -11,7 +11,10 @@ use super::{PodIdentityTarget, Subject};
 use crate::cloud::api::LiveRole;
 use crate::iam::eval::{blocked_by_condition, evaluate, glob, Decision, Principal, Request};
 use crate::iam::policy::{statements, string_list};
-use crate::iam::templates::{PODS_SERVICE, SID_FROM_BASE, SID_SELF_ASSUME};
+use crate::iam::templates::{
+    PODS_SERVICE, SID_FROM_BASE, SID_SELF_ASSUME, TAG_CLUSTER_ARN, TAG_NAMESPACE,
+    TAG_SERVICE_ACCOUNT,
+};
 
 pub const ASSUME: &str = "sts:AssumeRole";
 pub const TAG: &str = "sts:TagSession";
@@ -46,16 +49,55 @@ pub fn from_role<'a>(action: &'a str, arn: &'a str) -> Request<'a> {
         .with("aws:PrincipalAccount", account_of(arn))
 }
 
-/// The request EKS Pod Identity makes on the base role's trust.
-pub fn from_pods<'a>(
-    action: &'a str,
-    base: &LiveRole,
-    target: Option<&PodIdentityTarget>,
-) -> Request<'a> {
+/// The session tags EKS Pod Identity sets for the subject's association:
+/// its cluster, namespace and service account (none when the association
+/// disables them). Without a cluster named, the tags the base role's trust
+/// itself requires: the doctor then asks whether some association could
+/// use the role.
+pub fn pod_tags(s: &Subject, base: &LiveRole) -> Vec<(String, String)> {
+    let Some(t) = &s.pod_identity else {
+        return required_pod_tags(base);
+    };
+    if t.association
+        .as_ref()
+        .is_some_and(|a| a.disable_session_tags)
+    {
+        return Vec::new();
+    }
+    let mut tags = vec![
+        (TAG_NAMESPACE.to_string(), t.namespace.clone()),
+        (TAG_SERVICE_ACCOUNT.to_string(), t.service_account.clone()),
+        ("eks-cluster-name".to_string(), t.cluster.clone()),
+    ];
+    if let Some(c) = &t.cluster_info {
+        tags.push((TAG_CLUSTER_ARN.to_string(), c.arn.clone()));
+    }
+    tags
+}
+
+/// The `aws:RequestTag/<key>` values the base role's trust requires of Pod Identity.
+pub fn required_pod_tags(base: &LiveRole) -> Vec<(String, String)> {
+    statements(&base.trust)
+        .into_iter()
+        .filter_map(|st| {
+            st.pointer("/Condition/StringEquals")
+                .and_then(Json::as_object)
+        })
+        .flat_map(|m| m.iter())
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("aws:RequestTag/")?;
+            Some((key.to_string(), string_list(Some(v)).into_iter().next()?))
+        })
+        .collect()
+}
+
+/// The request EKS Pod Identity makes on the base role's trust, with the
+/// session tags it passes.
+pub fn from_pods<'a>(action: &'a str, base: &LiveRole, tags: &[(String, String)]) -> Request<'a> {
     let mut req = Request::trust(action, Principal::Service(PODS_SERVICE))
         .with("aws:SourceAccount", account_of(&base.arn));
-    if let Some(cluster) = target.and_then(|t| t.cluster_info.as_ref()) {
-        req = req.with("aws:SourceArn", &cluster.arn);
+    for (k, v) in tags {
+        req = req.with(&format!("aws:RequestTag/{k}"), v);
     }
     req
 }

@@ -206,6 +206,7 @@ fn check_connector(f: &mut Findings, s: &Subject, base: &Base<'_>, c: &LiveRole)
         tag_session::check_base_grant(f, s, live, c);
     }
     recommendations::check_connector(f, c);
+    recommendations::check_external_id_principal(f, c);
     eks_access::check(f, s, c);
     recommendations::check_common(f, s, c);
 }
@@ -219,6 +220,9 @@ mod tests {
     use crate::resources::role::RoleArgs;
     use std::collections::BTreeMap;
     use std::collections::BTreeSet;
+
+    /// The xpander platform's account in these tests.
+    const PLATFORM: &str = "777788889999";
 
     fn ctx() -> AccountContext {
         AccountContext {
@@ -261,6 +265,7 @@ mod tests {
             trust: TrustArgs {
                 base_role_arn: Some(ctx().role_arn("/", "xpander-base-role")),
                 external_id: Some("org-1".into()),
+                trusted_account_id: Some(PLATFORM.into()),
                 ..Default::default()
             },
             sources: Sources {
@@ -276,7 +281,7 @@ mod tests {
         let grant = r.grant.clone().unwrap();
         let base = live(
             "xpander-base-role",
-            crate::iam::templates::base_trust(),
+            crate::iam::templates::base_trust(None),
             [(grant.name, grant.document)].into(),
         );
         let connector = live(
@@ -565,5 +570,55 @@ mod tests {
         s.access_entries
             .insert("xpander-eks-connector".into(), None);
         assert_eq!(codes(&s), ["EKS_ACCESS_ENTRY_MISSING"]);
+    }
+
+    #[test]
+    fn an_external_id_statement_on_the_own_account_is_named() {
+        let mut s = correct();
+        statement_mut(connector(&mut s), "CrossAccountWithExternalId")["Principal"] =
+            json!({"AWS": "arn:aws:iam::123456789012:root"});
+        let found = diagnose(&s);
+        let f = found
+            .iter()
+            .find(|f| f.code == "EXTERNAL_ID_OWN_ACCOUNT")
+            .expect("named");
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(!f.evidence.as_ref().unwrap().to_string().contains("org-1"));
+        assert_eq!(codes(&s), ["EXTERNAL_ID_OWN_ACCOUNT"]);
+    }
+
+    #[test]
+    fn a_trust_scoped_to_another_service_account_refuses_the_pods() {
+        let mut s = correct();
+        let scope = crate::iam::templates::PodScope {
+            cluster_arn: "arn:aws:eks:us-east-1:123456789012:cluster/c".into(),
+            namespace: "xpander".into(),
+            service_account: "xpander".into(),
+        };
+        s.base.as_mut().unwrap().trust = crate::iam::templates::base_trust(Some(&scope));
+        assert_eq!(
+            codes(&s),
+            Vec::<&str>::new(),
+            "the association's own pods are admitted"
+        );
+        s.pod_identity.as_mut().unwrap().namespace = "other".into();
+        let found = diagnose(&s);
+        let f = found
+            .iter()
+            .find(|f| f.code == "POD_IDENTITY_OUT_OF_SCOPE")
+            .expect("named");
+        assert!(
+            f.summary.contains("kubernetes-namespace=xpander")
+                && f.summary.contains("other/xpander"),
+            "{}",
+            f.summary
+        );
+        s.pod_identity = None;
+        assert!(
+            !codes(&s)
+                .iter()
+                .any(|c| c.starts_with("POD_IDENTITY") || c == "BASE_TRUST_NO_POD_IDENTITY"),
+            "without a cluster, a scoped trust is one some association can use"
+        );
     }
 }

@@ -4,14 +4,37 @@
 
 use serde_json::json;
 
-use super::eval::{from_pods, trust_allows, ASSUME};
+use super::eval::{from_pods, pod_tags, required_pod_tags, trust_allows, ASSUME};
 use super::{Findings, Severity, Subject};
 use crate::cloud::api::LiveRole;
 
+/// Pod Identity may assume the base role for the xpander service account:
+/// the trust admits pods.eks.amazonaws.com, and any session tags it
+/// requires are the ones EKS sets for that association.
 pub(super) fn check_trust(f: &mut Findings, s: &Subject, base: &LiveRole) {
-    if !trust_allows(base, &from_pods(ASSUME, base, s.pod_identity.as_ref())) {
-        f.add("BASE_TRUST_NO_POD_IDENTITY", Severity::Error, &base.name, "the base role's trust does not admit pods.eks.amazonaws.com for sts:AssumeRole, so Pod Identity cannot attach it".into(), Some(&base.trust), "trust {\"Service\": \"pods.eks.amazonaws.com\"} with Action [\"sts:AssumeRole\", \"sts:TagSession\"] (seed step 1)");
+    let tags = pod_tags(s, base);
+    if trust_allows(base, &from_pods(ASSUME, base, &tags)) {
+        return;
     }
+    let required = required_pod_tags(base);
+    if !trust_allows(base, &from_pods(ASSUME, base, &required)) {
+        f.add("BASE_TRUST_NO_POD_IDENTITY", Severity::Error, &base.name, "the base role's trust does not admit pods.eks.amazonaws.com for sts:AssumeRole, so Pod Identity cannot attach it".into(), Some(&base.trust), "trust {\"Service\": \"pods.eks.amazonaws.com\"} with Action [\"sts:AssumeRole\", \"sts:TagSession\"] (seed step 1)");
+        return;
+    }
+    let Some(t) = &s.pod_identity else {
+        return;
+    };
+    let wants = required
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summary = if tags.is_empty() {
+        format!("the base role's trust requires the session tags {wants}, but the association for {}/{} on {} sets none (disableSessionTags), so Pod Identity is refused", t.namespace, t.service_account, t.cluster)
+    } else {
+        format!("the base role's trust admits Pod Identity only for {wants}; pods of {}/{} on cluster {} are refused", t.namespace, t.service_account, t.cluster)
+    };
+    f.add("POD_IDENTITY_OUT_OF_SCOPE", Severity::Error, &base.name, summary, Some(&base.trust), "run xpander with the service account, namespace and cluster the trust names, or set XpanderBaseRole's podIdentity to this association (the trust follows it)");
 }
 
 pub(super) fn check_association(f: &mut Findings, s: &Subject, base: &LiveRole) {

@@ -4,12 +4,15 @@
 
 use serde_json::{json, Value as Json};
 
-use super::eval::{allow_statements, reaches_beyond_assume, services, ASSUME};
+use super::eval::{
+    account_of, allow_statements, aws_principals, reaches_beyond_assume, services,
+    uses_external_id, ASSUME,
+};
 use super::{Findings, Severity, Subject};
 use crate::cloud::api::LiveRole;
 use crate::iam::eval::glob;
 use crate::iam::limits::{policy_size, INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_MAX_CHARS};
-use crate::iam::policy::string_list;
+use crate::iam::policy::{statements, string_list};
 use crate::resources::connector::sources::PROFILES;
 
 /// "Restrict base role": only sts:AssumeRole + sts:TagSession, on named roles.
@@ -92,6 +95,25 @@ pub(super) fn check_connector(f: &mut Findings, c: &LiveRole) {
             if let Some(action) = wide {
                 f.add("RESOURCE_STAR", Severity::Warning, &c.name, format!("policy {policy:?} grants {action:?} on Resource \"*\""), Some(stmt), "scope the Resource to the cluster, bucket, table, work group, model or secret ARNs (seed: \"Scope resources\")");
             }
+        }
+    }
+}
+
+/// The ExternalId guards the xpander platform's way in; a statement that
+/// trusts the role's own account with it lets any principal of that account
+/// allowed sts:AssumeRole, knowing the organization id, assume the connector.
+pub(super) fn check_external_id_principal(f: &mut Findings, c: &LiveRole) {
+    let own = account_of(&c.arn);
+    for stmt in statements(&c.trust)
+        .into_iter()
+        .filter(|st| uses_external_id(st))
+    {
+        let principals = aws_principals(stmt);
+        let own_account = principals
+            .iter()
+            .any(|p| p == own || (p.ends_with(":root") && account_of(p) == own));
+        if own_account {
+            f.add("EXTERNAL_ID_OWN_ACCOUNT", Severity::Warning, &c.name, format!("the ExternalId statement trusts the connector's own account {own}, not the xpander platform's: any principal of this account allowed sts:AssumeRole that knows the organization id can assume the connector"), Some(stmt), "trust the xpander platform's account (XpanderConnectorRole's trustedAccountId)");
         }
     }
 }

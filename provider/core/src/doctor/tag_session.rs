@@ -3,7 +3,7 @@
 //! chain needs sts:TagSession both in the trust of the role it assumes and
 //! in the permission of the role that calls.
 
-use super::eval::{from_pods, trust_allows, Caller, Identity, ASSUME, TAG};
+use super::eval::{from_pods, pod_tags, trust_allows, Caller, Identity, ASSUME, TAG};
 use super::{Findings, Severity, Subject};
 use crate::cloud::api::LiveRole;
 use crate::iam::eval::{statement_applies, Request};
@@ -12,9 +12,9 @@ use crate::iam::templates::{grant_policy_name, POLICY_ASSUME_CONNECTORS, POLICY_
 
 /// Pod Identity may assume the base role but not tag its session.
 pub(super) fn check_base_trust(f: &mut Findings, s: &Subject, base: &LiveRole) {
-    let target = s.pod_identity.as_ref();
-    let assumes = trust_allows(base, &from_pods(ASSUME, base, target));
-    if assumes && !trust_allows(base, &from_pods(TAG, base, target)) {
+    let tags = pod_tags(s, base);
+    let assumes = trust_allows(base, &from_pods(ASSUME, base, &tags));
+    if assumes && !trust_allows(base, &from_pods(TAG, base, &tags)) {
         f.add("TAG_SESSION_TRUST", Severity::Error, &base.name, "the base role's trust lets Pod Identity assume it but not tag the session; EKS tags Pod Identity sessions".into(), Some(&base.trust), "add \"sts:TagSession\" to the Action of the pods.eks.amazonaws.com statement");
     }
 }

@@ -35,6 +35,14 @@ impl AccountContext {
         format!("arn:{}:iam::{}:root", self.partition, account_id)
     }
 
+    /// An EKS cluster of this account, in this context's region.
+    pub fn cluster_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:eks:{}:{}:cluster/{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+
     pub fn eks_access_policy_arn(&self, name: &str) -> String {
         format!(
             "arn:{}:eks::aws:cluster-access-policy/{}",

@@ -46,7 +46,15 @@ pub struct Scope {
     /// Every role the provider manages (base and connectors) starts with it.
     pub role_name_prefix: String,
     pub path: String,
+    /// Where connectors live when the base role grants a path
+    /// (`connectorPath`), if not under `path`.
+    pub connector_path: Option<String>,
     pub cluster: String,
+    /// A deployer that cannot escalate: it may only create and write roles
+    /// held to this permissions boundary, and never remove it.
+    pub permissions_boundary: Option<String>,
+    /// With a boundary: the only managed policies it may attach.
+    pub attachable: Vec<String>,
 }
 
 /// The names the seed uses and the example projects keep.
@@ -64,7 +72,10 @@ impl Default for Scope {
             region: ANY.into(),
             role_name_prefix: DEFAULT_ROLE_NAME_PREFIX.into(),
             path: DEFAULT_PATH.into(),
+            connector_path: None,
             cluster: ANY.into(),
+            permissions_boundary: None,
+            attachable: Vec::new(),
         }
     }
 }
@@ -185,6 +196,24 @@ const ACTIONS: &[(&str, Target, Need)] = &[
     ("eks:DeleteAccessEntry", Target::AccessEntries, Need::Deploy),
 ];
 
+/// Role actions IAM authorises with the role's permissions boundary in the
+/// request (`iam:PermissionsBoundary`, Service Authorization Reference):
+/// conditioned on it, they reach only roles held to the boundary.
+const BOUNDARY_KEYED: &[&str] = &[
+    "iam:CreateRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+];
+const ATTACH: &str = "iam:AttachRolePolicy";
+const REMOVE_BOUNDARY: &str = "iam:DeleteRolePermissionsBoundary";
+
 fn in_mode(need: Need, mode: Mode) -> bool {
     match need {
         Need::Preview => true,
@@ -215,15 +244,43 @@ pub fn action_for_operation(operation: &str) -> Option<(&'static str, Mode)> {
         })
 }
 
-/// The actions a mode needs, sorted.
-pub fn actions(mode: Mode) -> Vec<&'static str> {
+/// Whether a deployment held to a boundary may call `action`: never remove
+/// the boundary, attach only the listed managed policies.
+fn allowed_within(action: &str, scope: &Scope) -> bool {
+    match (&scope.permissions_boundary, action) {
+        (None, _) => true,
+        (Some(_), REMOVE_BOUNDARY) => false,
+        (Some(_), ATTACH) => !scope.attachable.is_empty(),
+        (Some(_), _) => true,
+    }
+}
+
+/// The actions a mode allows, sorted.
+pub fn actions(mode: Mode, scope: &Scope) -> Vec<&'static str> {
     let mut names: Vec<&str> = ACTIONS
         .iter()
-        .filter(|(_, _, need)| in_mode(*need, mode))
+        .filter(|(a, _, need)| in_mode(*need, mode) && allowed_within(a, scope))
         .map(|(a, _, _)| *a)
         .collect();
     names.sort_unstable();
     names
+}
+
+impl Scope {
+    /// The roles the provider manages: its names under its path, and under
+    /// the connectors' path when they have one of their own.
+    pub fn roles(&self) -> Json {
+        let under = |path: &str| {
+            format!(
+                "arn:{}:iam::{}:role{path}{}*",
+                self.partition, self.account_id, self.role_name_prefix
+            )
+        };
+        match &self.connector_path {
+            Some(c) if *c != self.path => json!([under(&self.path), under(c)]),
+            _ => json!(under(&self.path)),
+        }
+    }
 }
 
 fn statement(target: Target, scope: &Scope, actions: Vec<&str>) -> Json {
@@ -234,10 +291,7 @@ fn statement(target: Target, scope: &Scope, actions: Vec<&str>) -> Json {
         cluster: c,
         ..
     } = scope;
-    let roles = format!(
-        "arn:{p}:iam::{a}:role{}{}*",
-        scope.path, scope.role_name_prefix
-    );
+    let roles = scope.roles();
     let (sid, resource, condition) = match target {
         Target::Roles => ("XpanderRoles", json!(roles), None),
         Target::PassRole => (
@@ -276,20 +330,63 @@ fn statement(target: Target, scope: &Scope, actions: Vec<&str>) -> Json {
 }
 
 /// The identity policy for `mode`, one statement per kind of resource.
+/// Held to a permissions boundary, the role writes IAM conditions on it are
+/// split out: allowed only for roles held to the boundary, attachments only
+/// of the listed policies, and removing the boundary denied.
 pub fn policy(mode: Mode, scope: &Scope) -> Json {
+    let boundary = scope.permissions_boundary.as_deref();
     let targets: BTreeSet<Target> = ACTIONS.iter().map(|(_, t, _)| *t).collect();
-    let statements: Vec<Json> = targets
-        .into_iter()
-        .filter_map(|target| {
-            let actions: Vec<&str> = ACTIONS
-                .iter()
-                .filter(|(_, t, need)| *t == target && in_mode(*need, mode))
-                .map(|(a, _, _)| *a)
-                .collect();
-            (!actions.is_empty()).then(|| statement(target, scope, actions))
-        })
-        .collect();
+    let mut statements: Vec<Json> = Vec::new();
+    for target in targets {
+        let actions: Vec<&str> = ACTIONS
+            .iter()
+            .filter(|(a, t, need)| *t == target && in_mode(*need, mode) && allowed_within(a, scope))
+            .map(|(a, _, _)| *a)
+            .collect();
+        let (keyed, free): (Vec<&str>, Vec<&str>) = match (boundary, target) {
+            (Some(_), Target::Roles) => actions.iter().partition(|a| BOUNDARY_KEYED.contains(a)),
+            _ => (Vec::new(), actions),
+        };
+        if !free.is_empty() {
+            statements.push(statement(target, scope, free));
+        }
+        if let (Some(b), false) = (boundary, keyed.is_empty()) {
+            statements.extend(within_boundary(scope, b, keyed));
+        }
+    }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The role writes of a deployer held to `boundary`.
+fn within_boundary(scope: &Scope, boundary: &str, actions: Vec<&str>) -> Vec<Json> {
+    let roles = scope.roles();
+    let held = json!({"StringEquals": {"iam:PermissionsBoundary": boundary}});
+    let (attach, writes): (Vec<&str>, Vec<&str>) = actions.into_iter().partition(|a| *a == ATTACH);
+    let mut out = vec![json!({
+        "Sid": "XpanderRolesWithinBoundary",
+        "Effect": "Allow",
+        "Action": writes,
+        "Resource": roles,
+        "Condition": held,
+    })];
+    if !attach.is_empty() {
+        let mut condition = held.clone();
+        condition["ArnEquals"] = json!({"iam:PolicyARN": scope.attachable});
+        out.push(json!({
+            "Sid": "AttachListedPoliciesWithinBoundary",
+            "Effect": "Allow",
+            "Action": attach,
+            "Resource": roles,
+            "Condition": condition,
+        }));
+    }
+    out.push(json!({
+        "Sid": "KeepTheBoundary",
+        "Effect": "Deny",
+        "Action": REMOVE_BOUNDARY,
+        "Resource": "*",
+    }));
+    out
 }
 
 /// Rules for the scope a user gives, by flag/argument name.
@@ -319,6 +416,13 @@ pub fn check_scope(scope: &Scope) -> Vec<(&'static str, String)> {
     if let Err(r) = crate::iam::limits::check_path(&scope.path) {
         problems.push(("path", r));
     }
+    if let Some(Err(r)) = scope
+        .connector_path
+        .as_deref()
+        .map(crate::iam::limits::check_path)
+    {
+        problems.push(("connectorPath", r));
+    }
     let prefix_ok = scope
         .role_name_prefix
         .chars()
@@ -337,6 +441,25 @@ pub fn check_scope(scope: &Scope) -> Vec<(&'static str, String)> {
             problems.push(("clusterName", r));
         }
     }
+    if let Some(b) = &scope.permissions_boundary {
+        if !crate::iam::arn::is_policy_arn(b) {
+            problems.push((
+                "permissionsBoundary",
+                format!("{b:?} is not a managed policy ARN"),
+            ));
+        }
+    }
+    for arn in &scope.attachable {
+        if !crate::iam::arn::is_policy_arn(arn) {
+            problems.push((
+                "managedPolicyArns",
+                format!("{arn:?} is not a managed policy ARN"),
+            ));
+        }
+    }
+    if scope.permissions_boundary.is_none() && !scope.attachable.is_empty() {
+        problems.push(("managedPolicyArns", "managedPolicyArns limits what a deployer held to a permissions boundary may attach: give permissionsBoundary too".into()));
+    }
     problems
 }
 
@@ -348,7 +471,7 @@ mod tests {
     #[test]
     fn preview_and_doctor_hold_reads_only() {
         for mode in [Mode::Preview, Mode::Doctor] {
-            for action in actions(mode) {
+            for action in actions(mode, &Scope::default()) {
                 let verb = action.split(':').nth(1).unwrap();
                 assert!(
                     verb.starts_with("Get")
@@ -358,10 +481,18 @@ mod tests {
                 );
             }
         }
-        let deploy: BTreeSet<_> = actions(Mode::Deploy).into_iter().collect();
-        assert!(actions(Mode::Preview).iter().all(|a| deploy.contains(a)));
-        let doctor: BTreeSet<_> = actions(Mode::Doctor).into_iter().collect();
-        assert!(actions(Mode::Preview).iter().all(|a| doctor.contains(a)));
+        let deploy: BTreeSet<_> = actions(Mode::Deploy, &Scope::default())
+            .into_iter()
+            .collect();
+        assert!(actions(Mode::Preview, &Scope::default())
+            .iter()
+            .all(|a| deploy.contains(a)));
+        let doctor: BTreeSet<_> = actions(Mode::Doctor, &Scope::default())
+            .into_iter()
+            .collect();
+        assert!(actions(Mode::Preview, &Scope::default())
+            .iter()
+            .all(|a| doctor.contains(a)));
         assert!(
             doctor.contains("iam:GetPolicyVersion") && !deploy.contains("iam:GetPolicyVersion")
         );
@@ -388,7 +519,10 @@ mod tests {
                 }
                 seen.extend(acts);
             }
-            assert_eq!(seen.into_iter().collect::<Vec<_>>(), actions(mode));
+            assert_eq!(
+                seen.into_iter().collect::<Vec<_>>(),
+                actions(mode, &Scope::default())
+            );
         }
         let text = policy(Mode::Deploy, &scope).to_string();
         assert!(text.contains("arn:aws:iam::123456789012:role/xpander-*"));
@@ -451,5 +585,54 @@ mod tests {
         };
         let names: Vec<_> = check_scope(&bad).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["accountId", "roleNamePrefix"]);
+    }
+
+    #[test]
+    fn a_deployer_held_to_a_boundary_writes_only_roles_held_to_it() {
+        let boundary = "arn:aws:iam::123456789012:policy/xpander-boundary";
+        let scope = Scope {
+            account_id: "123456789012".into(),
+            permissions_boundary: Some(boundary.into()),
+            attachable: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            ..Scope::default()
+        };
+        let doc = policy(Mode::Deploy, &scope);
+        check_grammar(&doc, DocumentKind::Identity).unwrap();
+        let by_sid = |sid: &str| {
+            statements(&doc)
+                .into_iter()
+                .find(|s| s["Sid"] == sid)
+                .unwrap_or_else(|| panic!("{sid}"))
+                .clone()
+        };
+        let within = by_sid("XpanderRolesWithinBoundary");
+        assert_eq!(
+            within["Condition"]["StringEquals"]["iam:PermissionsBoundary"],
+            boundary
+        );
+        let within_actions = string_list(within.get("Action"));
+        assert!(within_actions.contains(&"iam:CreateRole".to_string()));
+        assert!(within_actions.contains(&"iam:PutRolePermissionsBoundary".to_string()));
+        assert!(!within_actions.contains(&REMOVE_BOUNDARY.to_string()));
+        let free = string_list(by_sid("XpanderRoles").get("Action"));
+        assert!(
+            free.iter().all(|a| !BOUNDARY_KEYED.contains(&a.as_str())),
+            "{free:?}"
+        );
+        let attach = by_sid("AttachListedPoliciesWithinBoundary");
+        assert_eq!(
+            attach["Condition"]["ArnEquals"]["iam:PolicyARN"],
+            json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+        );
+        assert_eq!(by_sid("KeepTheBoundary")["Effect"], "Deny");
+        assert!(!actions(Mode::Deploy, &scope).contains(&REMOVE_BOUNDARY));
+        let nothing_to_attach = Scope {
+            attachable: vec![],
+            ..scope
+        };
+        assert!(!actions(Mode::Deploy, &nothing_to_attach).contains(&ATTACH));
+        assert!(!policy(Mode::Deploy, &nothing_to_attach)
+            .to_string()
+            .contains(ATTACH));
     }
 }

@@ -14,6 +14,8 @@ pub const SID_SELF_ASSUME: &str = "SelfAssume";
 pub const SID_FROM_BASE: &str = "AllowFromBaseRole";
 
 pub const POLICY_ASSUME_CONNECTORS: &str = "AssumeConnectorRoles";
+/// The base role's grant on every role under one path (`connectorPath`).
+pub const POLICY_ASSUME_CONNECTOR_PATH: &str = "AssumeConnectorPath";
 pub const POLICY_SELF_ASSUME: &str = "SelfAssumeAndTagSession";
 /// Prefix of the grant each connector writes on the base role (one per connector).
 pub const GRANT_PREFIX: &str = "xpander-assume-";
@@ -30,22 +32,53 @@ pub fn document(statements: Vec<Json>) -> Json {
     json!({"Version": VERSION, "Statement": statements})
 }
 
-fn pod_identity_statement() -> Json {
-    json!({
-        "Sid": SID_POD_IDENTITY,
-        "Effect": "Allow",
-        "Principal": {"Service": PODS_SERVICE},
-        "Action": ASSUME_AND_TAG,
-    })
+/// The session tags EKS Pod Identity sets when it assumes a role for a pod
+/// (EKS User Guide, "Create IAM role with trust policy required by EKS Pod
+/// Identity"); a trust requires them through `aws:RequestTag/<key>`.
+pub const TAG_CLUSTER_ARN: &str = "eks-cluster-arn";
+pub const TAG_NAMESPACE: &str = "kubernetes-namespace";
+pub const TAG_SERVICE_ACCOUNT: &str = "kubernetes-service-account";
+
+/// Which pods a Pod Identity trust admits: one service account of one
+/// namespace on one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodScope {
+    pub cluster_arn: String,
+    pub namespace: String,
+    pub service_account: String,
 }
 
-/// Seed step 1: the base role trusts only EKS Pod Identity.
-pub fn base_trust() -> Json {
-    json!({"Version": VERSION, "Statement": [{
+impl PodScope {
+    /// The condition on the tags EKS sets for the association's pods. It
+    /// covers sts:TagSession too: the tags are what that call passes.
+    pub fn condition(&self) -> Json {
+        json!({"StringEquals": {
+            format!("aws:RequestTag/{TAG_CLUSTER_ARN}"): self.cluster_arn,
+            format!("aws:RequestTag/{TAG_NAMESPACE}"): self.namespace,
+            format!("aws:RequestTag/{TAG_SERVICE_ACCOUNT}"): self.service_account,
+        }})
+    }
+}
+
+fn pods_statement(sid: Option<&str>, scope: Option<&PodScope>) -> Json {
+    let mut stmt = json!({
         "Effect": "Allow",
         "Principal": {"Service": PODS_SERVICE},
         "Action": ASSUME_AND_TAG,
-    }]})
+    });
+    if let Some(sid) = sid {
+        stmt["Sid"] = json!(sid);
+    }
+    if let Some(scope) = scope {
+        stmt["Condition"] = scope.condition();
+    }
+    stmt
+}
+
+/// Seed step 1: the base role trusts only EKS Pod Identity, for the xpander
+/// service account when its association is known.
+pub fn base_trust(scope: Option<&PodScope>) -> Json {
+    document(vec![pods_statement(None, scope)])
 }
 
 /// The seed's `AssumeConnectorRoles` policy on the base role.
@@ -55,6 +88,30 @@ pub fn assume_connector_roles(role_arns: &[String]) -> Json {
         "Action": ASSUME_AND_TAG,
         "Resource": role_arns,
     })])
+}
+
+/// The base role may assume every role under `path` in its own account:
+/// connectors there need no grant of their own. Each still admits the base
+/// role in its trust, so a role under the path that does not is out of reach.
+pub fn assume_connector_path(partition: &str, account_id: &str, path: &str) -> Json {
+    document(vec![json!({
+        "Effect": "Allow",
+        "Action": ASSUME_AND_TAG,
+        "Resource": format!("arn:{partition}:iam::{account_id}:role{path}*"),
+    })])
+}
+
+/// The path an `AssumeConnectorPath` document grants (import and refresh).
+pub fn connector_path_of(doc: &Json) -> Option<String> {
+    let statements = crate::iam::policy::statements(doc);
+    let [statement] = statements.as_slice() else {
+        return None;
+    };
+    let [resource] = crate::iam::policy::string_list(statement.get("Resource"))
+        .try_into()
+        .ok()?;
+    let rest = resource.split(":role").nth(1)?;
+    rest.strip_suffix('*').map(str::to_string)
 }
 
 /// The per-connector grant on the base role: the same statement, one ARN.
@@ -88,7 +145,8 @@ pub fn is_connector_grant(name: &str, doc: &Json) -> bool {
 /// What a connector's trust policy admits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorTrust {
-    pub pod_identity: bool,
+    /// The seed's PodIdentity fallback, and which pods it admits (None: any).
+    pub pod_identity: Option<Option<PodScope>>,
     /// (trusted account root ARN, ExternalId)
     pub cross_account: Option<(String, String)>,
     pub self_arn: String,
@@ -135,8 +193,8 @@ impl ConnectorTrust {
 
     fn external_statements(&self) -> Vec<Json> {
         let mut stmts = Vec::new();
-        if self.pod_identity {
-            stmts.push(pod_identity_statement());
+        if let Some(scope) = &self.pod_identity {
+            stmts.push(pods_statement(Some(SID_POD_IDENTITY), scope.as_ref()));
         }
         if let Some((root, external_id)) = &self.cross_account {
             stmts.push(json!({
@@ -167,7 +225,7 @@ mod tests {
 
     fn trust() -> ConnectorTrust {
         ConnectorTrust {
-            pod_identity: true,
+            pod_identity: Some(None),
             cross_account: Some(("arn:aws:iam::123456789012:root".into(), "org-1".into())),
             self_arn: "arn:aws:iam::123456789012:role/xpander-redshift-access".into(),
             base_role_arn: Some("arn:aws:iam::123456789012:role/xpander-base-role".into()),
@@ -205,7 +263,7 @@ mod tests {
         assert!(!initial.contains("xpander-redshift-access"));
         assert!(!initial.contains("xpander-base-role"));
         let bare = ConnectorTrust {
-            pod_identity: false,
+            pod_identity: None,
             cross_account: None,
             ..trust()
         };

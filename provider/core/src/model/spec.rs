@@ -199,7 +199,10 @@ pub fn type_failures(
         match props.iter().find(|p| p.name == key) {
             Some(p) => check_type(p.ty, types, v, &sub, out),
             None if !path.is_empty() => {
-                out.push((sub.clone(), format!("{sub} is not a known field")))
+                let hint = crate::model::failure::closest(key, props.iter().map(|p| p.name))
+                    .map(|name| format!("; did you mean {name:?}?"))
+                    .unwrap_or_default();
+                out.push((sub.clone(), format!("{sub} is not a known field{hint}")))
             }
             None => {}
         }

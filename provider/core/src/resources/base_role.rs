@@ -15,6 +15,7 @@ use super::role::{RoleArgs, RoleState, Trust};
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
 use crate::context::{Cloud, OpError, ProviderState};
 use crate::iam::arn::{parse_role_arn, AccountContext};
+use crate::iam::templates::PodScope;
 use crate::iam::{limits, templates};
 use crate::model::failure::Failure;
 use crate::model::spec::{declare, Key, ResourceSpec};
@@ -31,7 +32,7 @@ pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
         "The xpander base role: attached to the xpander pods through EKS Pod Identity, trusted only by `pods.eks.amazonaws.com`, with no service permissions — it can only assume connector roles.",
     )
     .describe_output(RoleState::role_id, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust.")
-    .derive(RoleState::policies, [&[BaseRoleArgs::connector_role_arns], &[]])
+    .derive(RoleState::policies, [&[BaseRoleArgs::connector_role_arns, BaseRoleArgs::connector_path], &[]])
     .build()
 });
 
@@ -39,6 +40,7 @@ declare! {
     pub struct BaseRoleArgs {
         flatten role: RoleArgs,
         "connectorRoleArns" connector_role_arns: Vec<String> => "Extra connector role ARNs listed in the seed's `AssumeConnectorRoles` policy. Connectors declared with `XpanderConnectorRole` grant themselves and need not be listed.",
+        "connectorPath" connector_path: String => "Grant the base role `sts:AssumeRole` + `sts:TagSession` on every role under this IAM path of its account (policy `AssumeConnectorPath`, e.g. `/xpander/connectors/`): connectors created there with `grantBaseRole: false` need no grant of their own, so one base role serves any number of connectors, in any number of stacks, without a write to it. Each connector's trust must still admit the base role. Not `/` (every role of the account).",
         "podIdentity" pod_identity: PodIdentityArgs => "EKS Pod Identity association for the xpander service account. Changing cluster, namespace or service account replaces the association, not the role.",
     }
 }
@@ -62,6 +64,12 @@ declare! {
     }
 }
 
+impl AsRef<RoleArgs> for BaseRoleArgs {
+    fn as_ref(&self) -> &RoleArgs {
+        &self.role
+    }
+}
+
 impl AsRef<RoleState> for BaseRoleState {
     fn as_ref(&self) -> &RoleState {
         &self.role
@@ -69,6 +77,49 @@ impl AsRef<RoleState> for BaseRoleState {
 }
 
 impl PodIdentityArgs {
+    /// The pods a trust may admit for this association: EKS names them in
+    /// the session tags it sets, unless told not to set any.
+    pub fn scope(&self, account: &AccountContext) -> Option<PodScope> {
+        if self.disable_session_tags.unwrap_or(false) {
+            return None;
+        }
+        let (cluster, namespace, service_account) = self.key();
+        Some(PodScope {
+            cluster_arn: account.cluster_arn(&cluster),
+            namespace,
+            service_account,
+        })
+    }
+
+    /// The rules of an association (cluster, namespace and service account
+    /// names, tags), for the input at `input`.
+    pub fn validate(&self, input: Key, failures: &mut Vec<Failure>) {
+        let at = |k: Key| format!("{}.{}", input.name(), k.name());
+        match &self.cluster_name {
+            None => failures.push(Failure::new(
+                at(PodIdentityArgs::cluster_name),
+                format!("{} is required", at(PodIdentityArgs::cluster_name)),
+            )),
+            Some(c) => {
+                if let Err(r) = limits::check_cluster_name(c) {
+                    failures.push(Failure::new(at(PodIdentityArgs::cluster_name), r));
+                }
+            }
+        }
+        let (_, ns, sa) = self.key();
+        if let Err(r) = limits::check_namespace(&ns) {
+            failures.push(Failure::new(at(PodIdentityArgs::namespace), r));
+        }
+        if let Err(r) = limits::check_service_account(&sa) {
+            failures.push(Failure::new(at(PodIdentityArgs::service_account), r));
+        }
+        for (k, v) in self.tags.iter().flatten() {
+            if let Err(r) = limits::check_tag(k, v) {
+                failures.push(Failure::new(at(PodIdentityArgs::tags), r));
+            }
+        }
+    }
+
     pub fn key(&self) -> (String, String, String) {
         (
             self.cluster_name.clone().unwrap_or_default(),
@@ -85,6 +136,15 @@ impl PodIdentityArgs {
 impl BaseRoleArgs {
     fn validate(&self, failures: &mut Vec<Failure>) {
         self.role.validate(failures);
+        if let Some(path) = &self.connector_path {
+            let at = BaseRoleArgs::connector_path.name();
+            match limits::check_path(path) {
+                Err(r) => failures.push(Failure::new(at, format!("connectorPath {r}"))),
+                Ok(()) if path == "/" => failures.push(Failure::new(at, "connectorPath \"/\" would let the base role assume every role of the account that trusts it; give connectors a path of their own, such as /xpander/connectors/")),
+                Ok(()) if path.contains(['*', '?']) => failures.push(Failure::new(at, "connectorPath must not hold a wildcard: the grant already covers every role under it")),
+                Ok(()) => {}
+            }
+        }
         for (i, arn) in self.connector_role_arns.iter().flatten().enumerate() {
             let path = format!("{}[{i}]", BaseRoleArgs::connector_role_arns.name());
             if arn.contains('*') {
@@ -100,61 +160,65 @@ impl BaseRoleArgs {
             }
         }
         if let Some(p) = &self.pod_identity {
-            let at = |k: Key| format!("{}.{}", BaseRoleArgs::pod_identity.name(), k.name());
-            match &p.cluster_name {
-                None => failures.push(Failure::new(
-                    at(PodIdentityArgs::cluster_name),
-                    format!("{} is required", at(PodIdentityArgs::cluster_name)),
-                )),
-                Some(c) => {
-                    if let Err(r) = limits::check_cluster_name(c) {
-                        failures.push(Failure::new(at(PodIdentityArgs::cluster_name), r));
-                    }
-                }
-            }
-            let (_, ns, sa) = p.key();
-            if let Err(r) = limits::check_namespace(&ns) {
-                failures.push(Failure::new(at(PodIdentityArgs::namespace), r));
-            }
-            if let Err(r) = limits::check_service_account(&sa) {
-                failures.push(Failure::new(at(PodIdentityArgs::service_account), r));
-            }
-            for (k, v) in p.tags.iter().flatten() {
-                if let Err(r) = limits::check_tag(k, v) {
-                    failures.push(Failure::new(at(PodIdentityArgs::tags), r));
-                }
-            }
+            p.validate(BaseRoleArgs::pod_identity, failures);
         }
     }
 
-    fn inline_policies(&self) -> BTreeMap<String, Json> {
+    /// A trust that admits any Pod Identity association of the account.
+    fn unscoped_trust_warning(&self) -> Option<String> {
+        match &self.pod_identity {
+            None => Some("podIdentity is not set: the base role's trust admits pods.eks.amazonaws.com for any Pod Identity association of the account (any cluster, namespace and service account); set podIdentity so the trust requires the xpander service account".into()),
+            Some(p) if p.disable_session_tags.unwrap_or(false) => Some("podIdentity.disableSessionTags: EKS names the cluster, namespace and service account only in the session tags, so without them the base role's trust cannot require them and admits any Pod Identity association of the account".into()),
+            Some(_) => None,
+        }
+    }
+
+    /// The seed's `AssumeConnectorRoles` list, and the path grant. The
+    /// path names the account: without it (a preview before the provider
+    /// met AWS) the policies are not known yet.
+    fn inline_policies(
+        &self,
+        account: Option<&AccountContext>,
+    ) -> Result<BTreeMap<String, Json>, String> {
+        let mut policies = BTreeMap::new();
         let arns = self.connector_role_arns.clone().unwrap_or_default();
-        if arns.is_empty() {
-            BTreeMap::new()
-        } else {
-            [(
+        if !arns.is_empty() {
+            policies.insert(
                 templates::POLICY_ASSUME_CONNECTORS.to_string(),
                 templates::assume_connector_roles(&arns),
-            )]
-            .into()
+            );
         }
+        if let Some(path) = &self.connector_path {
+            let a = account.ok_or("the deploying account is not known yet")?;
+            policies.insert(
+                templates::POLICY_ASSUME_CONNECTOR_PATH.to_string(),
+                templates::assume_connector_path(&a.partition, &a.account_id, path),
+            );
+        }
+        Ok(policies)
     }
 
-    fn role_spec(&self, default_tags: &BTreeMap<String, String>, urn: &str) -> RoleSpec {
-        let trust = Trust {
-            initial: templates::base_trust(),
-            full: templates::base_trust(),
+    fn role_spec(
+        &self,
+        account: Option<&AccountContext>,
+        default_tags: &BTreeMap<String, String>,
+        urn: &str,
+    ) -> Result<RoleSpec, String> {
+        let scope = match &self.pod_identity {
+            Some(p) => p.scope(account.ok_or("the deploying account is not known yet")?),
+            None => None,
         };
-        RoleSpec {
+        let trust = Trust {
+            initial: templates::base_trust(scope.as_ref()),
+            full: templates::base_trust(scope.as_ref()),
+        };
+        let policies = self.inline_policies(account)?;
+        Ok(RoleSpec {
             keeps_connector_grants: true,
-            ..self.role.spec(
-                default_tags,
-                urn,
-                trust,
-                self.inline_policies(),
-                BTreeSet::new(),
-            )
-        }
+            ..self
+                .role
+                .spec(default_tags, urn, trust, policies, BTreeSet::new())
+        })
     }
 }
 
@@ -244,20 +308,21 @@ impl RoleBacked for BaseRole {
         _provider: &ProviderState,
         _unknown: &Unknowns,
         failures: &mut Vec<Failure>,
-        _warnings: &mut Vec<String>,
+        warnings: &mut Vec<String>,
     ) {
-        args.validate(failures)
+        args.validate(failures);
+        warnings.extend(args.unscoped_trust_warning());
     }
 
     fn render(
         &self,
         args: &BaseRoleArgs,
-        _account: Option<&AccountContext>,
+        account: Option<&AccountContext>,
         default_tags: &BTreeMap<String, String>,
         urn: &str,
     ) -> Result<Desired, String> {
         Ok(Desired {
-            role: args.role_spec(default_tags, urn),
+            role: args.role_spec(account, default_tags, urn)?,
             pod_identity: args.pod_identity.clone(),
         })
     }
@@ -363,6 +428,10 @@ impl RoleBacked for BaseRole {
         _importing: bool,
         (_, association): (&Desired, &Self::Extras),
     ) -> Result<(), OpError> {
+        args.connector_path = live
+            .inline_policies
+            .get(templates::POLICY_ASSUME_CONNECTOR_PATH)
+            .and_then(templates::connector_path_of);
         args.connector_role_arns = live
             .inline_policies
             .get(templates::POLICY_ASSUME_CONNECTORS)

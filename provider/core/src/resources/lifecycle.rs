@@ -17,7 +17,7 @@ use super::properties::{
     self, apply_secrets, decode_lenient, diff_inputs, encode, merge_inputs, preview_outputs,
     typed_args, Unknowns,
 };
-use super::role::{self, RoleState};
+use super::role::{self, RoleArgs, RoleState};
 use super::{apply, execute, partial, CheckRequest, Checked, DiffResult, Resource};
 use crate::cloud::api::LiveRole;
 use crate::context::{Cloud, OpCtx, OpError, ProviderState};
@@ -57,7 +57,7 @@ pub struct PreviewAssigned {
 /// What a role-backed resource adds to the shared lifecycle.
 #[async_trait]
 pub trait RoleBacked: Send + Sync {
-    type Args: Declared + DeserializeOwned + Serialize + Default + Send + Sync;
+    type Args: Declared + DeserializeOwned + Serialize + Default + AsRef<RoleArgs> + Send + Sync;
     /// Its outputs besides the inputs it echoes; `RoleState` is shared.
     type State: Declared + DeserializeOwned + Serialize + Default + AsRef<RoleState> + Send + Sync;
     /// Everything the resource writes, rendered for one account.
@@ -285,9 +285,29 @@ fn preview<R: RoleBacked>(
     shown
 }
 
+/// Check: the provider's permissions boundary fills a role's own when it
+/// sets none (so a changed boundary is an input change that updates the
+/// role), then the shared pipeline with the resource's rules.
 pub fn check<R: RoleBacked>(r: &R, req: &CheckRequest<'_>, provider: &ProviderState) -> Checked {
-    properties::check_role::<R::Args>(r.table(), req, |args, unknown, failures, warnings| {
-        r.validate(args, provider, unknown, failures, warnings)
+    let boundary = provider.config().permissions_boundary;
+    let key = RoleArgs::permissions_boundary.name();
+    let mut news = req.news.clone();
+    if let (Some(b), None | Some(PropertyValue::Null)) = (&boundary, news.get(key)) {
+        news.insert(key.into(), PropertyValue::String(b.clone()));
+    }
+    let req = CheckRequest {
+        news: &news,
+        autonaming: req.autonaming.clone(),
+        ..*req
+    };
+    properties::check_role::<R::Args>(r.table(), &req, |args, unknown, failures, warnings| {
+        r.validate(args, provider, unknown, failures, warnings);
+        let own = args.as_ref().permissions_boundary.as_ref();
+        if let (Some(b), Some(own)) = (&boundary, own) {
+            if own != b {
+                warnings.push(format!("permissionsBoundary {own} differs from the provider's permissionsBoundary {b}: a deployer held to the provider's boundary (deployer-policy --permissions-boundary) cannot write this role"));
+            }
+        }
     })
 }
 

@@ -199,12 +199,13 @@ pub fn run_check<T: DeserializeOwned>(
     };
     for key in news.keys() {
         if !spec.input_names().any(|n| n == key) {
+            let hint = match crate::model::failure::closest(key, spec.input_names()) {
+                Some(name) => format!("did you mean {name:?}?"),
+                None => "see the package schema for the inputs it takes".to_string(),
+            };
             checked.failures.push(Failure::new(
                 key.clone(),
-                format!(
-                    "{key:?} is not an input of {}; see the package schema for the inputs it takes",
-                    spec.token
-                ),
+                format!("{key:?} is not an input of {}; {hint}", spec.token),
             ));
         }
     }
@@ -524,5 +525,33 @@ mod tests {
         let mut again = PropertyMap::new();
         autoname("redshift connector!", &olds, &mut again, &[1, 2, 3, 4], &an).unwrap();
         assert_eq!(again["roleName"], olds["roleName"]);
+    }
+
+    #[test]
+    fn a_mistyped_input_names_the_closest_one() {
+        let known = ["databaseName", "clusterIdentifier", "region", "dbUsers"];
+        use crate::model::failure::closest;
+        assert_eq!(
+            closest("databseName", known.iter().copied()),
+            Some("databaseName")
+        );
+        assert_eq!(
+            closest("DatabaseName", known.iter().copied()),
+            Some("databaseName")
+        );
+        assert_eq!(closest("regoin", known.iter().copied()), Some("region"));
+        assert_eq!(closest("bucketName", known.iter().copied()), None);
+        let checked = run_check::<crate::resources::connector::ConnectorArgs>(
+            &crate::resources::connector::SPEC,
+            &[("baseRoleARN".to_string(), PropertyValue::String("x".into()))].into(),
+            |_, _, _| {},
+        );
+        assert!(
+            checked.failures[0]
+                .reason
+                .ends_with("did you mean \"baseRoleArn\"?"),
+            "{:?}",
+            checked.failures
+        );
     }
 }

@@ -31,6 +31,11 @@ func GetMaxRetries(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "xpander:maxRetries")
 }
 
+// Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+func GetPermissionsBoundary(ctx *pulumi.Context) string {
+	return config.Get(ctx, "xpander:permissionsBoundary")
+}
+
 // Named profile from the shared AWS config files.
 func GetProfile(ctx *pulumi.Context) string {
 	return config.Get(ctx, "xpander:profile")

@@ -35,6 +35,11 @@ maxRetries: Optional[int]
 Attempts per AWS call for transient errors (default 10). Throttled calls are paced and sent again, not counted.
 """
 
+permissionsBoundary: Optional[str]
+"""
+Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+"""
+
 profile: Optional[str]
 """
 Named profile from the shared AWS config files.

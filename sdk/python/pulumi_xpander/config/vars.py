@@ -50,6 +50,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get_int('maxRetries')
 
     @_builtins.property
+    def permissions_boundary(self) -> Optional[str]:
+        """
+        Managed policy ARN set as the permissions boundary of every role this provider creates, unless the resource sets its own: pair it with `deployer-policy --mode deploy --permissions-boundary <ARN>`, whose principal may only write roles held to it.
+        """
+        return __config__.get('permissionsBoundary')
+
+    @_builtins.property
     def profile(self) -> Optional[str]:
         """
         Named profile from the shared AWS config files.

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value as Json;
 
+use super::base_role::PodIdentityArgs;
 use super::role::{RoleArgs, RoleState, Trust};
 use crate::iam::arn::{is_account_id, is_policy_arn, parse_role_arn, AccountContext};
 use crate::iam::policy::{check_grammar, decode_document, DocumentKind};
@@ -41,6 +42,7 @@ const TRUST_SOURCES: &[Key] = &[
     TrustArgs::trusted_account_id,
     TrustArgs::base_role_arn,
     TrustArgs::pod_identity_trust,
+    TrustArgs::pod_identity_scope,
     RoleArgs::role_name,
     RoleArgs::path,
 ];
@@ -69,6 +71,7 @@ declare! {
         "externalId" external_id: String [secret] => "The xpander organization id. Adds `CrossAccountWithExternalId` (the only statement with an ExternalId condition). Secret.",
         "trustedAccountId" trusted_account_id: String => "Account trusted by `CrossAccountWithExternalId`; defaults to the deploying account, as in the seed's template.",
         "podIdentityTrust" pod_identity_trust: bool [default_bool = DEFAULT_POD_IDENTITY_TRUST] => "Keep the seed's `PodIdentity` fallback statement.",
+        "podIdentityScope" pod_identity_scope: PodIdentityArgs => "The Pod Identity association the `PodIdentity` fallback statement admits (pass the base role's `podIdentity`): the trust then requires its cluster, namespace and service account through the session tags EKS sets. Without it the statement admits any association of the account.",
     }
 }
 
@@ -88,6 +91,12 @@ declare! {
         flatten role: RoleState,
         "accessEntryArn" access_entry_arn: String [assigned, optional] => "ARN of the EKS access entry (EKS connectors).",
         "grantPolicyName" grant_policy_name: String [optional, derived_from = &[TrustArgs::base_role_arn, TrustArgs::grant_base_role, RoleArgs::role_name]] => "Name of this connector's inline policy on the base role.",
+    }
+}
+
+impl AsRef<RoleArgs> for ConnectorArgs {
+    fn as_ref(&self) -> &RoleArgs {
+        &self.role
     }
 }
 
@@ -162,6 +171,24 @@ impl ConnectorArgs {
         (self.trust.external_id.is_some() && self.trust.base_role_arn.is_none()).then(|| "externalId without baseRoleArn: the xpander platform can assume this role (cloud mode) but the self-hosted AI Gateway, which chains through the base role without an ExternalId, cannot (seed: \"Connector works in cloud but not self-hosted\"); set baseRoleArn to the base role's ARN".to_string())
     }
 
+    /// Trust statements that admit more than the seed's architecture needs:
+    /// the deploying account's own root with the ExternalId, or any Pod
+    /// Identity association of the account.
+    pub fn broad_trust_warnings(&self) -> Vec<String> {
+        let t = &self.trust;
+        let mut warnings = Vec::new();
+        if t.external_id.is_some() && t.trusted_account_id.is_none() {
+            warnings.push("externalId without trustedAccountId: CrossAccountWithExternalId then trusts the deploying account's own root, so any principal of this account allowed sts:AssumeRole that knows the organization id can assume the connector; set trustedAccountId to the xpander platform's account".to_string());
+        }
+        let fallback = t.pod_identity_trust.unwrap_or(DEFAULT_POD_IDENTITY_TRUST);
+        match &t.pod_identity_scope {
+            None if fallback => warnings.push("podIdentityTrust without podIdentityScope: the PodIdentity fallback statement admits any Pod Identity association of the account (any cluster, namespace and service account); set podIdentityScope to the base role's podIdentity, or podIdentityTrust: false when pods reach the connector through the base role only".to_string()),
+            Some(p) if fallback && p.disable_session_tags.unwrap_or(false) => warnings.push("podIdentityScope.disableSessionTags: EKS names the cluster, namespace and service account only in the session tags, so the PodIdentity fallback statement cannot require them".to_string()),
+            _ => {}
+        }
+        warnings
+    }
+
     /// More managed policies than the account lets a role have.
     pub fn too_many_managed_policies(&self, quota: usize) -> Option<Failure> {
         let count = self.managed_policy_arns.as_ref().map_or(0, Vec::len);
@@ -184,6 +211,9 @@ impl ConnectorArgs {
 
     fn validate_trust(&self, failures: &mut Vec<Failure>, warnings: &mut Vec<String>) {
         let t = &self.trust;
+        if let Some(p) = &t.pod_identity_scope {
+            p.validate(TrustArgs::pod_identity_scope, failures);
+        }
         let mut fail = |p: &str, r: String| failures.push(Failure::new(p, r));
         if let Some(arn) = &t.base_role_arn {
             if parse_role_arn(arn).is_none() {
@@ -339,7 +369,10 @@ impl ConnectorArgs {
         let arn = ctx.role_arn(&path, &name);
         let t = &self.trust;
         let trust = templates::ConnectorTrust {
-            pod_identity: t.pod_identity_trust.unwrap_or(DEFAULT_POD_IDENTITY_TRUST),
+            pod_identity: t
+                .pod_identity_trust
+                .unwrap_or(DEFAULT_POD_IDENTITY_TRUST)
+                .then(|| t.pod_identity_scope.as_ref().and_then(|p| p.scope(ctx))),
             cross_account: t.external_id.as_ref().map(|x| {
                 let account = t
                     .trusted_account_id

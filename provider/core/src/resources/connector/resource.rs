@@ -15,6 +15,7 @@ use crate::iam::{limits, templates};
 use crate::model::failure::Failure;
 use crate::model::spec::{Key, ResourceSpec};
 use crate::plan::Step;
+use crate::resources::base_role::PodIdentityArgs;
 use crate::resources::lifecycle::{Observed, PreviewAssigned, Previous, RoleBacked};
 use crate::resources::properties::Unknowns;
 use crate::resources::role::{RoleArgs, RoleState};
@@ -63,6 +64,59 @@ async fn check_base_role(args: &ConnectorArgs, cloud: &Cloud) -> Result<(), OpEr
     Ok(())
 }
 
+/// IAM caps a role's inline policies at 10,240 characters in all: about 59
+/// per-connector grants on one base role. The grant is booked against what
+/// the base role holds and what the other connectors of this run will write,
+/// so a preview says so before the 60th fails at deploy with LimitExceeded.
+async fn check_grant_room(
+    args: &ConnectorArgs,
+    provider: &ProviderState,
+    cloud: &Cloud,
+) -> Result<(), OpError> {
+    let here = &cloud.account;
+    let Ok(rendered) = args.render(here, &BTreeMap::new(), "") else {
+        return Ok(());
+    };
+    let Some(grant) = rendered.grant else {
+        return Ok(());
+    };
+    let base = args.trust.base_role_arn.as_deref().and_then(parse_role_arn);
+    if base.is_none_or(|b| b.account_id != here.account_id || b.partition != here.partition) {
+        return Ok(());
+    }
+    let size = limits::policy_size(&grant.document);
+    let read = || async {
+        let live = cloud.api.get_role(&grant.base_role).await?;
+        Ok(live
+            .map(|r| {
+                r.inline_policies
+                    .iter()
+                    .map(|(name, doc)| (name.clone(), limits::policy_size(doc)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    };
+    let booking = provider
+        .book_inline_policy(
+            &grant.base_role,
+            &grant.name,
+            size,
+            limits::INLINE_POLICIES_MAX_CHARS,
+            read,
+        )
+        .await?;
+    if booking.total <= limits::INLINE_POLICIES_MAX_CHARS {
+        return Ok(());
+    }
+    Err(OpError::Invalid(format!(
+        "baseRoleArn: with this connector's grant ({size} characters) the base role {:?} would hold {} inline policies of {} characters in all; IAM's quota is {} per role (it would refuse with LimitExceeded): give the base role a connectorPath and create connectors under it with grantBaseRole: false (no grant per connector), or list this connector in the base role's connectorRoleArns with grantBaseRole: false",
+        grant.base_role,
+        booking.policies,
+        booking.total,
+        limits::INLINE_POLICIES_MAX_CHARS
+    )))
+}
+
 /// The account's quotas, read before anything is written: a role left
 /// half-attached by LimitExceeded is worse than a refusal.
 async fn check_quotas(
@@ -107,6 +161,11 @@ impl RoleBacked for ConnectorRole {
         if !unknown.contains(TrustArgs::base_role_arn) {
             warnings.extend(args.cloud_only_warning());
         }
+        if !unknown.contains(TrustArgs::trusted_account_id)
+            && !unknown.contains(TrustArgs::pod_identity_scope)
+        {
+            warnings.extend(args.broad_trust_warnings());
+        }
         let quota = provider
             .cached_attached_policy_quota()
             .unwrap_or(limits::MANAGED_POLICIES_PER_ROLE_MAX);
@@ -131,9 +190,9 @@ impl RoleBacked for ConnectorRole {
         args.render(account, default_tags, urn)
     }
 
-    /// A preview reads what the sources check when it can reach AWS: a
-    /// cluster the connector cannot get an access entry on fails there, not
-    /// halfway through `up`.
+    /// A preview reads what it can check when it can reach AWS: a cluster
+    /// the connector cannot get an access entry on, or a base role with no
+    /// room for its grant, fails there, not halfway through `up`.
     async fn preflight(
         &self,
         args: &ConnectorArgs,
@@ -142,12 +201,14 @@ impl RoleBacked for ConnectorRole {
     ) -> Result<(), OpError> {
         let sources = args.sources.each();
         if preview {
-            if !sources.iter().any(|(_, s)| s.preflight_reads()) {
+            let reads = args.grants_base_role() || sources.iter().any(|(_, s)| s.preflight_reads());
+            if !reads {
                 return Ok(());
             }
             let Ok(cloud) = provider.cloud().await else {
                 return Ok(());
             };
+            check_grant_room(args, provider, &cloud).await?;
             for (_, s) in &sources {
                 s.preflight(&cloud).await?;
             }
@@ -156,6 +217,7 @@ impl RoleBacked for ConnectorRole {
         let cloud = provider.cloud().await?;
         check_base_role(args, &cloud).await?;
         check_quotas(args, provider, &cloud).await?;
+        check_grant_room(args, provider, &cloud).await?;
         for (_, s) in &sources {
             s.preflight(&cloud).await?;
         }
@@ -302,6 +364,24 @@ impl RoleBacked for ConnectorRole {
     }
 }
 
+/// The association a scoped PodIdentity statement admits, from its condition.
+fn scope_of(stmt: &serde_json::Value) -> Option<PodIdentityArgs> {
+    let tag = |key: &str| {
+        stmt.pointer(&format!("/Condition/StringEquals/aws:RequestTag~1{key}"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let cluster = tag(templates::TAG_CLUSTER_ARN)?;
+    Some(PodIdentityArgs {
+        cluster_name: cluster
+            .rsplit_once("cluster/")
+            .map(|(_, name)| name.to_string()),
+        namespace: tag(templates::TAG_NAMESPACE),
+        service_account: tag(templates::TAG_SERVICE_ACCOUNT),
+        ..Default::default()
+    })
+}
+
 /// Inputs a user could have written for a live connector role (`pulumi import`):
 /// the trust statements become `externalId`/`baseRoleArn`/…, and every inline
 /// policy except the self-assume one becomes an entry of `policies`.
@@ -314,7 +394,10 @@ pub fn imported_inputs(live: &LiveRole) -> ConnectorArgs {
     for (sid, stmt) in crate::iam::policy::statements_by_sid(&live.trust) {
         let aws = crate::iam::policy::string_list(stmt.get("Principal").and_then(|p| p.get("AWS")));
         match sid.as_str() {
-            templates::SID_POD_IDENTITY => pod_identity = true,
+            templates::SID_POD_IDENTITY => {
+                pod_identity = true;
+                args.trust.pod_identity_scope = scope_of(&stmt);
+            }
             templates::SID_FROM_BASE => args.trust.base_role_arn = aws.first().cloned(),
             templates::SID_CROSS_ACCOUNT => {
                 args.trust.external_id = stmt
