@@ -33,6 +33,7 @@ pub static SPEC: LazyLock<ResourceSpec> = LazyLock::new(|| {
     )
     .describe_output(RoleState::role_id, "Unique id (AROA…) of the role. Pass it to connectors as `baseRoleId` so a replaced base role rewrites their trust.")
     .derive(RoleState::policies, [&[BaseRoleArgs::connector_role_arns, BaseRoleArgs::connector_path], &[]])
+    .derive(RoleState::trust_policy, [&[BaseRoleArgs::pod_identity], &[]])
     .build()
 });
 
