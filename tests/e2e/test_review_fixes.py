@@ -5,12 +5,14 @@ longer decode, and a base role that comes back."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from e2e.seed import BASE, CONNECTOR, ORG_ID, chain, role_arn, seed_program, trust_of
-from engine import Secret, StepFailed
+from e2e.conftest import BINARY
+from e2e.seed import BASE, CONNECTOR, ORG_ID, chain, provider_config, role_arn, seed_program, trust_of
+from engine import Engine, ProviderProcess, Secret, Stack, StepFailed
 from engine.values import to_struct
 
 GRANT_NAME = "xpander-assume-xpander-redshift-access"
@@ -146,19 +148,42 @@ def test_an_eks_connector_needs_a_cluster_that_takes_access_entries(aws, stack, 
     assert [r for r in aws.requests() if r["mutating"]] == []
 
 
-def test_connectors_do_not_read_each_others_grants(aws, stack, cluster):
-    """Creating a connector checks that the base role exists with one GetRole;
-    reading the base role's policies (every other connector's grant) made a
-    50-connector stack cost 996 GetRolePolicy calls."""
+def s3_connectors(count: int):
     def program(ctx):
         base = ctx.resource(BASE, "base", {"roleName": "xpander-base-role"})
-        for i in range(6):
+        for i in range(count):
             ctx.resource(CONNECTOR, f"s3-{i}", {
                 "roleName": f"xpander-s3-{i}", "baseRoleArn": base["arn"], "s3": {"buckets": [f"xpander-data-{i}"]},
             })
+    return program
 
-    stack.up(program)
-    reads = [r for r in aws.requests() if r["action"] in ("GetRolePolicy", "ListRolePolicies")
+
+def base_policy_reads(aws) -> dict[str, int]:
+    """The reads of the base role's inline policies since the log was last cleared."""
+    reads = [r["action"] for r in aws.requests() if r["action"] in ("GetRolePolicy", "ListRolePolicies")
              and r["params"].get("RoleName") == "xpander-base-role"]
-    assert reads == []
-    assert len(aws.boto3_client("iam").list_role_policies(RoleName="xpander-base-role")["PolicyNames"]) == 6
+    return {action: reads.count(action) for action in sorted(set(reads))}
+
+
+def test_connectors_read_the_base_roles_grants_once_per_process(aws, stack, deployer):
+    """A grant is booked against the base role's live inline policies (the
+    quota is on their sum), read once per provider process, not once per
+    connector: reading every other connector's grant per connector made a
+    50-connector stack cost 996 GetRolePolicy calls."""
+    stack.up(s3_connectors(6))
+    # The base role was new: its (empty) list of policies was read once.
+    assert base_policy_reads(aws) == {"ListRolePolicies": 1}
+    aws.clear_requests()
+    stack.up(s3_connectors(8))
+    assert base_policy_reads(aws) == {}, "the same process reads them again"
+
+    # A new process (the next `pulumi up`) reads the 8 grants once each, for 4 new connectors.
+    env = {**os.environ, **aws.provider_env(deployer)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    aws.clear_requests()
+    with ProviderProcess(BINARY, env=env) as process:
+        engine = Engine(process)
+        engine.boot(provider_config(aws))
+        Stack(engine, stack.resources).up(s3_connectors(12))
+    assert base_policy_reads(aws) == {"ListRolePolicies": 1, "GetRolePolicy": 8}
+    assert len(aws.boto3_client("iam").list_role_policies(RoleName="xpander-base-role")["PolicyNames"]) == 12
