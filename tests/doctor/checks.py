@@ -36,6 +36,8 @@ SEVERITY = {
     "STALE_PRINCIPAL": "error",
     "SIZE_NEAR_QUOTA": "warning",
     "MISSING_TAGS": "info",
+    "EXTERNAL_ID_OWN_ACCOUNT": "warning",
+    "POD_IDENTITY_OUT_OF_SCOPE": "error",
 }
 
 # Findings about a statement or policy that exists carry it as evidence.
@@ -46,6 +48,8 @@ EVIDENCE = {
     "TRUST_MISSING_SELF",
     "RESOURCE_STAR",
     "BASE_ASSUMES_ANY_ROLE",
+    "EXTERNAL_ID_OWN_ACCOUNT",
+    "POD_IDENTITY_OUT_OF_SCOPE",
 }
 
 # Errors that mean the AI Gateway's chain (pod -> base -> connector -> self) is refused.
@@ -62,9 +66,11 @@ CHAIN = {
     "TAG_SESSION_PERMISSION",
     "BASE_CANNOT_ASSUME",
     "STALE_PRINCIPAL",
+    "POD_IDENTITY_OUT_OF_SCOPE",
 }
 # Chain errors on the base role that break every connector (the others name the connector's ARN).
-BASE_WIDE = {"ROLE_NOT_FOUND", "BASE_TRUST_NO_POD_IDENTITY", "TAG_SESSION_TRUST", "POD_IDENTITY_MISSING", "POD_IDENTITY_OTHER_ROLE"}
+BASE_WIDE = {"ROLE_NOT_FOUND", "BASE_TRUST_NO_POD_IDENTITY", "TAG_SESSION_TRUST", "POD_IDENTITY_MISSING", "POD_IDENTITY_OTHER_ROLE",
+             "POD_IDENTITY_OUT_OF_SCOPE"}
 
 
 def triples(findings: list[dict]) -> list[tuple[str, str, str]]:

@@ -4,7 +4,14 @@ as a blueprint a test bends before it is applied.
 `blueprint()` is the correct setup: the base role on Pod Identity, a Redshift
 and an EKS connector with the seed's trust template (four statements) and
 permission policies, scoped resources, governance tags, the EKS access entry
-with the seed's access policy. A test changes the blueprint (drop a statement,
+with the seed's access policy. Where the seed's template trusts more than it
+needs, the blueprint is what the provider deploys (issue 21): the ExternalId
+statement trusts xpander's platform account, not the connector's own, and
+every `pods.eks.amazonaws.com` statement requires the xpander service
+account's cluster, namespace and service account through the session tags
+EKS Pod Identity sets (EKS User Guide, "Create IAM role with trust policy
+required by EKS Pod Identity"). `seed_trust()` is the seed's template as
+written. A test changes the blueprint (drop a statement,
 add a condition, ...) and `apply()` replays it in the seed's order: base role,
 association, then each connector created without self-reference and given its
 full trust once it exists ("Role Creation Order").
@@ -29,7 +36,10 @@ from awssim.harness import AwsSimError
 from engine import clean_env
 
 ACCOUNT = "123456789012"
+# xpander's platform account, trusted with the ExternalId (any other account than ACCOUNT).
+PLATFORM = "777788889999"
 CLUSTER = "xpander-cluster"
+CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{CLUSTER}"
 NAMESPACE = "xpander"
 SERVICE_ACCOUNT = "xpander"
 BASE = "xpander-base-role"
@@ -91,6 +101,7 @@ class Blueprint:
     # EKS access: connector -> access policy ARN; None: entry without policy; absent: no entry
     access: dict[str, str | None] = field(default_factory=lambda: {EKS: CLUSTER_ADMIN})
     extra_roles: list[Role] = field(default_factory=list)  # created before the association
+    disable_session_tags: bool = False  # the association's: EKS then sets no session tags
 
     @property
     def redshift(self) -> Role:
@@ -101,19 +112,31 @@ class Blueprint:
         return self.connectors[EKS]
 
 
-def pods_statement(sid: str | None = "PodIdentity") -> dict:
+def pod_scope(cluster_arn: str = CLUSTER_ARN, namespace: str = NAMESPACE, service_account: str = SERVICE_ACCOUNT) -> dict:
+    """The condition that admits only pods of one service account, namespace and cluster."""
+    return {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": cluster_arn,
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": service_account,
+    }}
+
+
+def pods_statement(sid: str | None = "PodIdentity", scoped: bool = True) -> dict:
     stmt = {"Effect": "Allow", "Principal": {"Service": PODS}, "Action": list(ASSUME_AND_TAG)}
+    if scoped:
+        stmt["Condition"] = pod_scope()
     return {"Sid": sid, **stmt} if sid else stmt
 
 
-def connector_trust(role: str) -> list[dict]:
-    """The seed's trust template: four statements, only the cross-account one conditioned."""
+def connector_trust(role: str, trusted_account: str = PLATFORM, scoped: bool = True) -> list[dict]:
+    """The seed's trust template: four statements; the cross-account one
+    requires the ExternalId and, when scoped, the Pod Identity one the pod tags."""
     return [
-        pods_statement(),
+        pods_statement(scoped=scoped),
         {
             "Sid": "CrossAccountWithExternalId",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"},
             "Action": list(ASSUME_AND_TAG),
             "Condition": {"StringEquals": {"sts:ExternalId": ORG_ID}},
         },
@@ -170,6 +193,14 @@ def blueprint() -> Blueprint:
     return Blueprint(base=base, connectors={REDSHIFT: redshift_role(), EKS: eks_role()})
 
 
+def seed_trust(bp: Blueprint) -> None:
+    """The seed's trust documents as written: Pod Identity unconditioned, the
+    ExternalId statement on the connectors' own account."""
+    bp.base.trust = [pods_statement(None, scoped=False)]
+    for role in bp.connectors.values():
+        role.trust = connector_trust(role.name, trusted_account=ACCOUNT, scoped=False)
+
+
 # -- applying it ---------------------------------------------------------------
 
 
@@ -208,7 +239,8 @@ def apply(sim, bp: Blueprint) -> Blueprint:
     if bp.pod_identity_role:
         poll(
             lambda: eks.create_pod_identity_association(
-                clusterName=CLUSTER, namespace=NAMESPACE, serviceAccount=SERVICE_ACCOUNT, roleArn=arn(bp.pod_identity_role)
+                clusterName=CLUSTER, namespace=NAMESPACE, serviceAccount=SERVICE_ACCOUNT, roleArn=arn(bp.pod_identity_role),
+                disableSessionTags=bp.disable_session_tags,
             ),
             ("InvalidParameterException",),
         )

@@ -10,8 +10,10 @@ import pytest
 
 from doctor import checks
 from doctor.handbuilt import (
+    ACCOUNT,
     BASE,
     CLUSTER,
+    CLUSTER_ARN,
     EKS,
     ORG_ID,
     REDSHIFT,
@@ -22,9 +24,11 @@ from doctor.handbuilt import (
     arn,
     blueprint,
     doctor_args,
+    pod_scope,
     pods_statement,
     recreate_role,
     run_doctor,
+    seed_trust,
 )
 
 CONNECTORS = (REDSHIFT, EKS)
@@ -157,6 +161,50 @@ def pod_identity_other_role(bp: Blueprint):
     return [("POD_IDENTITY_OTHER_ROLE", BASE)]
 
 
+def base_trust_scoped_to_another_namespace(bp: Blueprint):
+    # The trust names the pods of another namespace: the xpander service account's are refused.
+    bp.base.trust[0]["Condition"] = pod_scope(namespace="xpander-staging")
+    return [("POD_IDENTITY_OUT_OF_SCOPE", BASE)]
+
+
+def base_trust_scoped_to_another_cluster(bp: Blueprint):
+    bp.base.trust[0]["Condition"] = pod_scope(cluster_arn=CLUSTER_ARN.replace(CLUSTER, "xpander-cluster-2"))
+    return [("POD_IDENTITY_OUT_OF_SCOPE", BASE)]
+
+
+def session_tags_disabled_on_association(bp: Blueprint):
+    # A scoped trust needs the tags; an association with disableSessionTags sends none.
+    bp.disable_session_tags = True
+    return [("POD_IDENTITY_OUT_OF_SCOPE", BASE)]
+
+
+def session_tags_disabled_unscoped_trust(bp: Blueprint):
+    # Without conditions on the tags, disabling them refuses nothing.
+    bp.disable_session_tags = True
+    bp.base.trust = [pods_statement(None, scoped=False)]
+    return []
+
+
+def external_id_trusts_own_account(bp: Blueprint):
+    # The seed's template: the ExternalId statement on the connector's own account.
+    bp.redshift.sid("CrossAccountWithExternalId")["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    return [("EXTERNAL_ID_OWN_ACCOUNT", REDSHIFT)]
+
+
+def external_id_trusts_own_account_by_id(bp: Blueprint):
+    # A bare account id is the same principal as its root.
+    bp.eks.sid("CrossAccountWithExternalId")["Principal"] = {"AWS": ACCOUNT}
+    return [("EXTERNAL_ID_OWN_ACCOUNT", EKS)]
+
+
+def seed_trust_as_written(bp: Blueprint):
+    # The seed's documents verbatim: the chain works; the doctor warns on each
+    # ExternalId statement (own account). An unconditioned Pod Identity trust
+    # is no finding: the provider's Check warns about it instead.
+    seed_trust(bp)
+    return [("EXTERNAL_ID_OWN_ACCOUNT", REDSHIFT), ("EXTERNAL_ID_OWN_ACCOUNT", EKS)]
+
+
 def eks_without_access_entry(bp: Blueprint):
     bp.access.clear()
     return [("EKS_ACCESS_ENTRY_MISSING", EKS)], []
@@ -250,8 +298,8 @@ def allow_from_base_role_by_principal_arn_condition(bp: Blueprint):
 
 
 def pods_trust_with_source_account_condition(bp: Blueprint):
-    # The confused-deputy condition AWS recommends for Pod Identity trust.
-    bp.base.trust[0]["Condition"] = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # A confused-deputy condition AWS samples add beside the pod tags (EKS's pages do not name it).
+    bp.base.trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"] = "123456789012"
     return []
 
 
@@ -319,6 +367,14 @@ CASES = [
     redshift_and_eks_in_one_role,
     pod_identity_missing,
     pod_identity_other_role,
+    # issue 21: Pod Identity scoped by the session tags, the platform's account
+    base_trust_scoped_to_another_namespace,
+    base_trust_scoped_to_another_cluster,
+    session_tags_disabled_on_association,
+    session_tags_disabled_unscoped_trust,
+    external_id_trusts_own_account,
+    external_id_trusts_own_account_by_id,
+    seed_trust_as_written,
     eks_without_access_entry,
     eks_without_access_policy,
     eks_view_policy_is_clean,
@@ -395,6 +451,19 @@ def test_doctor_names_the_cause(aws, session_engine, session_provider, case):
         summaries = {f["role"]: f["summary"] for f in findings if f["code"] == "MISSING_TAGS"}
         assert summaries[BASE].endswith("Environment, Project, ManagedBy")
         assert summaries[EKS].endswith("Project, ManagedBy")
+    if case in (base_trust_scoped_to_another_namespace, base_trust_scoped_to_another_cluster, session_tags_disabled_on_association):
+        (f,) = [f for f in findings if f["severity"] == "error"]
+        assert f["evidence"] == {"Version": "2012-10-17", "Statement": bp.base.trust}
+        assert "xpander/xpander" in f["summary"] and CLUSTER in f["summary"], f["summary"]
+        if case is session_tags_disabled_on_association:
+            assert "disableSessionTags" in f["summary"], f["summary"]
+        else:
+            assert "xpander-staging" in f["summary"] or "xpander-cluster-2" in f["summary"], f["summary"]
+    if case in (external_id_trusts_own_account, external_id_trusts_own_account_by_id, seed_trust_as_written):
+        for f in (f for f in findings if f["code"] == "EXTERNAL_ID_OWN_ACCOUNT"):
+            assert f["evidence"]["Sid"] == "CrossAccountWithExternalId", f
+            assert f["evidence"]["Condition"] == {"StringEquals": {"sts:ExternalId": "***"}}, f
+            assert ACCOUNT in f["summary"] and "trustedAccountId" in f["fix"], f
     if case is trust_near_size_quota:
         (f,) = [f for f in findings if f["code"] == "SIZE_NEAR_QUOTA"]
         assert f"{size(bp.eks.trust)} of 2048" in f["summary"]

@@ -12,6 +12,8 @@ CLUSTER = "xpander-cluster"
 BASE = "xpander:index:XpanderBaseRole"
 CONNECTOR = "xpander:index:XpanderConnectorRole"
 ORG_ID = "org-7f3a9c21"
+# xpander's platform account: the connectors' CrossAccountWithExternalId trusts it.
+PLATFORM = "777788889999"
 
 
 def provider_config(sim, **extra) -> dict:
@@ -30,26 +32,31 @@ def role_arn(name: str) -> str:
 def seed_program(cluster: str, with_s3: bool = False, base_inputs: dict | None = None):
     """Base role on Pod Identity, Redshift and EKS connectors (seed steps 1-2),
     and optionally an S3 connector added as "Adding a New Connector" describes.
-    `base_inputs` adds to (or overrides) the base role's inputs."""
+    As the examples write it: the ExternalId statements trust xpander's
+    platform account, and each connector's PodIdentity fallback admits the
+    base role's association only. `base_inputs` adds to (or overrides) the
+    base role's inputs."""
     def program(ctx):
-        base = ctx.resource(BASE, "base", {
-            "roleName": "xpander-base-role",
-            "podIdentity": {"clusterName": cluster},
-            **(base_inputs or {}),
-        })
+        base_role = {"roleName": "xpander-base-role", "podIdentity": {"clusterName": cluster}, **(base_inputs or {})}
+        base = ctx.resource(BASE, "base", base_role)
+        scope = {"podIdentityScope": base_role["podIdentity"]} if "podIdentity" in base_role else {}
         ctx.resource(CONNECTOR, "redshift", {
             "roleName": "xpander-redshift-access",
             "baseRoleArn": base["arn"],
             "baseRoleId": base["roleId"],
             "externalId": Secret(ORG_ID),
+            "trustedAccountId": PLATFORM,
             "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"},
+            **scope,
         })
         ctx.resource(CONNECTOR, "eks", {
             "roleName": "xpander-eks-connector",
             "baseRoleArn": base["arn"],
             "baseRoleId": base["roleId"],
             "externalId": Secret(ORG_ID),
+            "trustedAccountId": PLATFORM,
             "eks": {"clusterName": cluster},
+            **scope,
         })
         if with_s3:
             ctx.resource(CONNECTOR, "s3", {
@@ -57,6 +64,7 @@ def seed_program(cluster: str, with_s3: bool = False, base_inputs: dict | None =
                 "baseRoleArn": base["arn"],
                 "baseRoleId": base["roleId"],
                 "s3": {"buckets": ["xpander-data"], "readOnly": True},
+                **scope,
             })
     return program
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from e2e.seed import ACCOUNT, BASE, CLUSTER, CONNECTOR, ORG_ID, chain, seed_program, trust_of
+from e2e.seed import ACCOUNT, BASE, CLUSTER, CONNECTOR, ORG_ID, PLATFORM, chain, seed_program, trust_of
 from engine import Secret
 
 
@@ -22,8 +22,17 @@ def test_seed_architecture_up_and_chain_works(aws, cluster, stack):
 
     trust = trust_of(iam, "xpander-redshift-access")
     assert sids(trust) == ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]
-    for stmt in trust["Statement"]:
-        assert ("Condition" in stmt) == (stmt["Sid"] == "CrossAccountWithExternalId")
+    # Only the external ways in are conditioned: the platform's account by the
+    # ExternalId, the Pod Identity fallback by the base role's association
+    # (podIdentityScope); the chain's own statements never are.
+    statements = {s["Sid"]: s for s in trust["Statement"]}
+    assert statements["CrossAccountWithExternalId"]["Principal"] == {"AWS": f"arn:aws:iam::{PLATFORM}:root"}
+    assert statements["PodIdentity"]["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{CLUSTER}",
+        "aws:RequestTag/kubernetes-namespace": "xpander",
+        "aws:RequestTag/kubernetes-service-account": "xpander",
+    }}
+    assert "Condition" not in statements["SelfAssume"] and "Condition" not in statements["AllowFromBaseRole"]
     policies = iam.list_role_policies(RoleName="xpander-redshift-access")["PolicyNames"]
     assert sorted(policies) == ["RedshiftCredentials", "RedshiftDataAPI", "SelfAssumeAndTagSession"]
     grants = iam.list_role_policies(RoleName="xpander-base-role")["PolicyNames"]
@@ -110,6 +119,8 @@ def test_base_role_replaced_rewrites_connector_trust(aws, cluster, stack):
             "baseRoleArn": base["arn"],
             "baseRoleId": base["roleId"],
             "externalId": Secret(ORG_ID),
+            "trustedAccountId": PLATFORM,
+            "podIdentityScope": {"clusterName": cluster},
             "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"},
         })
     events = stack.up(moved)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.seed import BASE, CONNECTOR, ORG_ID, role_arn
+from e2e.seed import BASE, CONNECTOR, ORG_ID, PLATFORM, role_arn
 from engine import Secret
 
 
@@ -18,6 +18,8 @@ def program(cluster, database="dev", external_id=ORG_ID, tags=None):
             "baseRoleArn": base["arn"],
             "baseRoleId": base["roleId"],
             "externalId": Secret(external_id),
+            "trustedAccountId": PLATFORM,
+            "podIdentityScope": {"clusterName": cluster},
             "redshift": {"clusterIdentifier": "analytics", "databaseName": database},
         }
         if tags:
@@ -45,7 +47,7 @@ def test_rotating_the_external_id_rewrites_only_the_trust(aws, cluster, stack):
     redshift = next(e for e in events if e.name == "redshift")
     assert "externalId" in redshift.diff.diffs and not redshift.diff.replaces
     aws.settle()
-    sts = aws.boto3_client("sts")
+    sts = aws.boto3_client("sts", account=PLATFORM)
     with pytest.raises(ClientError) as old_id:
         sts.assume_role(RoleArn=role_arn("xpander-redshift-access"), RoleSessionName="platform", ExternalId=ORG_ID)
     assert old_id.value.response["Error"]["Code"] == "AccessDenied"
@@ -64,7 +66,7 @@ def test_changing_tags_only_tags(aws, cluster, stack):
 def test_cross_account_path_needs_the_external_id(aws, cluster, stack):
     stack.up(program(cluster))
     aws.settle()
-    sts = aws.boto3_client("sts")
+    sts = aws.boto3_client("sts", account=PLATFORM)
     arn = role_arn("xpander-redshift-access")
     assumed = sts.assume_role(RoleArn=arn, RoleSessionName="platform", ExternalId=ORG_ID)
     assert assumed["AssumedRoleUser"]["Arn"].endswith("/platform")
@@ -74,6 +76,10 @@ def test_cross_account_path_needs_the_external_id(aws, cluster, stack):
     with pytest.raises(ClientError) as wrong:
         sts.assume_role(RoleArn=arn, RoleSessionName="platform", ExternalId="someone-else")
     assert wrong.value.response["Error"]["Code"] == "AccessDenied"
+    # The ExternalId opens the statement to the platform's account, not to the connector's own.
+    with pytest.raises(ClientError) as own:
+        aws.boto3_client("sts").assume_role(RoleArn=arn, RoleSessionName="platform", ExternalId=ORG_ID)
+    assert own.value.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_moving_cluster_replaces_association_and_entry_not_roles(aws, cluster, stack):

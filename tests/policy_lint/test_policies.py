@@ -216,6 +216,7 @@ ROLE_INPUTS_NOT_LINTED = {
     "externalId": "trust policy only (not lintable by parliament)",
     "trustedAccountId": "trust policy only (not lintable by parliament)",
     "podIdentityTrust": "trust policy only (not lintable by parliament)",
+    "podIdentityScope": "trust policy only (not lintable by parliament)",
     "partition": "follows the region here: cn-north-1 is aws-cn, us-gov-west-1 is aws-us-gov",
 }
 
