@@ -13,6 +13,7 @@ use super::lifecycle::{Observed, PreviewAssigned, Previous, RoleBacked};
 use super::properties::Unknowns;
 use super::role::{RoleArgs, RoleState, Trust};
 use crate::cloud::api::{LiveRole, PodIdentityAssociation};
+use crate::cloud::error::CloudError;
 use crate::context::{Cloud, OpError, ProviderState};
 use crate::iam::arn::{parse_role_arn, AccountContext};
 use crate::iam::templates::PodScope;
@@ -278,6 +279,25 @@ impl AsRef<RoleSpec> for Desired {
 
 pub struct BaseRole;
 
+/// The sizes of a role's live inline policies, by name (none when it does
+/// not exist yet): what IAM sums against its 10,240 characters.
+pub(crate) async fn inline_policy_sizes(
+    cloud: &Cloud,
+    role: &str,
+) -> Result<BTreeMap<String, usize>, CloudError> {
+    Ok(cloud
+        .api
+        .get_role(role)
+        .await?
+        .map(|r| {
+            r.inline_policies
+                .iter()
+                .map(|(name, doc)| (name.clone(), limits::policy_size(doc)))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 async fn association(
     cloud: &Cloud,
     pod_identity: Option<&PodIdentityArgs>,
@@ -326,6 +346,56 @@ impl RoleBacked for BaseRole {
             role: args.role_spec(account, default_tags, urn)?,
             pod_identity: args.pod_identity.clone(),
         })
+    }
+
+    /// IAM sums every inline policy of the role, the connectors' grants
+    /// included: the base role's own policies are booked with those it
+    /// holds, so a preview refuses what would fail with LimitExceeded, and
+    /// the connectors of the same run book their grants on top.
+    async fn preflight(
+        &self,
+        args: &BaseRoleArgs,
+        provider: &ProviderState,
+        preview: bool,
+    ) -> Result<(), OpError> {
+        let own = args.connector_path.is_some()
+            || args
+                .connector_role_arns
+                .as_ref()
+                .is_some_and(|a| !a.is_empty());
+        let Some(name) = args.role.role_name.as_deref().filter(|_| own) else {
+            return Ok(());
+        };
+        let cloud = match provider.cloud().await {
+            Ok(cloud) => cloud,
+            Err(_) if preview => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let Ok(policies) = args.inline_policies(Some(&cloud.account)) else {
+            return Ok(());
+        };
+        let quota = limits::INLINE_POLICIES_MAX_CHARS;
+        for (policy, document) in &policies {
+            let size = limits::policy_size(document);
+            let read = || inline_policy_sizes(&cloud, name);
+            let booking = provider
+                .book_inline_policy(name, policy, size, quota, read)
+                .await?;
+            if booking.total > quota {
+                let input = if policy == templates::POLICY_ASSUME_CONNECTOR_PATH {
+                    BaseRoleArgs::connector_path.name()
+                } else {
+                    BaseRoleArgs::connector_role_arns.name()
+                };
+                return Err(OpError::Invalid(format!(
+                    "{input}: with its {policy} policy ({size} characters) the base role {name:?} would hold {} inline policies of {} characters in all, the connectors' grants ({}<role>) included; IAM's quota is {quota} per role (it would refuse with LimitExceeded): make room first (a connector's grant goes with the connector, or with grantBaseRole: false)",
+                    booking.policies,
+                    booking.total,
+                    templates::GRANT_PREFIX,
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn live_extras(&self, cloud: &Cloud, desired: &Desired) -> Result<Self::Extras, OpError> {

@@ -428,6 +428,7 @@ pub async fn update<R: RoleBacked>(
     let old_args: R::Args = decode(old_inputs).unwrap_or_default();
     let old_state: R::State = decode_lenient(olds);
     if is_preview {
+        r.preflight(&args, ctx.provider, true).await?;
         let account = old_state.as_ref().account(&ctx.provider.region());
         let out = preview(
             r,

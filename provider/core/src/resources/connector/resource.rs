@@ -15,7 +15,7 @@ use crate::iam::{limits, templates};
 use crate::model::failure::Failure;
 use crate::model::spec::{Key, ResourceSpec};
 use crate::plan::Step;
-use crate::resources::base_role::PodIdentityArgs;
+use crate::resources::base_role::{inline_policy_sizes, PodIdentityArgs};
 use crate::resources::lifecycle::{Observed, PreviewAssigned, Previous, RoleBacked};
 use crate::resources::properties::Unknowns;
 use crate::resources::role::{RoleArgs, RoleState};
@@ -85,17 +85,7 @@ async fn check_grant_room(
         return Ok(());
     }
     let size = limits::policy_size(&grant.document);
-    let read = || async {
-        let live = cloud.api.get_role(&grant.base_role).await?;
-        Ok(live
-            .map(|r| {
-                r.inline_policies
-                    .iter()
-                    .map(|(name, doc)| (name.clone(), limits::policy_size(doc)))
-                    .collect()
-            })
-            .unwrap_or_default())
-    };
+    let read = || inline_policy_sizes(cloud, &grant.base_role);
     let booking = provider
         .book_inline_policy(
             &grant.base_role,
