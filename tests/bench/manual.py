@@ -28,12 +28,13 @@ class ManualResult:
     calls: int = 0
 
 
-def run_seed_procedure(iam, role_name: str, documents: dict, base_role: str, granted_arns: list[str]) -> ManualResult:
+def run_seed_procedure(iam, role_name: str, documents: dict, base_role: str, granted_arns: list[str],
+                       sleep: float = SEED_SLEEP) -> ManualResult:
     calls = 0
     started = time.perf_counter()
     iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(documents["initialTrustPolicy"]))
     calls += 1
-    time.sleep(SEED_SLEEP)  # "Step 2: Wait for propagation"
+    time.sleep(sleep)  # "Step 2: Wait for propagation"
     try:
         iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(documents["trustPolicy"]))
         calls += 1

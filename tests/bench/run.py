@@ -10,7 +10,11 @@ Measures the release provider binary through the official Pulumi gRPC stubs
   propagation  time to a working connector at 0.5/3/15 s propagation delay,
                against the seed's manual procedure (create, sleep 10, update)
   calls        AWS calls per connector create/update/delete against the
-               minimum the seed's steps need
+               minimum the seed's steps need; AWS writes per added connector
+               in path mode, in grant mode and by the seed's procedure
+  scale        500 connectors on one base role in path mode (connectorPath),
+               all in flight, unthrottled and with IAM at 10 requests/s, and
+               the chain checked for every connector
   sidebyside   through the real `pulumi` CLI: our provider and a Python
                dynamic provider (boto3) deploying the same stacks
                (tests/bench/side_by_side.py), and the provider's share of a
@@ -57,7 +61,9 @@ from bench.deploy import (  # noqa: E402
 )
 from bench.manual import SEED_SLEEP, run_seed_procedure  # noqa: E402
 from e2e.seed import ACCOUNT, BASE, CONNECTOR, chain, provider_config  # noqa: E402
-from engine import Engine, ProviderProcess, Secret, Stack, StepFailed, clean_env, from_struct, to_struct  # noqa: E402
+from engine import (  # noqa: E402
+    Engine, ProviderProcess, ResourceState, Secret, Stack, StepFailed, clean_env, from_struct, to_struct,
+)
 from engine.values import unwrap_secrets  # noqa: E402
 
 CLUSTER = "xpander-bench"
@@ -522,6 +528,138 @@ def bench_calls(binary: Path, sim: AwsSim, home: Path, report: Report) -> None:
     proc.stop()
 
 
+CONNECTOR_PATH = "/xpander/connectors/"
+
+
+def path_mode_items(count: int, base: ResourceState) -> list[tuple[str, str, dict]]:
+    """Connectors under the base role's connectorPath: no grant of their own."""
+    arn, role_id = base.outputs["arn"], base.outputs["roleId"]
+    return [(CONNECTOR, f"connector-{i}",
+             {**connector_inputs(i, arn, role_id, CLUSTER), "path": CONNECTOR_PATH, "grantBaseRole": False})
+            for i in range(count)]
+
+
+def chains_refused(sim: AwsSim, arns: list[str]) -> list[str]:
+    """The AI Gateway's chain to each connector, with one Pod Identity session:
+    base role -> connector -> connector again. Returns the ARNs refused."""
+    sim.settle()
+    pod = sim.pod_credentials(CLUSTER, "xpander", "xpander", pod_name="xpander-ai-gateway-0")
+    sts = sim.client_for("sts", pod)
+    refused = []
+    for arn in arns:
+        try:
+            hop = sts.assume_role(RoleArn=arn, RoleSessionName="ai-gateway")
+            sim.client_for("sts", hop["Credentials"]).assume_role(RoleArn=arn, RoleSessionName="refresh")
+        except ClientError:
+            refused.append(arn)
+    return refused
+
+
+def path_mode_run(binary: Path, sim: AwsSim, home: Path, connectors: int, throttled: bool) -> dict:
+    """One base role with connectorPath, then every connector in flight at once."""
+    sim.reset()
+    make_cluster(sim)
+    proc = start_provider(binary, sim, home)
+    engine = boot(proc, sim, propagationTimeout=600)
+    base = register(engine, BASE, "base", {**base_inputs(CLUSTER), "connectorPath": CONNECTOR_PATH})
+    if throttled:
+        sim.set_faults(throttle={"iam": {"rate": THROTTLE_RATE, "burst": THROTTLE_BURST}})
+    seq = seq_now(sim)
+    deployment = deploy_concurrently(engine, path_mode_items(connectors, base), parallel=connectors)
+    sim.clear_faults()
+    entries = sim.requests(seq)
+    calls = call_counts(entries)
+    base_writes = sum(1 for e in entries if e["mutating"] and e["params"].get("RoleName") == base.id)
+    proc.stop()
+    refused = chains_refused(sim, [r.outputs["arn"] for r in deployment.resources])
+    return {"wall_s": deployment.wall, "aws": calls, "failures": deployment.failures,
+            "created": len(deployment.resources), "base_role_writes": base_writes, "chains_refused": refused,
+            "ratio": deployment.wall / (calls["iam_ok"] / THROTTLE_RATE)}
+
+
+def bench_path_mode(binary: Path, sim: AwsSim, home: Path, report: Report, connectors: int) -> None:
+    for throttled in (False, True):
+        r = path_mode_run(binary, sim, home, connectors, throttled)
+        report.raw[f"path_mode_{'throttled' if throttled else 'unthrottled'}"] = r
+        calls = r["aws"]
+        total = calls["iam"] + calls["other"]
+        rate = f"IAM throttled to {THROTTLE_RATE} req/s (burst {THROTTLE_BURST})" if throttled else "no throttling"
+        comparison = (f"wall ÷ (IAM calls ÷ rate = {calls['iam_ok'] / THROTTLE_RATE:.1f} s) = {r['ratio']:.2f}×"
+                      if throttled else f"{total / r['wall_s']:.0f} AWS calls/s")
+        checked = r["created"] - len(r["chains_refused"])
+        report.add("scale", f"up of {connectors} connectors on one base role in path mode (connectorPath, "
+                   f"grantBaseRole false), all in flight, {rate}",
+                   f"wall {measure.ms(r['wall_s'])} · {calls['iam_ok']} IAM calls + {calls['iam_throttled']} throttled, "
+                   f"{calls['other']} EKS · {len(r['failures'])} failures ({r['created']}/{connectors} created) · "
+                   f"{r['base_role_writes']} writes on the base role · chain works for {checked}/{r['created']}",
+                   comparison)
+
+
+def writes_per_added_connector(binary: Path, sim: AwsSim, home: Path) -> dict[str, dict]:
+    """AWS writes to add one Redshift connector to a deployed base role: in
+    path mode, in grant mode, and by the seed's "Adding a New Connector"."""
+    sim.reset()
+    make_cluster(sim)
+    proc = start_provider(binary, sim, home)
+    engine = boot(proc, sim)
+    results = {}
+    for mode, base_extra, connector_extra in (
+        ("path mode", {"connectorPath": CONNECTOR_PATH}, {"path": CONNECTOR_PATH, "grantBaseRole": False}),
+        ("grant mode", {}, {}),
+    ):
+        suffix = "path" if base_extra else "grant"
+        base = register(engine, BASE, f"base-{suffix}", {"roleName": f"xpander-writes-base-{suffix}", **base_extra})
+        inputs = {"roleName": f"xpander-writes-{suffix}", "baseRoleArn": base.outputs["arn"],
+                  "baseRoleId": base.outputs["roleId"], "externalId": Secret(ORG_ID),
+                  "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"}, **connector_extra}
+        seq = seq_now(sim)
+        register(engine, CONNECTOR, f"writes-{suffix}", inputs)
+        results[mode] = writes_since(sim, seq, base.id)
+    proc.stop()
+    # The seed's steps with the very documents the provider renders (its sleep shortened:
+    # only the writes are counted here; the propagation rows time the procedure).
+    iam = sim.boto3_client("iam")
+    base = iam.create_role(RoleName="xpander-writes-base-seed", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                                                "Action": ["sts:AssumeRole", "sts:TagSession"]}]}))["Role"]
+    proc = start_provider(binary, sim, home)
+    engine = boot(proc, sim)
+    rendered = engine.call("Invoke", provider_pb2.InvokeRequest(
+        tok="xpander:index:renderConnectorPolicies",
+        args=to_struct({"roleName": "xpander-writes-seed", "baseRoleArn": base["Arn"], "externalId": Secret(ORG_ID),
+                        "redshift": {"clusterIdentifier": "analytics", "databaseName": "dev"}, "accountId": ACCOUNT}),
+    ))
+    proc.stop()
+    documents = unwrap_secrets(from_struct(getattr(rendered, "return")))
+    seq = seq_now(sim)
+    manual = run_seed_procedure(iam, "xpander-writes-seed", documents, base["RoleName"], [documents["roleArn"]],
+                                sleep=0.0)
+    if manual.seconds is None:
+        raise RuntimeError(f"the seed's procedure failed: {manual.error}")
+    results["seed's procedure"] = writes_since(sim, seq, base["RoleName"])
+    return results
+
+
+def writes_since(sim: AwsSim, seq: int, base_role: str) -> dict:
+    writes = [e for e in sim.requests(seq) if e["mutating"] and e["service"] != "sts"]
+    on_base = sorted(f"{e['action']} {e['params'].get('PolicyName', '')}".strip()
+                     for e in writes if e["params"].get("RoleName") == base_role)
+    return {"writes": len(writes), "on_base_role": on_base, "actions": sorted(e["action"] for e in writes)}
+
+
+def bench_writes_per_connector(binary: Path, sim: AwsSim, home: Path, report: Report) -> None:
+    results = writes_per_added_connector(binary, sim, home)
+    report.raw["writes_per_added_connector"] = results
+    shared = {"path mode": "none: the base role's AssumeConnectorPath already covers it",
+              "grant mode": "its own inline policy (no other connector's document is read or rewritten)",
+              "seed's procedure": "rewrites the shared AssumeConnectorRoles list (read, add, write back)"}
+    for mode, r in results.items():
+        report.add("calls", f"AWS writes to add a Redshift connector to a deployed base role, {mode}",
+                   f"{r['writes']} writes, {len(r['on_base_role'])} on the base role"
+                   + (f" ({', '.join(r['on_base_role'])})" if r["on_base_role"] else ""),
+                   f"base-role write: {shared[mode]}")
+
+
 def bench_side_by_side(binary: Path, report: Report, quick: bool) -> str:
     """tests/bench/side_by_side.py: the markdown of its tables and method, or
     "" when the Pulumi toolchain cannot be built here (then a finding says so)."""
@@ -589,7 +727,19 @@ METHOD = """\
 - **Calls**: the simulator's request log during each `up` (STS excluded; the
   provider resolves the account once per process). The minimum is the seed's
   own steps, which read nothing; the provider's reads make each operation
-  idempotent (adopt, repair drift, resume after a failure).
+  idempotent (adopt, repair drift, resume after a failure). *Writes per
+  added connector*: one Redshift connector registered against a base role
+  already deployed, with `connectorPath` (the connector under it,
+  `grantBaseRole: false`) and without (its own grant); the seed's procedure
+  is its "Adding a New Connector" replayed with boto3 on the documents the
+  provider renders (its `sleep 10` skipped: only writes are counted).
+- **Scale**: one base role with `connectorPath`, its Pod Identity
+  association, then every connector registered at once against one provider
+  process (the rotation of the throttled rows, under the path, no grant), on
+  a fresh simulator and process per run: unthrottled, then with IAM
+  throttled ({rate} requests/s, burst {burst}); the ratio is wall ÷ (IAM
+  calls ÷ rate). Afterwards the chain (one Pod Identity session → base role →
+  connector → itself) is tried for every connector created.
 """
 
 
@@ -636,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write raw samples and counts here")
     parser.add_argument("--quick", action="store_true", help="small sample sizes, for trying the bench out")
     parser.add_argument("--only", nargs="*", default=[],
-                        help="sections: process rpc throttled propagation calls sidebyside")
+                        help="sections: process rpc throttled propagation calls scale sidebyside")
     args = parser.parse_args(argv)
     binary = args.binary.resolve()
     if not binary.is_file():
@@ -645,7 +795,8 @@ def main(argv: list[str] | None = None) -> int:
     n = 200 if args.quick else 2000
     connectors = 40 if args.quick else 200
     throttled = 10 if args.quick else 50
-    selected = set(args.only) or {"process", "rpc", "throttled", "propagation", "calls", "sidebyside"}
+    at_scale = 50 if args.quick else 500
+    selected = set(args.only) or {"process", "rpc", "throttled", "propagation", "calls", "scale", "sidebyside"}
 
     home = Path(os.environ.get("TMPDIR", "/tmp")) / f"xpander-bench-{os.getpid()}"
     home.mkdir(parents=True, exist_ok=True)
@@ -665,6 +816,9 @@ def main(argv: list[str] | None = None) -> int:
             propagation.run(binary, home, report)
         if "calls" in selected:
             bench_calls(binary, sim, home, report)
+            bench_writes_per_connector(binary, sim, home, report)
+        if "scale" in selected:
+            bench_path_mode(binary, sim, home, report, at_scale)
     side = ""
     if "sidebyside" in selected:
         side = bench_side_by_side(binary, report, args.quick)
