@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from awssim.harness import AwsSim  # noqa: E402
 from cli.workspace import Pulumi, copy_project, install_provider, toolchain  # noqa: E402
-from e2e.seed import CLUSTER, chain  # noqa: E402
+from e2e.seed import CLUSTER, PLATFORM, chain  # noqa: E402
 
 ORGANIZATION_ID = "org-7f3a9c21"
 ROLES = ("xpander-base-role", "xpander-redshift-access", "xpander-eks-connector", "xpander-s3-connector")
@@ -40,10 +40,16 @@ VOLATILE = [
 ]
 
 
+# The CLI's non-interactive display prints a heartbeat ("@ previewing update....")
+# when a step takes long, which it does on a busy machine only.
+HEARTBEAT = re.compile(r"^@ [a-z ]+\.+$")
+
+
 def normalise(text: str) -> str:
     for pattern, replacement in VOLATILE:
         text = pattern.sub(replacement, text)
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+    lines = (line.rstrip() for line in text.strip("\n").splitlines())
+    return "\n".join(line for line in lines if not HEARTBEAT.match(line))
 
 
 def transcript(work: Path, show: Callable[[str, str], None]) -> None:
@@ -56,7 +62,7 @@ def transcript(work: Path, show: Callable[[str, str], None]) -> None:
         install_provider(work / "pulumi-home")
         project = copy_project(REPO / "sdk-examples" / "python", work / "xpander-iam")
         pulumi = Pulumi(root=work, project=project, aws_env=sim.provider_env(), home=work / "pulumi-home")
-        pulumi.init({"clusterName": CLUSTER}, {"organizationId": ORGANIZATION_ID})
+        pulumi.init({"clusterName": CLUSTER, "platformAccountId": PLATFORM}, {"organizationId": ORGANIZATION_ID})
         show("pulumi config", pulumi.run("config").stdout)
         show("pulumi preview", pulumi.preview().stdout)
         show("pulumi up --yes   # IAM propagation delay of the simulator: 2 s", pulumi.run("up", "--yes").stdout)
@@ -87,7 +93,8 @@ def describe_role(iam, name: str) -> str:
     trust = trust if isinstance(trust, dict) else json.loads(trust)
     lines = [role["Arn"]]
     for stmt in trust["Statement"]:
-        condition = "  (ExternalId condition)" if "Condition" in stmt else ""
+        condition = "  (ExternalId condition)" if "sts:ExternalId" in json.dumps(stmt.get("Condition")) else (
+            "  (Pod Identity session tags)" if "Condition" in stmt else "")
         lines.append(f"  trust  {stmt.get('Sid', '-'):28} {json.dumps(stmt['Principal'])}{condition}")
     for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
         doc = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]

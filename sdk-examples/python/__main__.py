@@ -14,11 +14,15 @@ cluster_name = config.require("clusterName")
 # The ExternalId of the xpander platform's cross-account access: secret from
 # the stack config to the state file.
 organization_id = config.require_secret("organizationId")
+# xpander's AWS account: the one account the ExternalId statement trusts (left
+# out, it would trust this account's own root).
+platform_account_id = config.require("platformAccountId")
 # Defaults of the optional keys are declared in Pulumi.yaml.
 s3_buckets: list[str] = config.require_object("s3Buckets")
 
 # Step 1: the base role, attached to the `xpander` service account in the
-# `xpander` namespace (the defaults of pod_identity).
+# `xpander` namespace (the defaults of pod_identity) through EKS Pod Identity.
+# Its trust admits those pods only.
 base = xpander.XpanderBaseRole(
     "base",
     role_name="xpander-base-role",
@@ -30,12 +34,16 @@ base = xpander.XpanderBaseRole(
 # itself, so adding or removing a connector touches no other grant.
 # `base_role_id`: a replaced base role is a new principal to IAM; passing its
 # id makes every connector rewrite its trust in the same `pulumi up`.
+# `pod_identity_scope`: the connector's PodIdentity fallback admits the base
+# role's pods only, not any Pod Identity association of the account.
 redshift = xpander.XpanderConnectorRole(
     "redshift",
     role_name="xpander-redshift-access",
     base_role_arn=base.arn,
     base_role_id=base.role_id,
     external_id=organization_id,
+    trusted_account_id=platform_account_id,
+    pod_identity_scope=base.pod_identity,
     redshift=xpander.RedshiftArgs(
         cluster_identifier=config.require("redshiftClusterId"),
         database_name=config.require("redshiftDatabase"),
@@ -48,6 +56,8 @@ eks = xpander.XpanderConnectorRole(
     base_role_arn=base.arn,
     base_role_id=base.role_id,
     external_id=organization_id,
+    trusted_account_id=platform_account_id,
+    pod_identity_scope=base.pod_identity,
     # The seed's EKSAccess policy plus an access entry with
     # AmazonEKSClusterAdminPolicy; set access_policy_arn to
     # AmazonEKSViewPolicy for read-only Kubernetes access.
@@ -70,6 +80,8 @@ if s3_buckets:
         base_role_arn=base.arn,
         base_role_id=base.role_id,
         external_id=organization_id,
+        trusted_account_id=platform_account_id,
+        pod_identity_scope=base.pod_identity,
         s3=xpander.S3Args(buckets=s3_buckets, read_only=True),
     )
     pulumi.export("s3RoleArn", s3.arn)

@@ -13,11 +13,15 @@ const clusterName = config.require("clusterName");
 // The ExternalId of the xpander platform's cross-account access: secret from
 // the stack config to the state file.
 const organizationId = config.requireSecret("organizationId");
+// xpander's AWS account: the one account the ExternalId statement trusts (left
+// out, it would trust this account's own root).
+const platformAccountId = config.require("platformAccountId");
 // Defaults of the optional keys are declared in Pulumi.yaml.
 const s3Buckets = config.requireObject<string[]>("s3Buckets");
 
 // Step 1: the base role, attached to the `xpander` service account in the
-// `xpander` namespace (the defaults of podIdentity).
+// `xpander` namespace (the defaults of podIdentity) through EKS Pod Identity.
+// Its trust admits those pods only.
 const base = new xpander.XpanderBaseRole("base", {
     roleName: "xpander-base-role",
     podIdentity: { clusterName },
@@ -28,11 +32,15 @@ const base = new xpander.XpanderBaseRole("base", {
 // itself, so adding or removing a connector touches no other grant.
 // `baseRoleId`: a replaced base role is a new principal to IAM; passing its id
 // makes every connector rewrite its trust in the same `pulumi up`.
+// `podIdentityScope`: the connector's PodIdentity fallback admits the base
+// role's pods only, not any Pod Identity association of the account.
 const redshift = new xpander.XpanderConnectorRole("redshift", {
     roleName: "xpander-redshift-access",
     baseRoleArn: base.arn,
     baseRoleId: base.roleId,
     externalId: organizationId,
+    trustedAccountId: platformAccountId,
+    podIdentityScope: base.podIdentity,
     redshift: {
         clusterIdentifier: config.require("redshiftClusterId"),
         databaseName: config.require("redshiftDatabase"),
@@ -44,6 +52,8 @@ const eks = new xpander.XpanderConnectorRole("eks", {
     baseRoleArn: base.arn,
     baseRoleId: base.roleId,
     externalId: organizationId,
+    trustedAccountId: platformAccountId,
+    podIdentityScope: base.podIdentity,
     // The seed's EKSAccess policy plus an access entry with
     // AmazonEKSClusterAdminPolicy; set accessPolicyArn to AmazonEKSViewPolicy
     // for read-only Kubernetes access.
@@ -61,6 +71,8 @@ const s3 = s3Buckets.length > 0
         baseRoleArn: base.arn,
         baseRoleId: base.roleId,
         externalId: organizationId,
+        trustedAccountId: platformAccountId,
+        podIdentityScope: base.podIdentity,
         s3: { buckets: s3Buckets, readOnly: true },
     })
     : undefined;

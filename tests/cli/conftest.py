@@ -10,7 +10,7 @@ import pytest
 
 from awssim.harness import AwsSim
 from cli.workspace import PROVIDER, REPO, Pulumi, copy_project, install_provider, toolchain
-from e2e.seed import CLUSTER
+from e2e.seed import CLUSTER, PLATFORM
 
 # A value nobody else writes: if it shows up anywhere, a secret leaked.
 CANARY = "org-canary-9f3e7c1d5b"
@@ -18,6 +18,10 @@ PROPAGATION_DELAY_S = 0.5
 EXAMPLES = {"python": REPO / "sdk-examples" / "python", "typescript": REPO / "sdk-examples" / "typescript"}
 # Programs that need no SDK, deployed by their own tests.
 PROGRAMS = {**EXAMPLES, "yaml": REPO / "sdk-examples" / "yaml"}
+# The examples' plain config (the secret organizationId aside): where the xpander
+# pods run, and xpander's platform account (the YAML example holds that in the program).
+EXAMPLE_CONFIG = {"clusterName": CLUSTER, "platformAccountId": PLATFORM}
+YAML_CONFIG = {"clusterName": CLUSTER}
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +50,17 @@ def prepare(aws: AwsSim) -> AwsSim:
     return aws
 
 
+# The YAML example names xpander's account in the program (see its comment), as a placeholder to fill.
+YAML_PLATFORM_PLACEHOLDER = '"<xpander platform account id>"'
+
+
 def project_copy(language: str, target) -> object:
     folder = copy_project(PROGRAMS[language], target)
+    if language == "yaml":
+        program = folder / "Pulumi.yaml"
+        text = program.read_text()
+        assert YAML_PLATFORM_PLACEHOLDER in text, "sdk-examples/yaml no longer holds the platform account placeholder"
+        program.write_text(text.replace(YAML_PLATFORM_PLACEHOLDER, f'"{PLATFORM}"'))
     if language == "typescript":
         # The program the Node.js host runs is package.json's main: bin/index.js.
         subprocess.run(["node_modules/.bin/tsc"], cwd=folder, check=True, capture_output=True, text=True)
@@ -58,7 +71,7 @@ def new_stack(sim: AwsSim, tmp_path, home, language: str) -> Pulumi:
     pulumi = Pulumi(
         root=tmp_path / "user", project=project_copy(language, tmp_path / language), aws_env=sim.provider_env(), home=home
     )
-    pulumi.init({"clusterName": CLUSTER}, {"organizationId": CANARY})
+    pulumi.init(YAML_CONFIG if language == "yaml" else EXAMPLE_CONFIG, {"organizationId": CANARY})
     return pulumi
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from awssim.harness import AwsSim
-from cli.conftest import CANARY, EXAMPLES, new_stack, prepare, project_copy
+from cli.conftest import CANARY, EXAMPLES, YAML_CONFIG, new_stack, prepare, project_copy
 from cli.workspace import Pulumi, mypy, tsc
 from e2e.seed import CLUSTER, role_arn
 
@@ -100,7 +100,7 @@ def converted(sim: AwsSim, tmp_path, home, language: str) -> Pulumi:
         (target / "node_modules").symlink_to(EXAMPLES["typescript"] / "node_modules")
         tsc(target, "--noEmit")
     pulumi = Pulumi(root=tmp_path / "user", project=target, aws_env=sim.provider_env(), home=home)
-    pulumi.init({"clusterName": CLUSTER}, {"organizationId": CANARY})
+    pulumi.init(YAML_CONFIG, {"organizationId": CANARY})
     return pulumi
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from awssim.harness import AwsSim
-from cli.conftest import CANARY
+from cli.conftest import CANARY, EXAMPLE_CONFIG
 from cli.workspace import COMMAND_TIMEOUT_S, REPO, CliError, Pulumi, Result, copy_project
-from e2e.seed import CLUSTER, chain, role_arn, trust_of
+from e2e.seed import CLUSTER, assert_scoped_trust, chain, role_arn, trust_of
 
 EXAMPLE = REPO / "sdk-examples" / "go"
 ROLES = {"xpander-base-role", "xpander-redshift-access", "xpander-eks-connector"}
@@ -58,7 +58,7 @@ class GoStack:
 def go_example(sim: AwsSim, tmp_path, pulumi_home, automation) -> GoStack:
     pulumi = Pulumi(root=tmp_path / "user", project=copy_project(EXAMPLE, tmp_path / "go"), aws_env=sim.provider_env(),
                     home=pulumi_home)
-    pulumi.init({"clusterName": CLUSTER}, {"organizationId": CANARY})
+    pulumi.init(EXAMPLE_CONFIG, {"organizationId": CANARY})
     return GoStack(pulumi, automation)
 
 
@@ -77,6 +77,7 @@ def test_go_example_preview_up_converges_and_destroy(go_example: GoStack, sim: A
     assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == ROLES
     sids = [s["Sid"] for s in trust_of(iam, "xpander-redshift-access")["Statement"]]
     assert sids == ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]
+    assert_scoped_trust(iam, ("xpander-redshift-access", "xpander-eks-connector"))
     # The Go program defaulted redshiftClusterId from Pulumi.yaml, like the other examples.
     policy = iam.get_role_policy(RoleName="xpander-redshift-access", PolicyName="RedshiftCredentials")["PolicyDocument"]
     assert "arn:aws:redshift:us-east-1:123456789012:cluster:analytics" in policy["Statement"][0]["Resource"]

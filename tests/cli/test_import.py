@@ -42,6 +42,7 @@ def hand_built(aws: AwsSim) -> handbuilt.Blueprint:
     blueprint, so this uses the bare simulator rather than `sim`."""
     aws.set_config(propagation_delay=PROPAGATION_DELAY_S)
     bp = handbuilt.blueprint()
+    handbuilt.seed_trust(bp)  # the seed's documents as written: no Pod Identity scope, the own account's root
     bp.connectors = {handbuilt.REDSHIFT: bp.redshift}
     bp.access = {}
     bp.base.policies["AssumeConnectorRoles"][0]["Resource"] = [handbuilt.arn(handbuilt.REDSHIFT)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from awssim.harness import AwsSim
 from cli.conftest import CANARY
 from cli.workspace import Pulumi
-from e2e.seed import chain, role_arn, trust_of
+from e2e.seed import assert_scoped_trust, chain, role_arn, trust_of
 
 ROLES = {"xpander-base-role", "xpander-redshift-access", "xpander-eks-connector"}
 
@@ -28,6 +28,7 @@ def test_preview_up_converges_and_destroy(example: Pulumi, sim: AwsSim):
     # The seed's four statements: the self-reference was written after propagation.
     sids = [s["Sid"] for s in trust_of(iam, "xpander-redshift-access")["Statement"]]
     assert sids == ["PodIdentity", "CrossAccountWithExternalId", "SelfAssume", "AllowFromBaseRole"]
+    assert_scoped_trust(iam, ("xpander-redshift-access", "xpander-eks-connector"))
     outputs = example.outputs()
     assert outputs == {
         "baseRoleArn": role_arn("xpander-base-role"),

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 
 from awssim.harness import AwsSim
-from cli.conftest import CANARY, EXAMPLES
+from cli.conftest import CANARY, EXAMPLE_CONFIG, EXAMPLES
 from cli.workspace import REPO, Pulumi, copy_project, python_virtualenv
-from e2e.seed import CLUSTER
+
 
 ROLES = {"xpander-base-role", "xpander-redshift-access", "xpander-eks-connector"}
 # A resource whose provider is Python code of the program: it reports the
@@ -63,7 +63,7 @@ def test_a_project_with_a_virtualenv_runs_on_its_own(sim: AwsSim, tmp_path, pulu
     assert "PYTHONPATH" not in env
     no_sdk = subprocess.run(["python3", "-c", "import pulumi"], env=env, capture_output=True, text=True)
     assert no_sdk.returncode != 0, "the python3 on PATH must not have the SDK: the virtualenv is to provide it"
-    pulumi.init({"clusterName": CLUSTER}, {"organizationId": CANARY})
+    pulumi.init(EXAMPLE_CONFIG, {"organizationId": CANARY})
 
     sim.clear_requests()
     pulumi.preview()

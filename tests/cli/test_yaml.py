@@ -8,7 +8,7 @@ import pytest
 from awssim.harness import AwsSim
 from cli.conftest import CANARY, new_stack
 from cli.workspace import Pulumi
-from e2e.seed import chain, role_arn
+from e2e.seed import assert_scoped_trust, chain, role_arn
 
 CLOUD_ONLY = "externalId without baseRoleArn"
 
@@ -27,6 +27,7 @@ def test_the_yaml_program_deploys_the_seed_stack(yaml_example: Pulumi, sim: AwsS
     yaml_example.up()
     outputs = yaml_example.outputs()
     assert outputs["redshiftRoleArn"] == role_arn("xpander-redshift-access")
+    assert_scoped_trust(sim.boto3_client("iam"), ("xpander-redshift-access", "xpander-eks-connector"))
     assert chain(sim, outputs["eksRoleArn"])["AssumedRoleUser"]["Arn"].endswith("/refresh")
     yaml_example.preview("--expect-no-changes")
     yaml_example.destroy()
@@ -37,8 +38,8 @@ def test_the_yaml_program_deploys_the_seed_stack(yaml_example: Pulumi, sim: AwsS
 def test_a_connector_without_base_role_is_warned_about_at_preview(yaml_example: Pulumi):
     program = yaml_example.project / "Pulumi.yaml"
     text = program.read_text()
-    program.write_text(text.replace("      baseRoleArn: ${base.arn}\n      baseRoleId: ${base.roleId}\n      externalId: ${organizationId}\n      redshift:",
-                                    "      externalId: ${organizationId}\n      redshift:"))
+    kept = "      externalId: ${organizationId}\n      trustedAccountId: ${platformAccountId}\n      podIdentityScope: ${base.podIdentity}\n      redshift:"
+    program.write_text(text.replace("      baseRoleArn: ${base.arn}\n      baseRoleId: ${base.roleId}\n" + kept, kept))
     assert program.read_text() != text
     preview = yaml_example.preview()
     assert f"xpander:index:XpanderConnectorRole (redshift):\n    warning: {CLOUD_ONLY}" in preview.stdout

@@ -79,6 +79,28 @@ def chain(sim, connector_arn: str, cluster: str = CLUSTER) -> dict:
     return sim.client_for("sts", hop["Credentials"]).assume_role(RoleArn=connector_arn, RoleSessionName="refresh")
 
 
+def pod_scope(cluster: str = CLUSTER, namespace: str = "xpander", service_account: str = "xpander") -> dict:
+    """The condition that admits only the pods of one association (the session tags EKS sets)."""
+    return {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{cluster}",
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": service_account,
+    }}
+
+
+def assert_scoped_trust(iam, connectors, cluster: str = CLUSTER) -> None:
+    """The trust the examples deploy: the base role and each connector's
+    PodIdentity fallback admit the xpander pods of `cluster` only, and the
+    ExternalId statement trusts xpander's platform account."""
+    pods = {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": pod_scope(cluster)}
+    assert trust_of(iam, "xpander-base-role") == {"Version": "2012-10-17", "Statement": [pods]}
+    for role in connectors:
+        statements = {s["Sid"]: s for s in trust_of(iam, role)["Statement"]}
+        assert statements["PodIdentity"] == {"Sid": "PodIdentity", **pods}, (role, statements["PodIdentity"])
+        assert statements["CrossAccountWithExternalId"]["Principal"] == {"AWS": f"arn:aws:iam::{PLATFORM}:root"}, role
+
+
 def trust_of(iam, role: str) -> dict:
     doc = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     return doc if isinstance(doc, dict) else json.loads(doc)

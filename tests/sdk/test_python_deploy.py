@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from e2e.seed import ACCOUNT, CLUSTER, ORG_ID, chain, provider_config, role_arn
+from e2e.seed import ACCOUNT, CLUSTER, ORG_ID, assert_scoped_trust, chain, provider_config, role_arn
 from engine import Engine, ProviderProcess, Secret, Stack
 from sdk.conftest import BINARY, PROJECT
 from sdk.program import PYTHON_EXAMPLE, engine_program
@@ -16,6 +16,7 @@ from sdk.program import PYTHON_EXAMPLE, engine_program
 CONFIG = {
     "clusterName": CLUSTER,
     "organizationId": Secret(ORG_ID),
+    "platformAccountId": "777788889999",
     "redshiftClusterId": "analytics",
     "redshiftDatabase": "dev",
     "s3Buckets": [],
@@ -56,6 +57,7 @@ def test_preview_up_add_a_connector_destroy(stack, aws):
     redshift = stack.get("redshift")
     assert redshift.inputs["externalId"] == Secret(ORG_ID)
     assert isinstance(redshift.outputs["trustPolicy"], Secret)
+    assert_scoped_trust(aws.boto3_client("iam"), ("xpander-redshift-access", "xpander-eks-connector"))
 
     # The seed's "Adding a New Connector": one create, nothing else touched.
     events = stack.up(example(exports, s3Buckets=["xpander-data"]))

@@ -15,6 +15,7 @@ ORG_ID = "org-7f3a9c21"
 CONFIG = {
     "clusterName": "xpander-cluster",
     "organizationId": Secret(ORG_ID),
+    "platformAccountId": "777788889999",
     "redshiftClusterId": "analytics",
     "redshiftDatabase": "dev",
     "s3Buckets": [],
@@ -55,6 +56,9 @@ def test_inputs_reach_the_provider_under_their_wire_names(engine):
         assert regs[name].inputs["baseRoleArn"] == "arn:aws:iam::123456789012:role/xpander-base-role"
         assert regs[name].inputs["baseRoleId"] == "AROAXPANDERBASEROLE"
         assert regs[name].inputs["grantBaseRole"] is True
+        # The ExternalId statement trusts xpander's account; the PodIdentity fallback the base role's pods.
+        assert regs[name].inputs["trustedAccountId"] == "777788889999"
+        assert regs[name].inputs["podIdentityScope"] == regs["base"].inputs["podIdentity"]
 
 
 def test_organization_id_is_sent_as_a_secret(engine):

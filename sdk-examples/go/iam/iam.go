@@ -21,12 +21,16 @@ func Program(ctx *pulumi.Context) error {
 	// The ExternalId of the xpander platform's cross-account access: secret
 	// from the stack config to the state file.
 	organizationID := cfg.RequireSecret("organizationId")
+	// xpander's AWS account: the one account the ExternalId statement trusts
+	// (left out, it would trust this account's own root).
+	platformAccountID := cfg.Require("platformAccountId")
 	// Defaults of the optional keys are declared in Pulumi.yaml.
 	var s3Buckets []string
 	cfg.RequireObject("s3Buckets", &s3Buckets)
 
 	// Step 1: the base role, attached to the `xpander` service account in the
-	// `xpander` namespace (the defaults of PodIdentity).
+	// `xpander` namespace (the defaults of PodIdentity) through EKS Pod
+	// Identity. Its trust admits those pods only.
 	base, err := xpander.NewXpanderBaseRole(ctx, "base", &xpander.XpanderBaseRoleArgs{
 		RoleName:    pulumi.String("xpander-base-role"),
 		PodIdentity: &xpander.PodIdentityArgs{ClusterName: pulumi.String(clusterName)},
@@ -40,11 +44,15 @@ func Program(ctx *pulumi.Context) error {
 	// itself, so adding or removing a connector touches no other grant.
 	// BaseRoleId: a replaced base role is a new principal to IAM; passing its
 	// id makes every connector rewrite its trust in the same `pulumi up`.
+	// PodIdentityScope: the connector's PodIdentity fallback admits the base
+	// role's pods only, not any Pod Identity association of the account.
 	connector := func(name, roleName string, args xpander.XpanderConnectorRoleArgs) (*xpander.XpanderConnectorRole, error) {
 		args.RoleName = pulumi.String(roleName)
 		args.BaseRoleArn = base.Arn
 		args.BaseRoleId = base.RoleId
 		args.ExternalId = organizationID
+		args.TrustedAccountId = pulumi.String(platformAccountID)
+		args.PodIdentityScope = base.PodIdentity
 		return xpander.NewXpanderConnectorRole(ctx, name, &args)
 	}
 

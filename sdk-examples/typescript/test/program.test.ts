@@ -14,6 +14,7 @@ before(async () => {
     pulumi.runtime.setAllConfig({
         [`${project}:clusterName`]: "xpander-cluster",
         [`${project}:organizationId`]: "org-7f3a9c21",
+        [`${project}:platformAccountId`]: "777788889999",
         [`${project}:redshiftClusterId`]: "analytics",
         [`${project}:redshiftDatabase`]: "dev",
         [`${project}:s3Buckets`]: JSON.stringify(["xpander-data"]),
@@ -65,6 +66,14 @@ describe("sdk-examples/typescript", () => {
             const inputs = byName(name).inputs;
             assert.equal(inputs.baseRoleArn, "arn:aws:iam::123456789012:role/xpander-base-role");
             assert.equal(inputs.baseRoleId, "AROAXPANDERBASEROLE");
+        }
+    });
+
+    it("trusts xpander's account and the base role's pods only", () => {
+        for (const name of ["redshift", "eks", "s3"]) {
+            const inputs = byName(name).inputs;
+            assert.equal(inputs.trustedAccountId, "777788889999");
+            assert.deepEqual(inputs.podIdentityScope, byName("base").inputs.podIdentity);
         }
     });
 
