@@ -2,9 +2,9 @@
 backend: a platform stack owns the base role (with connectorPath), and two
 data teams own connectors in stacks of their own, one reading the base role
 through a StackReference (connectors under the path, no grant), one through
-`pulumi config` (per-connector grants). Each stack runs as its own IAM user
-holding the printed deploy policy, so awssim's request log says which stack
-wrote what."""
+`pulumi config` (per-connector grants). Each stack runs as its own IAM user,
+so awssim's request log says which stack wrote what; the path team's user
+may write no role outside the connector path at all."""
 
 from __future__ import annotations
 
@@ -72,8 +72,15 @@ def together(*stacks: Pulumi, command: tuple[str, ...]) -> None:
 
 
 def test_connectors_in_other_stacks_share_the_base_role_and_touch_nothing_else(sim: AwsSim, tmp_path, pulumi_home):
+    # Platform and team B: the printed deploy policy. Team A writes nothing
+    # outside the connector path: roles there only, plus GetRole on the base
+    # role and on its own roles before they exist (IAM authorises GetRole of an
+    # absent role at path /, the only path a bare name gives).
     deployers = {team: sim.principal(f"deployer-{team}", printed_policy("deploy", "--connector-path", CONNECTOR_PATH))
-                 for team in ("platform", "team-a", "team-b")}
+                 for team in ("platform", "team-b")}
+    path_only = printed_policy("deploy", "--path", CONNECTOR_PATH)
+    path_only["Statement"].append({"Effect": "Allow", "Action": "iam:GetRole", "Resource": role_arn("xpander-*")})
+    deployers["team-a"] = sim.principal("deployer-team-a", path_only)
     root = tmp_path / "user"
     platform = stack(sim, root, pulumi_home, platform_project(tmp_path / "platform"), "prod", deployers["platform"])
     platform.up()
