@@ -79,6 +79,25 @@ impl AsRef<RoleState> for BaseRoleState {
 }
 
 impl PodIdentityArgs {
+    /// The association a Pod Identity statement scoped by `PodScope::condition`
+    /// admits (import reads it back from the trust).
+    pub fn scoped_by(stmt: &Json) -> Option<PodIdentityArgs> {
+        let tag = |key: &str| {
+            stmt.pointer(&format!("/Condition/StringEquals/aws:RequestTag~1{key}"))
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        };
+        let cluster = tag(templates::TAG_CLUSTER_ARN)?;
+        Some(PodIdentityArgs {
+            cluster_name: cluster
+                .rsplit_once("cluster/")
+                .map(|(_, name)| name.to_string()),
+            namespace: tag(templates::TAG_NAMESPACE),
+            service_account: tag(templates::TAG_SERVICE_ACCOUNT),
+            ..Default::default()
+        })
+    }
+
     /// The pods a trust may admit for this association: EKS names them in
     /// the session tags it sets, unless told not to set any.
     pub fn scope(&self, account: &AccountContext) -> Option<PodScope> {
@@ -483,9 +502,19 @@ impl RoleBacked for BaseRole {
             .collect()
     }
 
+    /// A trust scoped to one association names it: without `podIdentity`
+    /// the next update would drop the scope. `reconcile` keeps it only while
+    /// that association points at this role.
     fn imported(&self, live: &LiveRole) -> BaseRoleArgs {
+        let pods = crate::iam::policy::statements(&live.trust)
+            .into_iter()
+            .find(|s| {
+                s.pointer("/Principal/Service").and_then(Json::as_str)
+                    == Some(templates::PODS_SERVICE)
+            });
         BaseRoleArgs {
             role: RoleArgs::from_live(live),
+            pod_identity: pods.and_then(PodIdentityArgs::scoped_by),
             ..Default::default()
         }
     }
@@ -619,6 +648,42 @@ mod tests {
         ] {
             assert!(props.contains(&want), "{want} missing from {props:?}");
         }
+    }
+
+    #[test]
+    fn import_reads_the_association_back_from_a_scoped_trust() {
+        let account = AccountContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        let want = PodIdentityArgs {
+            cluster_name: Some("c1".into()),
+            namespace: Some("ns".into()),
+            service_account: Some("sa".into()),
+            ..Default::default()
+        };
+        let live = |trust: Json| LiveRole {
+            name: "xpander-base-role".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::123456789012:role/xpander-base-role".into(),
+            role_id: "AROAX".into(),
+            trust,
+            description: None,
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            tags: BTreeMap::new(),
+            inline_policies: BTreeMap::new(),
+            managed_policies: BTreeSet::new(),
+        };
+        let scoped = templates::base_trust(want.scope(&account).as_ref());
+        assert_eq!(BaseRole.imported(&live(scoped)).pod_identity, Some(want));
+        assert_eq!(
+            BaseRole
+                .imported(&live(templates::base_trust(None)))
+                .pod_identity,
+            None
+        );
     }
 
     #[test]

@@ -354,24 +354,6 @@ impl RoleBacked for ConnectorRole {
     }
 }
 
-/// The association a scoped PodIdentity statement admits, from its condition.
-fn scope_of(stmt: &serde_json::Value) -> Option<PodIdentityArgs> {
-    let tag = |key: &str| {
-        stmt.pointer(&format!("/Condition/StringEquals/aws:RequestTag~1{key}"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let cluster = tag(templates::TAG_CLUSTER_ARN)?;
-    Some(PodIdentityArgs {
-        cluster_name: cluster
-            .rsplit_once("cluster/")
-            .map(|(_, name)| name.to_string()),
-        namespace: tag(templates::TAG_NAMESPACE),
-        service_account: tag(templates::TAG_SERVICE_ACCOUNT),
-        ..Default::default()
-    })
-}
-
 /// Inputs a user could have written for a live connector role (`pulumi import`):
 /// the trust statements become `externalId`/`baseRoleArn`/…, and every inline
 /// policy except the self-assume one becomes an entry of `policies`.
@@ -386,7 +368,7 @@ pub fn imported_inputs(live: &LiveRole) -> ConnectorArgs {
         match sid.as_str() {
             templates::SID_POD_IDENTITY => {
                 pod_identity = true;
-                args.trust.pod_identity_scope = scope_of(&stmt);
+                args.trust.pod_identity_scope = PodIdentityArgs::scoped_by(&stmt);
             }
             templates::SID_FROM_BASE => args.trust.base_role_arn = aws.first().cloned(),
             templates::SID_CROSS_ACCOUNT => {
