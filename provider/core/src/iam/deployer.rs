@@ -214,6 +214,18 @@ const BOUNDARY_KEYED: &[&str] = &[
 const ATTACH: &str = "iam:AttachRolePolicy";
 const REMOVE_BOUNDARY: &str = "iam:DeleteRolePermissionsBoundary";
 
+/// What a deployer held to a boundary (`--permissions-boundary`) is refused
+/// beyond the plain policy, for an action IAM denied it: said in the denial,
+/// so the remedy is not to drop the boundary.
+pub fn within_boundary_hint(action: &str) -> Option<&'static str> {
+    match action {
+        ATTACH => Some("held to a permissions boundary (--permissions-boundary), it may attach only the policies listed with --managed-policy-arn, and only to roles held to that boundary"),
+        REMOVE_BOUNDARY => Some("held to a permissions boundary (--permissions-boundary), it may never remove it"),
+        a if BOUNDARY_KEYED.contains(&a) => Some("held to a permissions boundary (--permissions-boundary), it may write only roles held to that boundary: set it as the provider's permissionsBoundary"),
+        _ => None,
+    }
+}
+
 fn in_mode(need: Need, mode: Mode) -> bool {
     match need {
         Need::Preview => true,
@@ -360,7 +372,9 @@ pub fn policy(mode: Mode, scope: &Scope) -> Json {
 /// The role writes of a deployer held to `boundary`.
 fn within_boundary(scope: &Scope, boundary: &str, actions: Vec<&str>) -> Vec<Json> {
     let roles = scope.roles();
-    let held = json!({"StringEquals": {"iam:PermissionsBoundary": boundary}});
+    // The Service Authorization Reference types the key ARN: an ARN operator
+    // matches the exact ARN as StringEquals would, and passes the linter.
+    let held = json!({"ArnEquals": {"iam:PermissionsBoundary": boundary}});
     let (attach, writes): (Vec<&str>, Vec<&str>) = actions.into_iter().partition(|a| *a == ATTACH);
     let mut out = vec![json!({
         "Sid": "XpanderRolesWithinBoundary",
@@ -371,7 +385,7 @@ fn within_boundary(scope: &Scope, boundary: &str, actions: Vec<&str>) -> Vec<Jso
     })];
     if !attach.is_empty() {
         let mut condition = held.clone();
-        condition["ArnEquals"] = json!({"iam:PolicyARN": scope.attachable});
+        condition["ArnEquals"]["iam:PolicyARN"] = json!(scope.attachable);
         out.push(json!({
             "Sid": "AttachListedPoliciesWithinBoundary",
             "Effect": "Allow",
@@ -607,7 +621,7 @@ mod tests {
         };
         let within = by_sid("XpanderRolesWithinBoundary");
         assert_eq!(
-            within["Condition"]["StringEquals"]["iam:PermissionsBoundary"],
+            within["Condition"]["ArnEquals"]["iam:PermissionsBoundary"],
             boundary
         );
         let within_actions = string_list(within.get("Action"));
@@ -621,8 +635,8 @@ mod tests {
         );
         let attach = by_sid("AttachListedPoliciesWithinBoundary");
         assert_eq!(
-            attach["Condition"]["ArnEquals"]["iam:PolicyARN"],
-            json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"])
+            attach["Condition"]["ArnEquals"],
+            json!({"iam:PermissionsBoundary": boundary, "iam:PolicyARN": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]})
         );
         assert_eq!(by_sid("KeepTheBoundary")["Effect"], "Deny");
         assert!(!actions(Mode::Deploy, &scope).contains(&REMOVE_BOUNDARY));
