@@ -220,14 +220,8 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
         return steps;
     };
 
-    let want_session = want.max_session_duration.unwrap_or(3600);
-    if live.description != want.description || live.max_session_duration != want_session {
-        steps.push(Step::UpdateRole {
-            role: role.clone(),
-            description: Some(want.description.clone().unwrap_or_default()),
-            max_session_duration: Some(want_session),
-        });
-    }
+    // The boundary first: a deployer held to it may write only roles that
+    // already have it (iam:PermissionsBoundary is the role's current one).
     match (&live.permissions_boundary, &want.permissions_boundary) {
         (Some(a), Some(b)) if a == b => {}
         (_, Some(b)) => steps.push(Step::PutBoundary {
@@ -236,6 +230,14 @@ pub fn plan_role(live: Option<&LiveRole>, want: &RoleSpec, partition: &str) -> V
         }),
         (Some(_), None) => steps.push(Step::DeleteBoundary { role: role.clone() }),
         (None, None) => {}
+    }
+    let want_session = want.max_session_duration.unwrap_or(3600);
+    if live.description != want.description || live.max_session_duration != want_session {
+        steps.push(Step::UpdateRole {
+            role: role.clone(),
+            description: Some(want.description.clone().unwrap_or_default()),
+            max_session_duration: Some(want_session),
+        });
     }
     let changed_tags: Tags = want
         .tags
@@ -375,6 +377,21 @@ mod tests {
         assert!(
             matches!(steps.last().unwrap(), Step::UpdateTrust { trust, .. } if trust.to_string().contains("role/conn"))
         );
+    }
+
+    #[test]
+    fn a_role_takes_its_boundary_before_any_other_write() {
+        let mut s = spec();
+        let live = live_from(&s);
+        s.permissions_boundary = Some("arn:aws:iam::123456789012:policy/xpander-boundary".into());
+        s.description = Some("now held".into());
+        s.inline_policies.insert("B".into(), json!({}));
+        let steps = plan_role(Some(&live), &s, "aws");
+        assert!(
+            matches!(&steps[0], Step::PutBoundary { arn, .. } if arn.ends_with("/xpander-boundary")),
+            "{steps:?}"
+        );
+        assert!(steps.iter().any(|st| matches!(st, Step::UpdateRole { .. })));
     }
 
     #[test]

@@ -494,7 +494,14 @@ pub async fn read<R: RoleBacked>(
         recorded.is_none(),
         (&recorded_desired, &extras),
     )?;
-    let inputs = merge_inputs(r.table(), recorded.unwrap_or(&PropertyMap::new()), &args);
+    let mut inputs = merge_inputs(r.table(), recorded.unwrap_or(&PropertyMap::new()), &args);
+    // The boundary caps what the role may do: one removed or replaced out of
+    // band shows as an input change on refresh, and the next up puts it back.
+    let boundary = RoleArgs::permissions_boundary.name();
+    match &live.permissions_boundary {
+        Some(b) => inputs.insert(boundary.into(), PropertyValue::String(b.clone())),
+        None => inputs.remove(boundary),
+    };
     let desired = render(r, ctx, &args, &cloud.account)?;
     // Grants written by connectors live on a base role but belong to them.
     let policies: BTreeMap<String, Json> = live
