@@ -95,14 +95,17 @@ impl CloudError {
         if self.class() != ErrorClass::AccessDenied {
             return self;
         }
-        use crate::iam::deployer::{action_for_operation, Mode};
+        use crate::iam::deployer::{action_for_operation, within_boundary_hint, Mode};
         let hint = match action_for_operation(self.operation) {
             Some((action, mode)) => {
                 let who = match mode {
                     Mode::Doctor => "the principal running the doctor",
                     Mode::Preview | Mode::Deploy => "the principal running pulumi",
                 };
-                format!("{who} needs {action}: `pulumi-resource-xpander deployer-policy --mode {}` prints a policy that grants everything this provider calls", mode.name())
+                let held = within_boundary_hint(action)
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default();
+                format!("{who} needs {action}: `pulumi-resource-xpander deployer-policy --mode {}` prints a policy that grants everything this provider calls{held}", mode.name())
             }
             None => format!("the caller needs permission for {}", self.operation),
         };
@@ -215,5 +218,19 @@ mod tests {
         let mut e = CloudError::new("GetRole", "Weird", "");
         e.status = Some(503);
         assert_eq!(e.class(), ErrorClass::Transient);
+    }
+
+    #[test]
+    fn a_denial_says_what_a_boundary_withholds() {
+        let denied = |op: &'static str| {
+            CloudError::new(op, "AccessDenied", "not authorized")
+                .explain_denied()
+                .message
+        };
+        assert!(denied("AttachRolePolicy")
+            .contains("only the policies listed with --managed-policy-arn"));
+        assert!(denied("CreateRole").contains("only roles held to that boundary"));
+        assert!(!denied("TagRole").contains("boundary"));
+        assert!(denied("TagRole").contains("needs iam:TagRole"));
     }
 }
