@@ -16,6 +16,8 @@ from awssim.harness import AwsSim
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "awssim_config(**config): simulator config for this test (see tests/conftest.py)")
     config.addinivalue_line("markers", "deployer_paths(*paths): IAM paths the e2e deployer's printed policies cover")
+    config.addinivalue_line("markers", "deployer_mode(mode): \"deploy\": the e2e deployer holds the plain deploy policy, and no role has a boundary")
+    config.addinivalue_line("markers", "deployer_attaches(*arns): managed policies the e2e deployer held to a boundary may attach")
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ MAX_ENTRIES = 10_000
 LOGGED_PARAMS = (
     # IAM / STS (query protocol)
     "RoleName", "PolicyName", "PolicyArn", "UserName", "Path", "RoleArn", "RoleSessionName", "DurationSeconds",
-    "VersionId", "InstanceProfileName",
+    "VersionId", "InstanceProfileName", "PermissionsBoundary",
     # EKS (path labels and body fields)
     "clusterName", "associationId", "principalArn", "policyArn", "namespace", "serviceAccount",
     "roleArn", "targetRoleArn", "type", "disableSessionTags",

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from doctor.handbuilt import BINARY, doctor_principal
-from e2e.conftest import cluster, deployer, engine, provider, stack  # noqa: F401  (fixtures)
+from e2e.conftest import boundary, cluster, deployer, engine, provider, stack  # noqa: F401  (fixtures)
 from e2e.seed import provider_config
 from engine import Engine, ProviderProcess
 

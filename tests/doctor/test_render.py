@@ -173,6 +173,7 @@ def offline_engine():
 
 
 @pytest.mark.deployer_paths("/", "/xpander/")
+@pytest.mark.deployer_attaches(AUDIT)
 def test_render_equals_what_the_resource_writes(aws, cluster, stack, engine, provider, offline_engine):
     used = deploy(aws, stack, cluster)
     for name, args in used.items():

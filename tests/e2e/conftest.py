@@ -1,7 +1,13 @@
 """Fixtures for the end-to-end suites: the provider binary driven by the
 engine driver, configured against the AWS simulator, and running as a
 principal that holds only the policy `deployer-policy --mode deploy` prints
-(the simulator's administrator key is for test set-up only)."""
+(the simulator's administrator key is for test set-up only).
+
+The suites run as README recommends: a deployer that cannot escalate (the
+deploy policy printed with `--permissions-boundary`), the boundary
+(`--mode boundary`) a managed policy of the account, and the provider's
+`permissionsBoundary` set to it. A test marked `deployer_mode("deploy")` runs
+with the plain deploy policy and no boundary instead."""
 
 from __future__ import annotations
 
@@ -46,13 +52,51 @@ def printed_policy(mode: str, *flags: str) -> dict:
     return json.loads(done.stdout)
 
 
+BOUNDARY_NAME = "xpander-boundary"
+
+
+def create_boundary(aws, account: str = ACCOUNT) -> str:
+    """The printed `--mode boundary` document as a managed policy of `account`."""
+    iam = aws.boto3_client("iam", account=account)
+    doc = json.dumps(printed_policy("boundary"))
+    return iam.create_policy(PolicyName=BOUNDARY_NAME, PolicyDocument=doc)["Policy"]["Arn"]
+
+
+def deploy_policy(boundary: str | None, attachable=(), *flags: str) -> dict:
+    """The printed deploy policy: held to `boundary`, attaching only `attachable`,
+    or the plain one when `boundary` is None."""
+    if boundary is None:
+        return printed_policy("deploy", *flags)
+    listed = [f for arn in attachable for f in ("--managed-policy-arn", arn)]
+    return printed_policy("deploy", "--permissions-boundary", boundary, *listed, *flags)
+
+
+def boundary_config(boundary: str | None) -> dict:
+    """Provider configuration that sets `boundary` on every role."""
+    return {"permissionsBoundary": boundary} if boundary else {}
+
+
 @pytest.fixture
-def deployer(aws, request) -> dict:
+def boundary(aws, request) -> str | None:
+    """The boundary of every role the test's provider creates, None for a test
+    marked `deployer_mode("deploy")`."""
+    marker = request.node.get_closest_marker("deployer_mode")
+    if marker and marker.args == ("deploy",):
+        return None
+    return create_boundary(aws)
+
+
+@pytest.fixture
+def deployer(aws, request, boundary) -> dict:
     """Credentials of a principal holding exactly the printed deploy policy: one
     document per IAM path a test's roles use (`@pytest.mark.deployer_paths`),
-    as a user with roles under two paths would attach two."""
+    as a user with roles under two paths would attach two; held to the
+    boundary, it attaches only the managed policies a test lists with
+    `@pytest.mark.deployer_attaches`."""
     marker = request.node.get_closest_marker("deployer_paths")
-    first, *more = [printed_policy("deploy", "--path", path) for path in (marker.args if marker else ("/",))]
+    attaches = request.node.get_closest_marker("deployer_attaches")
+    attachable = attaches.args if attaches else ()
+    first, *more = [deploy_policy(boundary, attachable, "--path", path) for path in (marker.args if marker else ("/",))]
     iam = aws.boto3_client("iam")
     attached = [
         iam.create_policy(PolicyName=f"deployer-{i}", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
@@ -71,9 +115,9 @@ def provider(aws, deployer):
 
 
 @pytest.fixture
-def engine(provider, aws):
+def engine(provider, aws, boundary):
     eng = Engine(provider)
-    eng.boot(provider_config(aws))
+    eng.boot(provider_config(aws, **boundary_config(boundary)))
     return eng
 
 

@@ -9,7 +9,9 @@ with `assumeRole` into B, as a user would write it.
 
 Both providers run as A's least-privilege deployer (the printed deploy
 policy, plus the right to assume B's deployer role); in B the deployer is
-that role, holding the printed deploy policy too.
+that role, holding the printed deploy policy too. Each account has its own
+boundary (`--mode boundary`), its deployer is held to it, and each provider
+sets it on the roles it creates there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from doctor.checks import DIAGNOSE, invoke
-from e2e.conftest import BINARY, printed_policy
+from e2e.conftest import BINARY, boundary_config, create_boundary, deploy_policy, printed_policy
 from e2e.seed import ACCOUNT, BASE, CLUSTER, CONNECTOR, ORG_ID, chain, provider_config, trust_of
 from engine import Engine, ProviderProcess, Secret, Stack
 
@@ -45,21 +47,28 @@ def role_names(aws, account: str) -> set[str]:
 
 
 @pytest.fixture
-def deployer_a(aws) -> dict:
+def deployer_a(aws, boundary) -> dict:
     """A's deployer: the printed deploy policy, and the right to assume B's deployer role."""
     iam = aws.boto3_client("iam")
     hop = iam.create_policy(PolicyName="assume-deployer-in-b", PolicyDocument=document(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": B_DEPLOYER_ARN}))["Policy"]["Arn"]
-    return aws.principal("deployer", printed_policy("deploy"), policy_arns=[hop])
+    return aws.principal("deployer", deploy_policy(boundary), policy_arns=[hop])
 
 
 @pytest.fixture
-def deployer_b(aws, deployer_a) -> str:
+def boundary_b(aws, boundary) -> str | None:
+    return create_boundary(aws, ACCOUNT_B) if boundary else None
+
+
+@pytest.fixture
+def deployer_b(aws, deployer_a, boundary_b) -> str:
     """B's deployer role, trusting A's deployer (cross-account: both sides must allow it)."""
     iam = aws.boto3_client("iam", account=ACCOUNT_B)
     iam.create_role(RoleName=B_DEPLOYER, AssumeRolePolicyDocument=document(
         {"Effect": "Allow", "Principal": {"AWS": deployer_a["Arn"]}, "Action": "sts:AssumeRole"}))
-    iam.put_role_policy(RoleName=B_DEPLOYER, PolicyName="deploy", PolicyDocument=json.dumps(printed_policy("deploy")))
+    iam.put_role_policy(RoleName=B_DEPLOYER, PolicyName="deploy", PolicyDocument=json.dumps(deploy_policy(boundary_b)))
+    # `diagnose` through B reads the documents of the roles' managed policies, the boundary among them.
+    iam.put_role_policy(RoleName=B_DEPLOYER, PolicyName="doctor", PolicyDocument=json.dumps(printed_policy("doctor")))
     # A new role is not assumable until IAM propagated it.
     aws.settle()
     return B_DEPLOYER_ARN
@@ -74,11 +83,11 @@ def _engine(processes: contextlib.ExitStack, aws, credentials: dict, name: str, 
 
 
 @pytest.fixture
-def providers(aws, cluster, deployer_a, deployer_b):
+def providers(aws, cluster, deployer_a, deployer_b, boundary, boundary_b):
     """(default provider in A, explicit provider assuming B's deployer role)."""
     with contextlib.ExitStack() as processes:
-        yield (_engine(processes, aws, deployer_a, "default"),
-               _engine(processes, aws, deployer_a, "account-b",
+        yield (_engine(processes, aws, deployer_a, "default", **boundary_config(boundary)),
+               _engine(processes, aws, deployer_a, "account-b", **boundary_config(boundary_b),
                        assumeRole={"roleArn": deployer_b, "sessionName": "pulumi-account-b"}))
 
 

@@ -4,11 +4,14 @@ exactly those inputs deploys with no changes."""
 
 from __future__ import annotations
 
+import pytest
+
 from awssim_tests import xpander_setup
 from e2e.seed import BASE, CONNECTOR
 from engine import Secret
 
 
+@pytest.mark.deployer_mode("deploy")
 def test_imported_manual_setup_has_no_changes(aws, stack):
     xpander_setup.build(aws)
     base = stack.import_resource(BASE, "base", xpander_setup.BASE_ROLE)
@@ -26,3 +29,20 @@ def test_imported_manual_setup_has_no_changes(aws, stack):
     events = stack.up(lambda ctx: [ctx.resource(r.type, r.name, r.inputs) for r in list(stack.resources)])
     assert [(e.name, e.op) for e in events] == [("base", "same"), ("eks", "same")]
     assert [r for r in aws.requests() if r["mutating"]] == []
+
+
+def test_an_imported_manual_setup_takes_the_providers_boundary(aws, stack, boundary):
+    """Held to a boundary, the only input change an import brings is the boundary itself, written first."""
+    xpander_setup.build(aws)
+    stack.import_resource(BASE, "base", xpander_setup.BASE_ROLE)
+    stack.import_resource(CONNECTOR, "eks", xpander_setup.CONNECTOR)
+    aws.clear_requests()
+    program = lambda ctx: [ctx.resource(r.type, r.name, r.inputs) for r in list(stack.resources)]  # noqa: E731
+    events = stack.up(program)
+    assert [(e.name, e.op, sorted(e.diff.detailed)) for e in events] == [
+        ("base", "update", ["permissionsBoundary"]), ("eks", "update", ["permissionsBoundary"])]
+    writes = [(r["params"]["RoleName"], r["action"]) for r in aws.requests() if r["mutating"]]
+    # Each role is also tagged as managed by its resource now that one writes it.
+    assert writes == [(role, action) for role in (xpander_setup.BASE_ROLE, xpander_setup.CONNECTOR)
+                      for action in ("PutRolePermissionsBoundary", "TagRole")], writes
+    assert [(e.name, e.op) for e in stack.up(program)] == [("base", "same"), ("eks", "same")]

@@ -10,7 +10,7 @@ import os
 import pytest
 from pulumi.runtime.proto import provider_pb2
 
-from e2e.conftest import BINARY
+from e2e.conftest import BINARY, boundary_config
 from e2e.seed import BASE, CONNECTOR, ORG_ID, chain, provider_config, role_arn, seed_program, trust_of
 from engine import Engine, ProviderProcess, Secret, Stack, StepFailed
 from engine.values import to_struct
@@ -165,7 +165,7 @@ def base_policy_reads(aws) -> dict[str, int]:
     return {action: reads.count(action) for action in sorted(set(reads))}
 
 
-def test_connectors_read_the_base_roles_grants_once_per_process(aws, stack, deployer):
+def test_connectors_read_the_base_roles_grants_once_per_process(aws, stack, deployer, boundary):
     """A grant is booked against the base role's live inline policies (the
     quota is on their sum), read once per provider process, not once per
     connector: reading every other connector's grant per connector made a
@@ -183,7 +183,7 @@ def test_connectors_read_the_base_roles_grants_once_per_process(aws, stack, depl
     aws.clear_requests()
     with ProviderProcess(BINARY, env=env) as process:
         engine = Engine(process)
-        engine.boot(provider_config(aws))
+        engine.boot(provider_config(aws, **boundary_config(boundary)))
         Stack(engine, stack.resources).up(s3_connectors(12))
     assert base_policy_reads(aws) == {"ListRolePolicies": 1, "GetRolePolicy": 8}
     assert len(aws.boto3_client("iam").list_role_policies(RoleName="xpander-base-role")["PolicyNames"]) == 12

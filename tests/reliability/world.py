@@ -18,7 +18,7 @@ from botocore.config import Config
 
 from e2e.seed import ACCOUNT, BASE, CONNECTOR, provider_config
 from engine import Engine, ProviderProcess, Secret, Stack
-from e2e.conftest import printed_policy
+from e2e.conftest import BOUNDARY_NAME, deploy_policy, printed_policy
 from engine.values import unwrap_secrets
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,20 +32,32 @@ SOAK = os.environ.get("XPANDER_SOAK") == "1"
 PATIENT = Config(retries={"total_max_attempts": 25, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/{BOUNDARY_NAME}"
+
+
 def launch(aws, binary: Path = BINARY, args: tuple[str, ...] = (), **extra_env: str) -> ProviderProcess:
-    """The provider as the engine starts it, as a principal holding only the
-    printed deploy policy, with no AWS_ENDPOINT_URL: it must reach the
-    simulator through its own config."""
+    """The provider as the engine starts it, as a deployer that cannot
+    escalate: it holds only the deploy policy printed for the boundary
+    (`--mode boundary`, created once per test) and attaches only the customer
+    managed policies that exist when it starts. No AWS_ENDPOINT_URL: it must
+    reach the simulator through its own config."""
     assert binary.exists(), f"provider binary missing at {binary}: run `make build`"
-    deployer = aws.principal(f"deployer-{uuid.uuid4().hex[:8]}", printed_policy("deploy"))
+    iam = aws.boto3_client("iam", config=PATIENT)
+    try:
+        iam.create_policy(PolicyName=BOUNDARY_NAME, PolicyDocument=json.dumps(printed_policy("boundary")))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass  # launched before in this test, or by a concurrent worker
+    attachable = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["Arn"] != BOUNDARY_ARN]
+    deployer = aws.principal(f"deployer-{uuid.uuid4().hex[:8]}", deploy_policy(BOUNDARY_ARN, attachable))
     env = {**os.environ, **aws.provider_env(deployer), **extra_env}
     env.pop("AWS_ENDPOINT_URL", None)
     return ProviderProcess(binary, env=env, args=list(args))
 
 
 def boot(proc: ProviderProcess, aws, **config: Any) -> Engine:
+    """A launched provider configured to set the boundary on every role."""
     engine = Engine(proc)
-    engine.boot(provider_config(aws, **config))
+    engine.boot(provider_config(aws, permissionsBoundary=BOUNDARY_ARN, **config))
     return engine
 
 
@@ -214,6 +226,9 @@ def assert_state_matches_aws(aws, stack: Stack, names: Names) -> None:
             problems.append(f"{res.name}: arn {out.get('arn')} in state, {role['Arn']} in AWS")
         if canonical(role["AssumeRolePolicyDocument"]) != canonical(out.get("trustPolicy")):
             problems.append(f"{res.name}: trust policy differs from state")
+        live_boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        if live_boundary != out.get("permissionsBoundary"):
+            problems.append(f"{res.name}: boundary {live_boundary} in AWS, {out.get('permissionsBoundary')} in state")
         live_tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=res.id)["Tags"]}
         if live_tags != out.get("tagsAll"):
             problems.append(f"{res.name}: tags {live_tags} in AWS, {out.get('tagsAll')} in state")
