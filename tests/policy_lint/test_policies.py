@@ -14,9 +14,10 @@ Documents come from the provider's offline Invoke
 a matrix of options for every data source, read from the provider's own schema
 so that an option added later without variants here fails
 `test_every_option_is_in_the_matrix`. Linted: each inline policy (the data
-sources' and `SelfAssumeAndTagSession`) and the base-role grant. Not linted:
-trust policies (parliament requires a Resource element, which a trust policy
-has not) and the user's own `policies` (written as given).
+sources' and `SelfAssumeAndTagSession`) and the base-role grant. Trust
+policies are linted by test_trust_policies.py (each statement on the role it
+is attached to: parliament requires a Resource element). Not linted: the
+user's own `policies` (written as given).
 
 A finding fails the test unless the seed's own document of the same name has
 the same finding (`BASELINE`, each with its reason); S3Access, DynamoDBAccess
@@ -213,10 +214,10 @@ ROLE_INPUTS_NOT_LINTED = {
     "managedPolicyArns": "existing managed policies, attached by ARN",
     "policies": "the user's own documents, written as given",
     "baseRoleId": "only makes an update rewrite the trust and grant",
-    "externalId": "trust policy only (not lintable by parliament)",
-    "trustedAccountId": "trust policy only (not lintable by parliament)",
-    "podIdentityTrust": "trust policy only (not lintable by parliament)",
-    "podIdentityScope": "trust policy only (not lintable by parliament)",
+    "externalId": "trust policy only: every form linted by test_trust_policies.py",
+    "trustedAccountId": "trust policy only: every form linted by test_trust_policies.py",
+    "podIdentityTrust": "trust policy only: every form linted by test_trust_policies.py",
+    "podIdentityScope": "trust policy only: every form linted by test_trust_policies.py",
     "partition": "follows the region here: cn-north-1 is aws-cn, us-gov-west-1 is aws-us-gov",
 }
 
