@@ -7,6 +7,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as xpander from "@xpander-ai/pulumi-xpander";
+import { restartGatewayOnConnectorChange } from "./gateway";
 
 const config = new pulumi.Config();
 const clusterName = config.require("clusterName");
@@ -62,9 +63,9 @@ const eks = new xpander.XpanderConnectorRole("eks", {
 
 // Adding a New Connector: list buckets in `s3Buckets` and run `pulumi up`.
 // Only the new role and its grant on the base role are created; the Pod
-// Identity association stays as it is. Then set the ARN in the xpander UI and
-// restart the AI Gateway:
-//   kubectl rollout restart deployment xpander-ai-gateway -n xpander
+// Identity association stays as it is. Entering the ARN in the xpander UI
+// stays manual; the AI Gateway restarts in the same `up` when
+// `restartAiGateway` is set (below).
 const s3 = s3Buckets.length > 0
     ? new xpander.XpanderConnectorRole("s3", {
         roleName: "xpander-s3-connector",
@@ -76,6 +77,15 @@ const s3 = s3Buckets.length > 0
         s3: { buckets: s3Buckets, readOnly: true },
     })
     : undefined;
+
+// The seed's `kubectl rollout restart deployment xpander-ai-gateway -n xpander`,
+// exactly when a connector is added or removed: through @pulumi/kubernetes
+// and the cluster of the current kubeconfig context (pass a provider for
+// another one).
+const connectorArns = [redshift.arn, eks.arn, ...(s3 ? [s3.arn] : [])];
+if (config.getBoolean("restartAiGateway")) {
+    restartGatewayOnConnectorChange("ai-gateway-restart", connectorArns);
+}
 
 export const baseRoleArn = base.arn;
 export const redshiftRoleArn = redshift.arn;

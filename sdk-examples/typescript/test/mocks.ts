@@ -1,6 +1,8 @@
 // Pulumi mocks that validate every registration with the provider binary's own
 // Check (CheckConfig for a provider resource) over gRPC, so the SDK and the
-// provider cannot disagree on a property name, type or nested shape.
+// provider cannot disagree on a property name, type or nested shape. Other
+// packages' resources (the AI Gateway's Kubernetes patch) are recorded as
+// registered, with their inputs as their state: no Kubernetes API server runs here.
 //
 // The provider runs outside: `make test-sdks` (tests/sdk/test_typescript.py)
 // starts and configures it and passes its address in XPANDER_PROVIDER_ADDRESS.
@@ -26,6 +28,7 @@ export interface Registration {
 export class CheckingMocks implements pulumi.runtime.Mocks {
     readonly registrations: Registration[] = [];
     private readonly client: providerRpc.ResourceProviderClient;
+    private waiting: { type: string; resolve: (r: Registration) => void }[] = [];
 
     constructor(address = process.env.XPANDER_PROVIDER_ADDRESS) {
         if (!address) {
@@ -34,14 +37,31 @@ export class CheckingMocks implements pulumi.runtime.Mocks {
         this.client = new providerRpc.ResourceProviderClient(address, grpc.credentials.createInsecure());
     }
 
+    /** The first registration of `type`, once the program has made it. */
+    registered(type: string): Promise<Registration> {
+        const done = this.registrations.find(r => r.type === type);
+        return done ? Promise.resolve(done) : new Promise(resolve => this.waiting.push({ type, resolve }));
+    }
+
+    private record(registration: Registration): void {
+        this.registrations.push(registration);
+        const matched = this.waiting.filter(w => w.type === registration.type);
+        this.waiting = this.waiting.filter(w => w.type !== registration.type);
+        matched.forEach(w => w.resolve(registration));
+    }
+
     failures(): string[] {
         return this.registrations.flatMap(r => r.failures.map(f => `${r.type} ${r.name}: ${f}`));
     }
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+        if (!isXpander(args.type)) {
+            this.record({ type: args.type, name: args.name, inputs: args.inputs, failures: [] });
+            return { id: args.name, state: args.inputs };
+        }
         const response = await this.check(args);
         const failures = response.getFailuresList().map(f => `${f.getProperty() || "<resource>"}: ${f.getReason()}`);
-        this.registrations.push({ type: args.type, name: args.name, inputs: args.inputs, failures });
+        this.record({ type: args.type, name: args.name, inputs: args.inputs, failures });
         if (failures.length > 0) {
             return { id: undefined, state: {} };
         }
@@ -99,6 +119,10 @@ export class CheckingMocks implements pulumi.runtime.Mocks {
             }
         });
     }
+}
+
+function isXpander(type: string): boolean {
+    return type.startsWith("xpander:") || type === "pulumi:providers:xpander";
 }
 
 /** The value of an output once the mocked deployment has resolved it. */

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { CheckingMocks, project, stack, valueOf } from "./mocks";
+import { CONNECTORS_ANNOTATION, FIELD_MANAGER, connectorSetDigest } from "../gateway";
 
 const mocks = new CheckingMocks();
 // s3RoleArn is exported only when the S3 connector exists (see index.ts).
@@ -18,12 +19,16 @@ before(async () => {
         [`${project}:redshiftClusterId`]: "analytics",
         [`${project}:redshiftDatabase`]: "dev",
         [`${project}:s3Buckets`]: JSON.stringify(["xpander-data"]),
+        [`${project}:restartAiGateway`]: "true",
     }, [`${project}:organizationId`]);
     await pulumi.runtime.setMocks(mocks, project, stack, false);
     program = await import("../index");
     // Exports resolve only after every registration they depend on.
     await Promise.all([program.baseRoleArn, program.redshiftRoleArn, program.eksRoleArn, program.s3RoleArn!].map(valueOf));
+    await mocks.registered(PATCH);
 });
+
+const PATCH = "kubernetes:apps/v1:DeploymentPatch";
 
 after(() => mocks.close());
 
@@ -34,9 +39,10 @@ const byName = (name: string) => {
 };
 
 describe("sdk-examples/typescript", () => {
-    it("registers the base role and three connectors", () => {
+    it("registers the base role, three connectors and the AI Gateway's restart", () => {
         const registered = mocks.registrations.map(r => `${r.type}::${r.name}`).sort();
         assert.deepEqual(registered, [
+            "kubernetes:apps/v1:DeploymentPatch::ai-gateway-restart",
             "xpander:index:XpanderBaseRole::base",
             "xpander:index:XpanderConnectorRole::eks",
             "xpander:index:XpanderConnectorRole::redshift",
@@ -89,5 +95,19 @@ describe("sdk-examples/typescript", () => {
         assert.equal(await valueOf(program.redshiftRoleArn), "arn:aws:iam::123456789012:role/xpander-redshift-access");
         assert.equal(await valueOf(program.eksRoleArn), "arn:aws:iam::123456789012:role/xpander-eks-connector");
         assert.equal(await valueOf(program.s3RoleArn!), "arn:aws:iam::123456789012:role/xpander-s3-connector");
+    });
+
+    it("patches only the AI Gateway's pod template annotation, with the connector set's digest", () => {
+        const arns = ["redshift-access", "eks-connector", "s3-connector"].map(n => `arn:aws:iam::123456789012:role/xpander-${n}`);
+        assert.deepEqual(byName("ai-gateway-restart").inputs, {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: {
+                name: "xpander-ai-gateway",
+                namespace: "xpander",
+                annotations: { "pulumi.com/patchFieldManager": FIELD_MANAGER },
+            },
+            spec: { template: { metadata: { annotations: { [CONNECTORS_ANNOTATION]: connectorSetDigest(arns) } } } },
+        });
     });
 });
