@@ -21,6 +21,7 @@ before(async () => {
         defaultTags: { Project: "xpander" },
         propagationTimeout: 30,
         maxRetries: 3,
+        permissionsBoundary: "arn:aws:iam::123456789012:policy/xpander-boundary",
         skipCredentialsValidation: true,
     });
     role = new xpander.XpanderConnectorRole("athena", {
