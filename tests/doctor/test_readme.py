@@ -18,7 +18,8 @@ COMMAND = "pulumi-resource-xpander doctor " + " ".join(doctor_args())
 
 
 def broken() -> Blueprint:
-    """The seed's setup with three hand edits: the Redshift connector lost
+    """The seed's setup as the provider deploys it (handbuilt.blueprint) with
+    three hand edits: the Redshift connector lost
     AllowFromBaseRole (works in cloud, not self-hosted), the EKS connector's
     SelfAssume got the ExternalId condition, and someone gave the base role
     read access to a bucket."""
