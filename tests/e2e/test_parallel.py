@@ -43,3 +43,21 @@ def test_twenty_connectors_in_parallel_under_throttling(aws, stack, engine):
     for n in names:
         trust = iam.get_role(RoleName=f"xpander-{n}")["Role"]["AssumeRolePolicyDocument"]
         assert role_arn(f"xpander-{n}") in str(trust)
+
+
+def test_requests_queued_behind_a_throttled_iam_for_seconds_still_succeed(aws, stack, engine):
+    """A request waits for its send slot inside the SDK's HTTP client: the
+    SDK's upload stall check failed every one queued over 5 s ("throughput of
+    0 B/s"), which 500 connectors in flight at 10 requests/s reach. Here
+    fourteen refreshes at once, with IAM at two requests a second: the last
+    one queues about 7 s."""
+    stack.up(lambda ctx: ctx.resource("xpander:index:XpanderBaseRole", "base", {"roleName": "xpander-base-role"}))
+    base = stack.get("base")
+    aws.set_faults(throttle={"iam": {"rate": 2, "burst": 1}})
+    read = provider_pb2.ReadRequest(id=base.id, urn=base.urn, type=base.type, name=base.name,
+                                    properties=to_struct(base.outputs), inputs=to_struct(base.inputs))
+    with ThreadPoolExecutor(max_workers=14) as pool:
+        results = list(pool.map(lambda _: engine.call("Read", read), range(14)))
+    aws.clear_faults()
+    assert [r.id for r in results] == [base.id] * 14
+    assert [r for r in aws.requests() if r["fault"] == "throttle"], "the test must actually exercise throttling"

@@ -7,6 +7,7 @@ pub mod pacing;
 pub mod retry;
 pub mod sdk;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_types::retry::RetryConfig;
@@ -20,11 +21,22 @@ pub async fn connect(cfg: &ProviderConfig) -> Result<SdkAws, CloudError> {
     // (pacing.rs); the SDK's own retries cover transient failures only. Its
     // adaptive mode charged each throttled retry against a client-side rate
     // that could start at 0.5/s, stalling later calls for seconds.
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
-        RetryConfig::standard()
-            .with_max_attempts(cfg.transient_retries() + 1)
-            .with_max_backoff(std::time::Duration::from_secs(2)),
-    );
+    // A request waits for its send slot inside the HTTP client, with its body
+    // not yet read: the SDK's upload stall check (5 s of 0 B/s) would fail
+    // every request queued longer than that behind a throttled endpoint
+    // (500 connectors in flight at IAM's 10 requests/s). Responses are still
+    // checked.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(cfg.transient_retries() + 1)
+                .with_max_backoff(std::time::Duration::from_secs(2)),
+        )
+        .stalled_stream_protection(
+            StalledStreamProtectionConfig::enabled()
+                .upload_enabled(false)
+                .build(),
+        );
     if let Some(region) = resolve_region_locally(cfg) {
         loader = loader.region(Region::new(region));
     }
